@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of iomesh.multicluster: validate the inventory and compute every derived Kubernetes block.
+
+The documentation of each filter is in the YAML file of the same name beside this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render, topology
+
+NORMALISED_KEYS = ("name", "namespace", "nodes", "mount_types", "zookeeper_name", "block_device_namespace")
+
+
+def _settings(filter_name: str, settings: Mapping | None) -> dict:
+    if settings is not None and not isinstance(settings, Mapping):
+        raise AnsibleFilterError(f"{filter_name}: settings must be a dictionary of iomesh_* variables, got {settings!r}")
+    report = topology.TopologyReport()
+    conf = topology.normalize_settings(settings, report)
+    if report.errors:
+        raise AnsibleFilterError(_problems(filter_name, report.errors))
+    return conf
+
+
+def _cluster(filter_name: str, cluster: object) -> Mapping:
+    if not isinstance(cluster, Mapping) or any(k not in cluster for k in NORMALISED_KEYS):
+        raise AnsibleFilterError(
+            f"{filter_name}: expects one cluster as returned by iomesh.multicluster.iomesh_topology "
+            f"(normalised, with nodes and derived names), got {cluster!r}"
+        )
+    return cluster
+
+
+def _problems(filter_name: str, errors: Sequence[str]) -> str:
+    lines = "\n".join(f"  - {e}" for e in errors)
+    return f"{filter_name} found {len(errors)} problem(s) in the IOMesh inventory:\n{lines}"
+
+
+def _nodes(filter_name: str, nodes: object) -> list[str]:
+    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence) or not nodes:
+        raise AnsibleFilterError(f"{filter_name}: nodes must be a non-empty list of node names, got {nodes!r}")
+    if not all(isinstance(n, str) and n for n in nodes):
+        raise AnsibleFilterError(f"{filter_name}: every node name must be a non-empty string, got {list(nodes)!r}")
+    return list(nodes)
+
+
+def _key(filter_name: str, key: object) -> str:
+    if not isinstance(key, str) or not topology._valid_label_key(key):
+        raise AnsibleFilterError(f"{filter_name}: key must be a node label key such as kubernetes.io/hostname, got {key!r}")
+    return key
+
+
+def iomesh_topology_report(clusters, groups, hostvars, settings=None):
+    """All problems and warnings of the inventory, plus the normalised clusters and settings."""
+    if not isinstance(groups, Mapping) or not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError("iomesh_topology_report: pass the inventory's groups and hostvars, in that order")
+    clusters_out, conf, report = topology.normalize_topology(clusters, groups, hostvars, settings)
+    return {"clusters": clusters_out, "settings": conf, "errors": report.errors, "warnings": report.warnings}
+
+
+def iomesh_topology(clusters, groups, hostvars, settings=None):
+    """Normalised cluster list; fails listing every problem at once."""
+    report = iomesh_topology_report(clusters, groups, hostvars, settings)
+    if report["errors"]:
+        raise AnsibleFilterError(_problems("iomesh_topology", report["errors"]))
+    return report["clusters"]
+
+
+def iomesh_settings(settings):
+    """Collection-wide settings with defaults applied; fails on invalid values."""
+    return _settings("iomesh_settings", settings)
+
+
+def iomesh_node_affinity(nodes, key="kubernetes.io/hostname"):
+    return render.node_affinity(_nodes("iomesh_node_affinity", nodes), _key("iomesh_node_affinity", key))
+
+
+def iomesh_zookeeper_affinity(nodes, app_label, weight=render.ZOOKEEPER_WEIGHT, key="kubernetes.io/hostname"):
+    name = "iomesh_zookeeper_affinity"
+    if not isinstance(app_label, str) or not topology.LABEL_VALUE.match(app_label) or not app_label:
+        raise AnsibleFilterError(f"{name}: app_label must be a label value such as <cluster>-zookeeper, got {app_label!r}")
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
+        raise AnsibleFilterError(f"{name}: weight must be a whole number from 1 to 100, got {weight!r}")
+    return render.zookeeper_affinity(_nodes(name, nodes), app_label, weight, _key(name, key))
+
+
+def iomesh_mgmt_values(cluster, settings=None):
+    name = "iomesh_mgmt_values"
+    cluster = _cluster(name, cluster)
+    if not cluster.get("management"):
+        raise AnsibleFilterError(f"{name}: cluster {cluster['name']} is not the management cluster")
+    return render.mgmt_values(cluster, _settings(name, settings))
+
+
+def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None):
+    name = "iomesh_cluster_manifests"
+    cluster = _cluster(name, cluster)
+    if cluster.get("management"):
+        raise AnsibleFilterError(
+            f"{name}: cluster {cluster['name']} is the management cluster; its CRs come from the Helm release "
+            "(use iomesh_mgmt_values)"
+        )
+    if mgmt_cr is not None and not isinstance(mgmt_cr, Mapping):
+        raise AnsibleFilterError(f"{name}: mgmt_cr must be the management IOMeshCluster object, got {mgmt_cr!r}")
+    return render.cluster_manifests(cluster, _settings(name, settings), mgmt_cr)
+
+
+def iomesh_csi_manifests(cluster, settings=None):
+    name = "iomesh_csi_manifests"
+    return render.csi_manifests(_cluster(name, cluster), _settings(name, settings))
+
+
+class FilterModule:
+    """iomesh.multicluster filters."""
+
+    def filters(self):
+        return {
+            "iomesh_topology": iomesh_topology,
+            "iomesh_topology_report": iomesh_topology_report,
+            "iomesh_settings": iomesh_settings,
+            "iomesh_node_affinity": iomesh_node_affinity,
+            "iomesh_zookeeper_affinity": iomesh_zookeeper_affinity,
+            "iomesh_mgmt_values": iomesh_mgmt_values,
+            "iomesh_cluster_manifests": iomesh_cluster_manifests,
+            "iomesh_csi_manifests": iomesh_csi_manifests,
+        }

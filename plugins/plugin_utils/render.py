@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render the Kubernetes data of each IOMesh cluster from a normalised cluster (see topology.py).
+
+Every function returns plain data with sorted lists and a fixed key order, so that a re-run produces
+byte-identical Helm values and manifests and therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+MANAGED_BY = "iomesh.multicluster"
+LABEL_PREFIX = "iomesh.multicluster"
+CLUSTER_LABEL = f"{LABEL_PREFIX}/cluster"
+MOUNT_TYPE_LABEL = f"{LABEL_PREFIX}/mount-type"
+CSI_DRIVER = "com.iomesh.csi-driver"
+ISCSI_PORTAL = "127.0.0.1:3260"
+ZOOKEEPER_WEIGHT = 20
+# The chart's own defaults for what the CRs need besides topology (values.yaml of chart v1.0.1).
+INTERNAL_STORAGE_CLASS = "hostpath"
+ZOOKEEPER_STORAGE_SIZE = "20Gi"
+ZOOKEEPER_RESOURCES = {"cpu": "400m", "memory": "2000Mi"}
+IMAGE_PULL_POLICY = "IfNotPresent"
+ZBS_IMAGES = {"meta": "iomesh/zbs-metad", "chunk": "iomesh/zbs-chunkd", "redirector": "iomesh/zbs-iscsi-redirectord"}
+OPERATOR_IMAGES = {
+    "devicemanager": "iomesh/operator-devicemanager",
+    "probe": "iomesh/operator-probe",
+    "toolbox": "iomesh/operator-toolbox",
+}
+
+
+def node_affinity(nodes: Sequence[str], key: str = "kubernetes.io/hostname") -> dict:
+    """Required node affinity pinning pods to `nodes` (the block the seed writes under podPolicy.affinity)."""
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": key, "operator": "In", "values": sorted(set(nodes))}]}
+                ]
+            }
+        }
+    }
+
+
+def zookeeper_affinity(nodes: Sequence[str], app_label: str, weight: int = ZOOKEEPER_WEIGHT,
+                       key: str = "kubernetes.io/hostname") -> dict:
+    """Node affinity plus the preferred anti-affinity that spreads ZooKeeper pods over nodes."""
+    affinity = node_affinity(nodes, key)
+    affinity["podAntiAffinity"] = {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {
+                "podAffinityTerm": {
+                    "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": [app_label]}]},
+                    "topologyKey": key,
+                },
+                "weight": weight,
+            }
+        ]
+    }
+    return affinity
+
+
+def device_map(cluster: Mapping, key: str = "kubernetes.io/hostname") -> dict:
+    """spec.chunk.deviceMap: one label selector per mount type the inventory declares.
+
+    The selectors match only BlockDevices that the disk stage has validated and labelled for this cluster,
+    and the hostname guard keeps a cluster from ever taking another cluster's disks, even if mislabelled.
+    """
+    return {
+        mount_type: {
+            "selector": {
+                "matchExpressions": [{"key": key, "operator": "In", "values": list(cluster["nodes"])}],
+                "matchLabels": {CLUSTER_LABEL: cluster["name"], MOUNT_TYPE_LABEL: mount_type},
+            }
+        }
+        for mount_type in cluster["mount_types"]
+    }
+
+
+def zbs_tag(settings: Mapping) -> str:
+    """Tag the chart gives meta/chunk/redirector images: <appVersion>-<edition>[-hygon]."""
+    tag = f"{settings['iomesh_app_version']}-{settings['iomesh_edition'] or 'community'}"
+    return tag + ("-hygon" if settings.get("iomesh_platform") == "hygon_x86_64" else "")
+
+
+def _labels(cluster: Mapping) -> dict:
+    return {"app.kubernetes.io/managed-by": MANAGED_BY, CLUSTER_LABEL: cluster["name"]}
+
+
+def _image(repository: str, tag: str) -> dict:
+    return {"repository": repository, "tag": tag, "pullPolicy": IMAGE_PULL_POLICY}
+
+
+def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
+    """Helm values for the management release, at the chart's real (nested) paths (pitfall P7)."""
+    key = settings["iomesh_node_label_key"]
+    pinned = {"affinity": node_affinity(cluster["nodes"], key)}
+    chunk = {
+        "dataCIDR": cluster["data_cidr"],
+        "podPolicy": pinned,
+        "replicaCount": cluster["chunk_replicas"],
+    }
+    if cluster["mount_types"]:
+        chunk["deviceMap"] = device_map(cluster, key)
+    return {
+        "iomesh": {
+            "chunk": chunk,
+            "diskDeploymentMode": cluster["disk_deployment_mode"],
+            "edition": settings["iomesh_edition"],
+            "meta": {"podPolicy": pinned, "replicaCount": cluster["meta_replicas"]},
+            "platform": settings["iomesh_platform"],
+            "redirector": {"podPolicy": pinned},
+            "zookeeper": {
+                "podPolicy": {"affinity": zookeeper_affinity(cluster["nodes"], cluster["zookeeper_name"], key=key)},
+                "replicas": cluster["zookeeper_replicas"],
+            },
+        }
+    }
+
+
+def _mgmt_images(mgmt_cr: Mapping | None, settings: Mapping) -> dict:
+    """Images of every IOMesh component: copied from the management IOMeshCluster when known (P6)."""
+    images = {part: _image(repo, zbs_tag(settings)) for part, repo in ZBS_IMAGES.items()}
+    images.update({part: _image(repo, settings["iomesh_chart_version"]) for part, repo in OPERATOR_IMAGES.items()})
+    if not mgmt_cr:
+        return images
+    spec = mgmt_cr.get("spec") or {}
+    found = {
+        "meta": (spec.get("meta") or {}).get("image"),
+        "chunk": (spec.get("chunk") or {}).get("image"),
+        "redirector": (spec.get("redirector") or {}).get("image"),
+        "devicemanager": ((spec.get("chunk") or {}).get("devicemanager") or {}).get("image"),
+        "probe": (spec.get("probe") or {}).get("image"),
+        "toolbox": (spec.get("toolbox") or {}).get("image"),
+    }
+    for part, image in found.items():
+        if isinstance(image, Mapping) and image.get("tag"):
+            images[part] = _image(image.get("repository") or images[part]["repository"], image["tag"])
+            images[part]["pullPolicy"] = image.get("pullPolicy") or IMAGE_PULL_POLICY
+    return images
+
+
+def zookeeper_manifest(cluster: Mapping, settings: Mapping) -> dict:
+    key = settings["iomesh_node_label_key"]
+    resources = dict(ZOOKEEPER_RESOURCES)
+    return {
+        "apiVersion": "zookeeper.pravega.io/v1beta1",
+        "kind": "ZookeeperCluster",
+        "metadata": {"labels": _labels(cluster), "name": cluster["zookeeper_name"], "namespace": cluster["namespace"]},
+        "spec": {
+            "image": _image(settings["iomesh_zookeeper_image_repository"], settings["iomesh_zookeeper_image_tag"]),
+            "persistence": {
+                "reclaimPolicy": "Delete",
+                "spec": {
+                    "resources": {"requests": {"storage": ZOOKEEPER_STORAGE_SIZE}},
+                    "storageClassName": INTERNAL_STORAGE_CLASS,
+                },
+            },
+            "pod": {
+                "affinity": zookeeper_affinity(cluster["nodes"], cluster["zookeeper_name"], key=key),
+                "resources": {"limits": resources, "requests": dict(resources)},
+                "securityContext": {"runAsUser": 0},
+            },
+            "replicas": cluster["zookeeper_replicas"],
+        },
+    }
+
+
+def iomesh_cluster_manifest(cluster: Mapping, settings: Mapping, mgmt_cr: Mapping | None = None) -> dict:
+    key = settings["iomesh_node_label_key"]
+    pinned = {"affinity": node_affinity(cluster["nodes"], key)}
+    images = _mgmt_images(mgmt_cr, settings)
+    chunk = {
+        "dataCIDR": cluster["data_cidr"],
+        "devicemanager": {"blockDeviceNamespace": cluster["block_device_namespace"], "image": images["devicemanager"]},
+        "image": images["chunk"],
+        "podPolicy": pinned,
+        "replicas": cluster["chunk_replicas"],
+    }
+    if cluster["mount_types"]:
+        chunk["deviceMap"] = device_map(cluster, key)
+    return {
+        "apiVersion": "iomesh.com/v1alpha1",
+        "kind": "IOMeshCluster",
+        "metadata": {"labels": _labels(cluster), "name": cluster["name"], "namespace": cluster["namespace"]},
+        "spec": {
+            "chunk": chunk,
+            "diskDeploymentMode": cluster["disk_deployment_mode"],
+            "meta": {"image": images["meta"], "podPolicy": pinned, "replicas": cluster["meta_replicas"]},
+            "probe": {"image": images["probe"]},
+            "reclaimPolicy": {"blockdevice": "Delete", "volume": "Delete"},
+            "redirector": {"dataCIDR": cluster["data_cidr"], "image": images["redirector"], "podPolicy": pinned},
+            "storageClass": INTERNAL_STORAGE_CLASS,
+            "toolbox": {"image": images["toolbox"]},
+        },
+    }
+
+
+def cluster_manifests(cluster: Mapping, settings: Mapping, mgmt_cr: Mapping | None = None) -> list[dict]:
+    """ZookeeperCluster then IOMeshCluster of an additional cluster, in the order they must be applied."""
+    return [zookeeper_manifest(cluster, settings), iomesh_cluster_manifest(cluster, settings, mgmt_cr)]
+
+
+def csi_manifests(cluster: Mapping, settings: Mapping) -> list[dict]:
+    """The CSI connection ConfigMap and the cluster's StorageClass (top-level reclaimPolicy, P9)."""
+    sc = cluster["storage_class"]
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"labels": _labels(cluster), "name": cluster["csi_configmap_name"], "namespace": cluster["namespace"]},
+        "data": {
+            "clusterId": settings["iomesh_k8s_cluster_id"],
+            "iscsiPortal": ISCSI_PORTAL,
+            "metaAddr": cluster["meta_addr"],
+        },
+    }
+    storage_class = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"labels": _labels(cluster), "name": sc["name"]},
+        "provisioner": CSI_DRIVER,
+        "parameters": {
+            "clusterConnection": cluster["cluster_connection"],
+            "csi.storage.k8s.io/fstype": sc["fstype"],
+            "iomeshCluster": cluster["iomesh_cluster_ref"],
+            "replicaFactor": sc["replica_factor"],
+            "thinProvision": sc["thin_provision"],
+        },
+        "reclaimPolicy": sc["reclaim_policy"],
+        "allowVolumeExpansion": sc["allow_volume_expansion"],
+        "volumeBindingMode": sc["volume_binding_mode"],
+    }
+    return [configmap, storage_class]

@@ -1,0 +1,650 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation and normalisation of the collection's inventory contract.
+
+Everything here is pure: callers pass the cluster list, the inventory groups, the host variables and the
+collection-wide settings; nothing is looked up. Every rule reports *all* its violations at once, each naming
+the cluster/host/variable, the bad value and the fix (domain doc section 1, "Validation rules").
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+CHART_VERSION = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+
+# Longest suffix the chart appends to a cluster name: "<C>-zookeeper-admin-server" must stay a 63-char label.
+MAX_CLUSTER_NAME = 63 - len("-zookeeper-admin-server")
+
+EDITIONS = ("", "community", "enterprise")
+PLATFORMS = ("", "hygon_x86_64")
+DISK_MODES = ("hybridFlash", "allFlash")
+MOUNT_TYPES = ("cacheWithJournal", "rawCache", "dataStore", "dataStoreWithJournal")
+# Mount types the operator's devicemanager rejects in each deployment mode (CRD description).
+MODE_FORBIDDEN_TYPES = {
+    "hybridFlash": ("dataStoreWithJournal",),
+    "allFlash": ("cacheWithJournal", "rawCache"),
+}
+FSTYPES = ("ext2", "ext3", "ext4", "xfs")
+REPLICA_FACTORS = ("2", "3")
+RECLAIM_POLICIES = ("Delete", "Retain")
+BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
+# StorageClasses the chart creates itself; a per-cluster class must never take one of these names (P5).
+RESERVED_SC_NAMES = ("iomesh-csi-driver", "hostpath")
+RESERVED_SC_PREFIX = "iomesh-localpv-manager-"
+RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+# Device paths NDM never reports, so a disk named by one of them can never be claimed.
+NDM_EXCLUDED_PATHS = ("/dev/fd0", "/dev/sr0", "/dev/ram", "/dev/dm-", "/dev/md", "/dev/loop")
+COMMUNITY_MAX_REPLICAS = 3
+MANAGEMENT_NAMESPACE = "iomesh-system"
+
+# chart version -> zbs appVersion (image tag stem of meta/chunk/redirector). Override: iomesh_app_version.
+APP_VERSIONS = {
+    "v1.0.0": "v5.3.0-rc13",
+    "v1.0.1": "v5.3.0-rc13",
+    "v1.1.0": "v5.5.0-rc27",
+    "v1.2.0": "v5.6.0-rc112",
+}
+
+SETTINGS_DEFAULTS = {
+    "iomesh_chart_version": "v1.0.1",
+    "iomesh_chart_repo_url": "http://iomesh.com/charts",
+    "iomesh_chart_ref": "",
+    "iomesh_app_version": "",
+    "iomesh_edition": "community",
+    "iomesh_platform": "",
+    "iomesh_k8s_cluster_id": "k8s-cluster",
+    "iomesh_kubeconfig": "",
+    "iomesh_kube_context": "",
+    "iomesh_node_label_key": "kubernetes.io/hostname",
+    "iomesh_cluster_domain": "cluster.local",
+    "iomesh_zookeeper_image_repository": "iomesh/zookeeper",
+    "iomesh_zookeeper_image_tag": "3.5.9",
+}
+
+# Variables of the collection that are not settings: checked so a misspelt iomesh_* variable is reported.
+OTHER_VARIABLES = (
+    "iomesh_clusters", "iomesh_node_name", "iomesh_disks", "iomesh_allow_single_cluster_conversion",
+    "iomesh_confirm_data_loss", "iomesh_wipe_disks",
+)
+ROLE_PREFIXES = tuple(
+    f"iomesh_{role}_"
+    for role in ("preflight", "prereq", "mgmt", "cluster", "disks", "csi", "verify", "report", "teardown", "testbed")
+)
+
+CLUSTER_KEYS = (
+    "name", "namespace", "hosts_group", "management", "data_cidr", "disk_deployment_mode",
+    "meta_replicas", "chunk_replicas", "zookeeper_replicas", "storage_class",
+)
+STORAGE_CLASS_DEFAULTS = {
+    "fstype": "ext4",
+    "replica_factor": "2",
+    "thin_provision": "true",
+    "reclaim_policy": "Delete",
+    "volume_binding_mode": "Immediate",
+    "allow_volume_expansion": True,
+}
+DISK_ID_KEYS = ("serial", "by_id", "path")
+BY_ID_PREFIX = "/dev/disk/by-id/"
+
+
+class TopologyReport:
+    """Collects problems and warnings while the inventory is normalised."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def warn(self, where: str, message: str) -> None:
+        self.warnings.append(f"{where}: {message}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _as_bool(value: object) -> bool | None:
+    """YAML and Jinja give booleans in several spellings; anything else is not a boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+        return value.lower() in ("true", "yes", "on", "1")
+    return None
+
+
+def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict:
+    """Apply the collection-wide defaults and validate every collection-wide variable."""
+    raw = dict(settings or {})
+    out = {}
+    for key, default in SETTINGS_DEFAULTS.items():
+        value = raw.get(key)
+        out[key] = default if value is None else value
+
+    known = set(SETTINGS_DEFAULTS) | set(OTHER_VARIABLES)
+    for key in sorted(raw):
+        if key.startswith("iomesh_") and key not in known and not key.startswith(ROLE_PREFIXES):
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            report.warn(key, f"is not a variable of iomesh.multicluster and is ignored{hint}")
+
+    edition = out["iomesh_edition"]
+    if edition not in EDITIONS:
+        report.error("iomesh_edition", f"{edition!r} is not an IOMesh edition; use 'community' or 'enterprise'.")
+    elif edition == "":
+        out["iomesh_edition"] = "community"
+    if out["iomesh_platform"] not in PLATFORMS:
+        report.error(
+            "iomesh_platform",
+            f"{out['iomesh_platform']!r} is not supported; use '' (Intel x86_64, Kunpeng) or 'hygon_x86_64'.",
+        )
+    cluster_id = out["iomesh_k8s_cluster_id"]
+    if not isinstance(cluster_id, str) or not cluster_id.strip() or any(c.isspace() for c in cluster_id):
+        report.error(
+            "iomesh_k8s_cluster_id",
+            f"{cluster_id!r} must be a non-empty string without spaces; every CSI ConfigMap carries it as "
+            "data.clusterId (e.g. 'k8s-cluster').",
+        )
+    version = out["iomesh_chart_version"]
+    if not isinstance(version, str) or not CHART_VERSION.match(version):
+        report.error(
+            "iomesh_chart_version",
+            f"{version!r} is not a chart version; IOMesh chart versions carry a leading 'v', e.g. 'v1.0.1'.",
+        )
+    elif not out["iomesh_app_version"]:
+        if version in APP_VERSIONS:
+            out["iomesh_app_version"] = APP_VERSIONS[version]
+        else:
+            report.error(
+                "iomesh_app_version",
+                f"chart {version} is not in the built-in version table ({', '.join(sorted(APP_VERSIONS))}); "
+                "set iomesh_app_version to the chart's appVersion (the zbs image tag stem, e.g. 'v5.3.0-rc13').",
+            )
+    key = out["iomesh_node_label_key"]
+    if not isinstance(key, str) or not _valid_label_key(key):
+        report.error(
+            "iomesh_node_label_key",
+            f"{key!r} is not a Kubernetes label key; use the node label whose value is each node's name, "
+            "normally 'kubernetes.io/hostname'.",
+        )
+    domain = out["iomesh_cluster_domain"]
+    if not isinstance(domain, str) or not DNS1123_SUBDOMAIN.match(domain):
+        report.error("iomesh_cluster_domain", f"{domain!r} is not a DNS domain; the Kubernetes default is 'cluster.local'.")
+    return out
+
+
+def _valid_label_key(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        return False
+    return bool(name) and len(name) <= 63 and bool(LABEL_NAME.match(name))
+
+
+def _cluster_where(index: int, item: object) -> str:
+    name = item.get("name") if isinstance(item, Mapping) else None
+    return f"iomesh_clusters[{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
+
+
+def _group_hosts(groups: Mapping, group: str) -> list[str] | None:
+    hosts = groups.get(group)
+    if hosts is None:
+        return None
+    return sorted(dict.fromkeys(hosts))
+
+
+def _known_ipv4(hostvars: Mapping) -> list[ipaddress.IPv4Address]:
+    """Addresses the inventory or gathered facts know for a host (empty when nothing is known)."""
+    candidates: list[object] = []
+    candidates.extend(hostvars.get("ansible_all_ipv4_addresses") or [])
+    default = hostvars.get("ansible_default_ipv4") or {}
+    if isinstance(default, Mapping):
+        candidates.append(default.get("address"))
+    candidates.append(hostvars.get("ansible_host"))
+    found = []
+    for cand in candidates:
+        try:
+            addr = ipaddress.ip_address(str(cand))
+        except ValueError:
+            continue
+        if isinstance(addr, ipaddress.IPv4Address) and addr not in found:
+            found.append(addr)
+    return found
+
+
+def _normalize_storage_class(where: str, name: str, name_ok: bool, raw: object, report: TopologyReport) -> dict:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        report.error(f"{where}.storage_class", f"must be a dictionary, got {raw!r}.")
+        raw = {}
+    unknown = sorted(set(raw) - set(STORAGE_CLASS_DEFAULTS) - {"name"})
+    if unknown:
+        report.error(
+            f"{where}.storage_class",
+            f"unknown key(s) {', '.join(unknown)}; allowed: name, {', '.join(STORAGE_CLASS_DEFAULTS)}.",
+        )
+    sc = dict(STORAGE_CLASS_DEFAULTS)
+    sc.update({k: v for k, v in raw.items() if v is not None})
+    sc["name"] = raw.get("name") or name
+    if not raw.get("name") and not name_ok:
+        pass
+    elif not isinstance(sc["name"], str) or len(sc["name"]) > 253 or not DNS1123_SUBDOMAIN.match(sc["name"]):
+        report.error(
+            f"{where}.storage_class.name",
+            f"{sc['name']!r} is not a valid StorageClass name (lowercase DNS subdomain, at most 253 characters).",
+        )
+    elif sc["name"] in RESERVED_SC_NAMES or sc["name"].startswith(RESERVED_SC_PREFIX):
+        report.error(
+            f"{where}.storage_class.name",
+            f"{sc['name']!r} is a StorageClass the IOMesh chart creates itself (iomesh-csi-driver, hostpath, "
+            "iomesh-localpv-manager-*); a multi-cluster StorageClass needs its own name, e.g. the cluster name.",
+        )
+    if sc["fstype"] not in FSTYPES:
+        report.error(f"{where}.storage_class.fstype", f"{sc['fstype']!r} is not supported; use one of {', '.join(FSTYPES)}.")
+    if _is_int(sc["replica_factor"]):
+        sc["replica_factor"] = str(sc["replica_factor"])
+    if sc["replica_factor"] not in REPLICA_FACTORS:
+        report.error(
+            f"{where}.storage_class.replica_factor",
+            f"{sc['replica_factor']!r} is not supported; use \"2\" or \"3\" (a quoted string).",
+        )
+    thin = _as_bool(sc["thin_provision"])
+    if thin is None:
+        report.error(
+            f"{where}.storage_class.thin_provision",
+            f"{sc['thin_provision']!r} is not a boolean; use \"true\" (thin) or \"false\" (thick).",
+        )
+    else:
+        sc["thin_provision"] = "true" if thin else "false"
+    if sc["reclaim_policy"] not in RECLAIM_POLICIES:
+        report.error(
+            f"{where}.storage_class.reclaim_policy",
+            f"{sc['reclaim_policy']!r} is not a reclaim policy; use Delete or Retain.",
+        )
+    if sc["volume_binding_mode"] not in BINDING_MODES:
+        report.error(
+            f"{where}.storage_class.volume_binding_mode",
+            f"{sc['volume_binding_mode']!r} is not a binding mode; use Immediate or WaitForFirstConsumer.",
+        )
+    expansion = _as_bool(sc["allow_volume_expansion"])
+    if expansion is None:
+        report.error(
+            f"{where}.storage_class.allow_volume_expansion",
+            f"{sc['allow_volume_expansion']!r} is not a boolean; use true or false.",
+        )
+    else:
+        sc["allow_volume_expansion"] = expansion
+    return {key: sc[key] for key in ("name", *STORAGE_CLASS_DEFAULTS)}
+
+
+def _normalize_disk(where: str, index: int, raw: object, report: TopologyReport) -> dict | None:
+    here = f"{where}.iomesh_disks[{index}]"
+    if not isinstance(raw, Mapping):
+        report.error(here, f"must be a dictionary with one of serial, by_id, path and a mount_type; got {raw!r}.")
+        return None
+    unknown = sorted(set(raw) - set(DISK_ID_KEYS) - {"mount_type"})
+    if unknown:
+        report.error(here, f"unknown key(s) {', '.join(unknown)}; allowed: serial, by_id, path, mount_type.")
+    ids = [k for k in DISK_ID_KEYS if raw.get(k)]
+    if len(ids) != 1:
+        report.error(
+            here,
+            "name the disk by exactly one of serial, by_id or path (serial or by_id survive reboots; "
+            f"/dev/sdX names do not); got {', '.join(ids) or 'none'}.",
+        )
+        return None
+    id_key = ids[0]
+    value = str(raw[id_key])
+    if id_key == "by_id" and not value.startswith("/"):
+        value = BY_ID_PREFIX + value
+    if id_key == "by_id" and not value.startswith(BY_ID_PREFIX):
+        report.error(here, f"by_id {value!r} must be a /dev/disk/by-id/ link or its bare name.")
+    if id_key == "path":
+        if not value.startswith("/dev/"):
+            report.error(here, f"path {value!r} must be a device path under /dev/.")
+        elif any(value.startswith(p) for p in NDM_EXCLUDED_PATHS):
+            report.error(
+                here,
+                f"path {value!r} is a device node-disk-manager never reports (device-mapper, md RAID, loop, "
+                "floppy, CD-ROM, ramdisk); IOMesh can only use whole physical disks.",
+            )
+    mount_type = raw.get("mount_type")
+    if mount_type not in MOUNT_TYPES:
+        report.error(here, f"mount_type {mount_type!r} is not an IOMesh mount type; use one of {', '.join(MOUNT_TYPES)}.")
+        return None
+    return {"id_key": id_key, "id": value, "mount_type": mount_type}
+
+
+def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
+                       settings: Mapping | None = None) -> tuple[list[dict], dict, TopologyReport]:
+    """Validate the inventory contract and return (clusters, settings, report).
+
+    The returned clusters are ordered management first, then in inventory order, with sorted node lists
+    and every derived name. When report.errors is not empty the returned data must not be used.
+    """
+    report = TopologyReport()
+    conf = normalize_settings(settings, report)
+    if not isinstance(clusters, Sequence) or isinstance(clusters, (str, bytes)) or not clusters:
+        report.error(
+            "iomesh_clusters",
+            "must be a non-empty list of clusters (see the README's inventory contract and "
+            "inventories/seed-example).",
+        )
+        return [], conf, report
+
+    out: list[dict] = []
+    host_owner: dict[str, str] = {}
+    node_owner: dict[str, tuple[str, str]] = {}
+    for index, item in enumerate(clusters):
+        where = _cluster_where(index, item)
+        if not isinstance(item, Mapping):
+            report.error(where, f"must be a dictionary describing one IOMesh cluster, got {item!r}.")
+            continue
+        cluster = _normalize_cluster(where, item, groups, hostvars, conf, report)
+        shared: dict[str, list[str]] = {}
+        for host in cluster["hosts"]:
+            if host in host_owner:
+                shared.setdefault(host_owner[host], []).append(host)
+            else:
+                host_owner[host] = cluster["name"]
+        for other, hosts in shared.items():
+            report.error(
+                f"host{'s' if len(hosts) > 1 else ''} {', '.join(hosts)}",
+                f"in two IOMesh clusters, {other} and {cluster['name']}; a node can serve only one IOMesh "
+                f"cluster. Remove {'them' if len(hosts) > 1 else 'it'} from one of the two hosts_group groups.",
+            )
+        for host, node in cluster["host_nodes"].items():
+            owner = node_owner.get(node)
+            if owner and owner[0] != host:
+                report.error(
+                    f"host {host}",
+                    f"iomesh_node_name {node!r} is also the node name of host {owner[0]} ({owner[1]}); every "
+                    "host must map to its own Kubernetes node.",
+                )
+            else:
+                node_owner[node] = (host, cluster["name"])
+        out.append(cluster)
+
+    _check_uniqueness(out, report)
+    managers = [c for c in out if c["management"]]
+    if len(managers) != 1:
+        names = ", ".join(c["name"] for c in managers) or "none"
+        report.error(
+            "iomesh_clusters",
+            f"exactly one cluster must have management: true (it is installed first, with Helm, and carries the "
+            f"shared operator, CSI driver and disk manager); found {len(managers)}: {names}.",
+        )
+    mgmt_ns = managers[0]["namespace"] if len(managers) == 1 else MANAGEMENT_NAMESPACE
+    for cluster in out:
+        cluster["block_device_namespace"] = mgmt_ns
+    out.sort(key=lambda c: not c["management"])  # stable: management first, others in inventory order
+    return out, conf, report
+
+
+def _check_uniqueness(clusters: list[dict], report: TopologyReport) -> None:
+    for field, label in (("name", "name"), ("namespace", "namespace")):
+        seen: dict[str, str] = {}
+        for c in clusters:
+            value = c[field]
+            if value in seen:
+                report.error(
+                    "iomesh_clusters",
+                    f"{label} {value!r} is used by more than one cluster ({seen[value]} and {c['where']}); "
+                    f"each IOMesh cluster needs its own {label}.",
+                )
+            else:
+                seen[value] = c["where"]
+    seen_sc: dict[str, str] = {}
+    for c in clusters:
+        sc = c["storage_class"]["name"]
+        if sc in seen_sc:
+            report.error(
+                f"{c['where']}.storage_class.name",
+                f"{sc!r} is already the StorageClass of {seen_sc[sc]}; each IOMesh cluster needs its own "
+                "StorageClass.",
+            )
+        else:
+            seen_sc[sc] = c["where"]
+
+
+def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Mapping, conf: dict,
+                       report: TopologyReport) -> dict:
+    unknown = sorted(set(item) - set(CLUSTER_KEYS))
+    if unknown:
+        report.error(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(CLUSTER_KEYS)}.")
+
+    management = _as_bool(item.get("management", False))
+    if management is None:
+        report.error(f"{where}.management", f"{item.get('management')!r} is not a boolean; use true or false.")
+        management = False
+
+    name = item.get("name")
+    name_ok = False
+    if not isinstance(name, str) or not name:
+        report.error(where, "name is missing; give every cluster a name (it prefixes all its Kubernetes objects).")
+        name = f"cluster-{where}"
+    elif len(name) > MAX_CLUSTER_NAME or not DNS1035_LABEL.match(name):
+        report.error(
+            f"{where}.name",
+            f"{name!r} is not a valid IOMesh cluster name: it must be a DNS-1035 label (lowercase letters, digits "
+            f"and '-', starting with a letter, ending with a letter or digit) of at most {MAX_CLUSTER_NAME} "
+            "characters, because it prefixes Services such as <name>-zookeeper-admin-server. Example: "
+            "iomesh-cluster-1.",
+        )
+    else:
+        name_ok = True
+
+    # Values derived from a bad name are not reported again: fixing the name fixes them.
+    namespace = item.get("namespace") or (MANAGEMENT_NAMESPACE if management else name)
+    if not item.get("namespace") and not management and not name_ok:
+        pass
+    elif not isinstance(namespace, str) or len(namespace) > 63 or not DNS1123_LABEL.match(namespace):
+        report.error(
+            f"{where}.namespace",
+            f"{namespace!r} is not a valid namespace (DNS-1123 label: lowercase letters, digits and '-', at most "
+            "63 characters).",
+        )
+    elif namespace in RESERVED_NAMESPACES:
+        report.error(f"{where}.namespace", f"{namespace!r} is reserved for Kubernetes; use a namespace of its own.")
+
+    hosts_group = item.get("hosts_group")
+    hosts: list[str] = []
+    if not isinstance(hosts_group, str) or not hosts_group:
+        report.error(f"{where}.hosts_group", "is missing; name the inventory group whose hosts are this cluster's nodes.")
+    else:
+        found = _group_hosts(groups, hosts_group)
+        if found is None:
+            report.error(
+                f"{where}.hosts_group",
+                f"group {hosts_group!r} is not in the inventory; add it with this cluster's nodes or fix the name.",
+            )
+        elif not found:
+            report.error(f"{where}.hosts_group", f"group {hosts_group!r} has no hosts; put this cluster's nodes in it.")
+        else:
+            hosts = found
+
+    data_cidr = _normalize_cidr(where, item.get("data_cidr"), report)
+    mode = item.get("disk_deployment_mode") or "hybridFlash"
+    if mode not in DISK_MODES:
+        report.error(
+            f"{where}.disk_deployment_mode",
+            f"{mode!r} is not a disk deployment mode; use hybridFlash (SSD cache + HDD) or allFlash (SSD only).",
+        )
+
+    host_nodes, disks = _collect_hosts(where, hosts, hostvars, data_cidr, mode, report)
+    nodes = sorted(set(host_nodes.values()))
+    replicas = _check_replicas(where, item, len(nodes), conf["iomesh_edition"], report)
+    storage_class = _normalize_storage_class(where, name, name_ok, item.get("storage_class"), report)
+
+    domain = conf["iomesh_cluster_domain"]
+    return {
+        "name": name,
+        "namespace": namespace,
+        "management": management,
+        "hosts_group": hosts_group,
+        "hosts": hosts,
+        "host_nodes": host_nodes,
+        "nodes": nodes,
+        "data_cidr": data_cidr,
+        "disk_deployment_mode": mode,
+        **replicas,
+        "storage_class": storage_class,
+        "disks": disks,
+        "mount_types": sorted({d["mount_type"] for ds in disks.values() for d in ds}),
+        "zookeeper_name": f"{name}-zookeeper",
+        "meta_client_service": f"{name}-meta-client",
+        "csi_configmap_name": f"{name}-csi-configmap",
+        "meta_addr": f"{name}-meta-client.{namespace}.svc.{domain}:10100",
+        "cluster_connection": f"{namespace}/{name}-csi-configmap",
+        "iomesh_cluster_ref": f"{namespace}/{name}",
+        "where": where,
+    }
+
+
+def _normalize_cidr(where: str, raw: object, report: TopologyReport) -> str:
+    if not raw:
+        report.error(f"{where}.data_cidr", "is missing; set the IPv4 storage network in CIDR form, e.g. 10.234.1.0/24.")
+        return ""
+    try:
+        network = ipaddress.ip_network(str(raw), strict=False)
+    except ValueError:
+        report.error(
+            f"{where}.data_cidr",
+            f"{raw!r} is not a valid IPv4 CIDR (four octets 0-255 and a prefix length 0-32, e.g. 10.234.1.0/24).",
+        )
+        return ""
+    if network.version != 4:
+        report.error(f"{where}.data_cidr", f"{raw!r} is IPv6; IOMesh's data network must be IPv4.")
+        return ""
+    if "/" not in str(raw):
+        report.error(f"{where}.data_cidr", f"{raw!r} has no prefix length; write it as a network, e.g. {network}.")
+        return ""
+    if str(network) != str(raw):
+        report.warn(f"{where}.data_cidr", f"{raw} has host bits set; using the network {network}.")
+    return str(network)
+
+
+def _collect_hosts(where: str, hosts: list[str], hostvars: Mapping, data_cidr: str, mode: str,
+                   report: TopologyReport) -> tuple[dict, dict]:
+    network = ipaddress.ip_network(data_cidr) if data_cidr else None
+    host_nodes: dict[str, str] = {}
+    disks: dict[str, list[dict]] = {}
+    for host in hosts:
+        hv = hostvars.get(host) or {}
+        here = f"host {host}"
+        node = hv.get("iomesh_node_name") or host
+        if not isinstance(node, str) or len(node) > 63 or not LABEL_VALUE.match(node):
+            report.error(
+                f"{here}.iomesh_node_name",
+                f"{node!r} is not a valid label value; set it to the value of the node's iomesh_node_label_key label "
+                "(kubernetes.io/hostname by default).",
+            )
+        host_nodes[host] = str(node)
+        if network is not None:
+            known = _known_ipv4(hv)
+            inside = [a for a in known if a in network]
+            if known and not inside:
+                report.error(
+                    here,
+                    f"none of its addresses ({', '.join(map(str, known))}) is inside {where}.data_cidr {network}; "
+                    "fix data_cidr or give the node an address on the storage network.",
+                )
+            elif len(inside) > 1:
+                report.warn(here, f"has several addresses in {network} ({', '.join(map(str, inside))}).")
+        node_disks = _normalize_host_disks(here, hv.get("iomesh_disks"), mode, where, report)
+        if node_disks:
+            disks[str(node)] = node_disks
+    if hosts and not disks:
+        report.warn(where, "no host declares iomesh_disks; the disk stage will mount nothing for this cluster.")
+    return host_nodes, disks
+
+
+def _normalize_host_disks(here: str, raw: object, mode: str, where: str, report: TopologyReport) -> list[dict]:
+    if raw is None or raw == []:
+        return []
+    if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
+        report.error(f"{here}.iomesh_disks", f"must be a list of disks, got {raw!r}.")
+        return []
+    result = []
+    seen: set[tuple[str, str]] = set()
+    for index, entry in enumerate(raw):
+        disk = _normalize_disk(here, index, entry, report)
+        if disk is None:
+            continue
+        key = (disk["id_key"], disk["id"])
+        if key in seen:
+            report.error(f"{here}.iomesh_disks[{index}]", f"{disk['id_key']} {disk['id']!r} is listed twice.")
+            continue
+        seen.add(key)
+        if disk["mount_type"] in MODE_FORBIDDEN_TYPES.get(mode, ()):
+            allowed = [t for t in MOUNT_TYPES if t not in MODE_FORBIDDEN_TYPES[mode]]
+            report.error(
+                f"{here}.iomesh_disks[{index}]",
+                f"mount_type {disk['mount_type']} is rejected in {mode} mode ({where}); use "
+                f"{' or '.join(allowed)}, or change the cluster's disk_deployment_mode.",
+            )
+        result.append(disk)
+    types = {d["mount_type"] for d in result}
+    if mode == "hybridFlash" and result and not ({"cacheWithJournal", "dataStore"} <= types):
+        report.error(
+            f"{here}.iomesh_disks",
+            "hybridFlash needs at least one cacheWithJournal (SSD) and one dataStore (HDD) disk on every node "
+            f"that declares disks; this host has {', '.join(sorted(types))}.",
+        )
+    if mode == "allFlash" and result and "dataStoreWithJournal" not in types:
+        report.error(f"{here}.iomesh_disks", "allFlash needs at least one dataStoreWithJournal disk on every node.")
+    return sorted(result, key=lambda d: (d["mount_type"], d["id_key"], d["id"]))
+
+
+def _check_replicas(where: str, item: Mapping, node_count: int, edition: str, report: TopologyReport) -> dict:
+    values = {}
+    for key in ("meta_replicas", "chunk_replicas", "zookeeper_replicas"):
+        value = item.get(key, 3)
+        if not _is_int(value):
+            report.error(f"{where}.{key}", f"{value!r} is not a whole number.")
+            value = 3
+        values[key] = value
+    if node_count and node_count < 3:
+        report.error(
+            f"{where}.hosts_group",
+            f"has {node_count} node(s); an IOMesh cluster needs at least 3 (one meta, chunk and ZooKeeper pod each).",
+        )
+    meta, chunk, zk = values["meta_replicas"], values["chunk_replicas"], values["zookeeper_replicas"]
+    if meta not in (3, 5):
+        report.error(f"{where}.meta_replicas", f"is {meta}; IOMesh meta runs 3 or 5 replicas.")
+    elif node_count and meta > node_count:
+        report.error(
+            f"{where}.meta_replicas",
+            f"is {meta} but the cluster has {node_count} nodes; each node runs at most one meta pod.",
+        )
+    if chunk < 3:
+        report.error(f"{where}.chunk_replicas", f"is {chunk}; IOMesh needs at least 3 chunk pods.")
+    elif node_count and chunk > node_count:
+        report.error(
+            f"{where}.chunk_replicas",
+            f"is {chunk} but the cluster has {node_count} nodes; each node runs at most one chunk pod.",
+        )
+    if zk < 3 or zk % 2 == 0:
+        report.error(f"{where}.zookeeper_replicas", f"is {zk}; ZooKeeper needs an odd ensemble of at least 3.")
+    elif node_count and zk > node_count:
+        report.error(f"{where}.zookeeper_replicas", f"is {zk} but the cluster has {node_count} nodes.")
+    if edition == "community":
+        for key in ("chunk_replicas", "meta_replicas"):
+            if values[key] > COMMUNITY_MAX_REPLICAS and (key != "meta_replicas" or meta in (3, 5)):
+                report.error(
+                    f"{where}.{key}",
+                    f"is {values[key]}; the community edition is limited to 3 nodes per cluster (3 chunk and 3 "
+                    "meta pods). Use 3, or set iomesh_edition: enterprise with a licence that allows more.",
+                )
+    return values
