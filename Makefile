@@ -1,0 +1,67 @@
+# Developer and CI entry points. `make test` is the test command (README, .ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell scripts/find_python.sh)
+REQUIREMENTS = requirements/dev$(shell $(PYTHON) -c 'import sys; print("" if sys.version_info >= (3, 12) else "-py311")').txt
+PYTEST_ARGS ?=
+
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help setup test lint sanity build changelog docs pytest unit clean
+
+help:
+	@echo "make setup   - create .venv with the pinned tools, helm 3/4, kubectl and collections (offline from Galaxy)"
+	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, filter docs, all pytest suites"
+	@echo "make unit    - filter unit tests only"
+	@echo "make clean   - remove .venv, build output and test caches"
+
+setup: $(VENV)/.setup-done
+
+$(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt scripts/bootstrap_tools.py scripts/get_pip_standin.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
+	$(PY) scripts/bootstrap_tools.py --bin-dir $(VENV)/bin --collections-dir $(VENV)/collections
+	mkdir -p $(VENV)/collections/ansible_collections/iomesh
+	ln -sfn ../../../.. $(VENV)/collections/ansible_collections/iomesh/multicluster
+	$(PY) scripts/install_get_pip_standin.py
+	touch $@
+
+test: setup lint sanity build changelog docs pytest
+
+lint: setup
+	yamllint -s .
+	ansible-lint --nocolor
+
+sanity: setup
+	scripts/run_sanity.sh
+
+build: setup
+	rm -rf build && mkdir -p build
+	ansible-galaxy collection build --force --output-path build .
+	$(PY) scripts/check_build.py build/iomesh-multicluster-*.tar.gz
+
+changelog: setup
+	antsibull-changelog lint
+
+docs: setup
+	@for f in plugins/filter/*.yml; do \
+	  name=$$(basename $$f .yml); \
+	  ansible-doc -t filter iomesh.multicluster.$$name > /dev/null || { echo "ansible-doc failed for $$name"; exit 1; }; \
+	done; echo "ansible-doc renders every filter"
+
+pytest: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache tests/output

@@ -1,0 +1,71 @@
+"""Inventory helpers for the filter tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[4]
+SEED_INVENTORY = ROOT / "inventories" / "seed-example"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def load_inventory(path: Path) -> tuple[dict, dict, dict]:
+    """groups, hostvars and the all-group variables of an inventory, as Ansible itself reads them."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
+
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(path)])
+    variables = VariableManager(loader=loader, inventory=inventory)
+    groups = {name: [h.name for h in group.get_hosts()] for name, group in inventory.groups.items()}
+    hostvars = {h.name: dict(variables.get_vars(host=h)) for h in inventory.get_hosts()}
+    all_vars = hostvars[next(iter(hostvars))]
+    return groups, hostvars, all_vars
+
+
+@pytest.fixture(scope="session")
+def seed_inventory():
+    groups, hostvars, all_vars = load_inventory(SEED_INVENTORY)
+    settings = {k: v for k, v in all_vars.items() if k.startswith("iomesh_") and k != "iomesh_clusters"}
+    return {"clusters": all_vars["iomesh_clusters"], "groups": groups, "hostvars": hostvars, "settings": settings}
+
+
+def fixture_yaml(name: str):
+    return list(yaml.safe_load_all((FIXTURES / name).read_text()))
+
+
+class Inventory:
+    """A small synthetic inventory: clusters of hosts h0..hN in groups g0, g1, ... with addresses in 10.234.1.0/24."""
+
+    def __init__(self, sizes=(3, 3)):
+        self.groups = {"all": [], "ungrouped": []}
+        self.hostvars = {}
+        self.clusters = []
+        self.settings = {}
+        n = 0
+        for index, size in enumerate(sizes):
+            hosts = [f"w{n + i}" for i in range(size)]
+            n += size
+            self.groups[f"g{index}"] = hosts
+            self.groups["all"] += hosts
+            for host in hosts:
+                self.hostvars[host] = {"ansible_host": f"10.234.1.{10 + int(host[1:])}"}
+            self.clusters.append({
+                "name": "iomesh" if index == 0 else f"iomesh-cluster-{index}",
+                "hosts_group": f"g{index}",
+                "data_cidr": "10.234.1.0/24",
+                **({"management": True} if index == 0 else {}),
+            })
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+
+@pytest.fixture
+def inv():
+    return Inventory()

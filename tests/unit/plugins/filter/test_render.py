@@ -1,0 +1,227 @@
+"""The rendering filters: affinity blocks, Helm values, custom resources, CSI objects."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+
+from .conftest import Inventory
+
+
+def topology(inv):
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+def test_node_affinity_sorts_and_deduplicates():
+    affinity = f.iomesh_node_affinity(["n2", "n0", "n1", "n0"])
+    term = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert term == [{"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n0", "n1", "n2"]}]}]
+    assert list(affinity) == ["nodeAffinity"]
+
+
+def test_node_affinity_custom_key():
+    affinity = f.iomesh_node_affinity(["a"], key="example.com/storage-node")
+    expr = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+    assert expr["matchExpressions"][0]["key"] == "example.com/storage-node"
+
+
+@pytest.mark.parametrize("nodes", [[], "n0", None, ["n0", ""], ["n0", 3]])
+def test_node_affinity_rejects_bad_nodes(nodes):
+    with pytest.raises(AnsibleFilterError, match="iomesh_node_affinity"):
+        f.iomesh_node_affinity(nodes)
+
+
+def test_node_affinity_rejects_bad_key():
+    with pytest.raises(AnsibleFilterError, match="node label key"):
+        f.iomesh_node_affinity(["n0"], key="not a key")
+
+
+def test_zookeeper_affinity():
+    affinity = f.iomesh_zookeeper_affinity(["n1", "n0"], "c1-zookeeper")
+    assert affinity["nodeAffinity"] == f.iomesh_node_affinity(["n0", "n1"])["nodeAffinity"]
+    (term,) = affinity["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term == {
+        "podAffinityTerm": {
+            "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["c1-zookeeper"]}]},
+            "topologyKey": "kubernetes.io/hostname",
+        },
+        "weight": 20,
+    }
+    assert f.iomesh_zookeeper_affinity(["n0"], "x", 50)["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 50
+
+
+@pytest.mark.parametrize("args", [("",), ("ok", 0), ("ok", 101), ("ok", True), ("bad label!",)])
+def test_zookeeper_affinity_rejects_bad_arguments(args):
+    with pytest.raises(AnsibleFilterError, match="iomesh_zookeeper_affinity"):
+        f.iomesh_zookeeper_affinity(["n0"], *args)
+
+
+@pytest.mark.parametrize(
+    "edition, platform, tag",
+    [
+        ("community", "", "v5.3.0-rc13-community"),
+        ("", "", "v5.3.0-rc13-community"),
+        ("enterprise", "", "v5.3.0-rc13-enterprise"),
+        ("community", "hygon_x86_64", "v5.3.0-rc13-community-hygon"),
+        ("enterprise", "hygon_x86_64", "v5.3.0-rc13-enterprise-hygon"),
+    ],
+)
+def test_image_tags_follow_edition_and_platform(inv, edition, platform, tag):
+    inv.settings.update(iomesh_edition=edition, iomesh_platform=platform)
+    iomesh_cluster = f.iomesh_cluster_manifests(topology(inv)[1], inv.settings)[1]
+    spec = iomesh_cluster["spec"]
+    assert {spec[p]["image"]["tag"] for p in ("meta", "chunk", "redirector")} == {tag}
+    assert {spec["probe"]["image"]["tag"], spec["toolbox"]["image"]["tag"], spec["chunk"]["devicemanager"]["image"]["tag"]} == {"v1.0.1"}
+    values = f.iomesh_mgmt_values(topology(inv)[0], inv.settings)["iomesh"]
+    assert (values["edition"], values["platform"]) == (edition or "community", platform)
+
+
+def test_chart_version_selects_app_version(inv):
+    inv.settings["iomesh_chart_version"] = "v1.2.0"
+    spec = f.iomesh_cluster_manifests(topology(inv)[1], inv.settings)[1]["spec"]
+    assert spec["meta"]["image"]["tag"] == "v5.6.0-rc112-community"
+    assert spec["probe"]["image"]["tag"] == "v1.2.0"
+    inv.settings["iomesh_app_version"] = "v5.9.9"
+    assert f.iomesh_cluster_manifests(topology(inv)[1], inv.settings)[1]["spec"]["meta"]["image"]["tag"] == "v5.9.9-community"
+
+
+def test_images_are_copied_from_the_management_cluster(inv):
+    mgmt_cr = {
+        "spec": {
+            "meta": {"image": {"repository": "registry.local/iomesh/zbs-metad", "tag": "v5.3.0-rc13-enterprise"}},
+            "chunk": {
+                "image": {"repository": "registry.local/iomesh/zbs-chunkd", "tag": "v5.3.0-rc13-enterprise", "pullPolicy": "Always"},
+                "devicemanager": {"image": {"repository": "iomesh/operator-devicemanager", "tag": "v1.0.1-hotfix"}},
+            },
+            "redirector": {"image": {"repository": "iomesh/zbs-iscsi-redirectord", "tag": "v5.3.0-rc13-enterprise"}},
+            "probe": {"image": {"tag": "v1.0.1-hotfix"}},
+            "toolbox": {},
+        }
+    }
+    spec = f.iomesh_cluster_manifests(topology(inv)[1], inv.settings, mgmt_cr)[1]["spec"]
+    assert spec["meta"]["image"] == {"repository": "registry.local/iomesh/zbs-metad", "tag": "v5.3.0-rc13-enterprise", "pullPolicy": "IfNotPresent"}
+    assert spec["chunk"]["image"]["pullPolicy"] == "Always"
+    assert spec["chunk"]["devicemanager"]["image"]["tag"] == "v1.0.1-hotfix"
+    assert spec["probe"]["image"] == {"repository": "iomesh/operator-probe", "tag": "v1.0.1-hotfix", "pullPolicy": "IfNotPresent"}
+    assert spec["toolbox"]["image"]["tag"] == "v1.0.1"  # not in the management CR: the chart's rule
+
+
+def test_additional_cluster_points_at_management_namespace(inv):
+    inv.clusters[0]["namespace"] = "storage-mgmt"
+    cr = f.iomesh_cluster_manifests(topology(inv)[1], inv.settings)[1]
+    assert cr["spec"]["chunk"]["devicemanager"]["blockDeviceNamespace"] == "storage-mgmt"
+    assert cr["spec"]["chunk"]["dataCIDR"] == cr["spec"]["redirector"]["dataCIDR"] == "10.234.1.0/24"
+
+
+def _declare_disks(inv, mode):
+    if mode == "allFlash":
+        disks = [{"serial": "SSD1", "mount_type": "dataStoreWithJournal"}]
+    else:
+        disks = [{"serial": "SSD1", "mount_type": "cacheWithJournal"}, {"by_id": "ata-HDD1", "mount_type": "dataStore"}]
+    for host in inv.groups["g1"] + inv.groups["g0"]:
+        inv.hostvars[host]["iomesh_disks"] = disks
+
+
+def test_device_map_for_hybrid_flash(inv):
+    _declare_disks(inv, "hybridFlash")
+    clusters = topology(inv)
+    assert clusters[1]["disks"]["w3"][1] == {"id_key": "by_id", "id": "/dev/disk/by-id/ata-HDD1", "mount_type": "dataStore"}
+    device_map = f.iomesh_cluster_manifests(clusters[1], inv.settings)[1]["spec"]["chunk"]["deviceMap"]
+    assert sorted(device_map) == ["cacheWithJournal", "dataStore"]
+    assert device_map["dataStore"]["selector"] == {
+        "matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["w3", "w4", "w5"]}],
+        "matchLabels": {"iomesh.multicluster/cluster": "iomesh-cluster-1", "iomesh.multicluster/mount-type": "dataStore"},
+    }
+    mgmt_map = f.iomesh_mgmt_values(clusters[0], inv.settings)["iomesh"]["chunk"]["deviceMap"]
+    assert mgmt_map["cacheWithJournal"]["selector"]["matchLabels"]["iomesh.multicluster/cluster"] == "iomesh"
+
+
+def test_device_map_for_all_flash(inv):
+    inv.clusters[1]["disk_deployment_mode"] = "allFlash"
+    inv.clusters[0]["disk_deployment_mode"] = "allFlash"
+    _declare_disks(inv, "allFlash")
+    spec = f.iomesh_cluster_manifests(topology(inv)[1], inv.settings)[1]["spec"]
+    assert spec["diskDeploymentMode"] == "allFlash"
+    assert list(spec["chunk"]["deviceMap"]) == ["dataStoreWithJournal"]
+
+
+def test_no_device_map_without_disks(inv):
+    clusters = topology(inv)
+    assert "deviceMap" not in f.iomesh_cluster_manifests(clusters[1], inv.settings)[1]["spec"]["chunk"]
+    assert "deviceMap" not in f.iomesh_mgmt_values(clusters[0], inv.settings)["iomesh"]["chunk"]
+
+
+def test_three_cluster_inventory():
+    inv = Inventory(sizes=(3, 3, 5))
+    inv.settings["iomesh_edition"] = "enterprise"
+    inv.clusters[2].update(meta_replicas=5, chunk_replicas=5, zookeeper_replicas=5, storage_class={"replica_factor": "3"})
+    clusters = topology(inv)
+    assert [c["name"] for c in clusters] == ["iomesh", "iomesh-cluster-1", "iomesh-cluster-2"]
+    zookeeper, cr = f.iomesh_cluster_manifests(clusters[2], inv.settings)
+    assert zookeeper["spec"]["replicas"] == 5
+    assert cr["spec"]["meta"]["replicas"] == cr["spec"]["chunk"]["replicas"] == 5
+    assert cr["spec"]["meta"]["podPolicy"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"][0]["matchExpressions"][0]["values"] == ["w10", "w6", "w7", "w8", "w9"]
+    sc = f.iomesh_csi_manifests(clusters[2], inv.settings)[1]
+    assert sc["parameters"]["replicaFactor"] == "3"
+    assert sc["parameters"]["iomeshCluster"] == "iomesh-cluster-2/iomesh-cluster-2"
+
+
+def test_csi_manifests_use_settings(inv):
+    inv.settings.update(iomesh_k8s_cluster_id="prod-east", iomesh_cluster_domain="k8s.example")
+    inv.clusters[1]["storage_class"] = {"name": "fast", "fstype": "xfs", "reclaim_policy": "Retain",
+                                        "volume_binding_mode": "WaitForFirstConsumer", "allow_volume_expansion": False}
+    configmap, sc = f.iomesh_csi_manifests(topology(inv)[1], inv.settings)
+    assert configmap["data"] == {
+        "clusterId": "prod-east",
+        "iscsiPortal": "127.0.0.1:3260",
+        "metaAddr": "iomesh-cluster-1-meta-client.iomesh-cluster-1.svc.k8s.example:10100",
+    }
+    assert (sc["metadata"]["name"], sc["reclaimPolicy"], sc["volumeBindingMode"], sc["allowVolumeExpansion"]) == (
+        "fast", "Retain", "WaitForFirstConsumer", False)
+    assert sc["parameters"]["csi.storage.k8s.io/fstype"] == "xfs"
+
+
+def test_node_label_key_reaches_every_block(inv):
+    inv.settings["iomesh_node_label_key"] = "example.com/node"
+    clusters = topology(inv)
+    values = f.iomesh_mgmt_values(clusters[0], inv.settings)
+    zk = values["iomesh"]["zookeeper"]["podPolicy"]["affinity"]
+    assert zk["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]["topologyKey"] == "example.com/node"
+    for part in ("meta", "chunk", "redirector"):
+        expr = values["iomesh"][part]["podPolicy"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert expr["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == "example.com/node"
+
+
+def test_render_filters_refuse_wrong_clusters(inv):
+    clusters = topology(inv)
+    with pytest.raises(AnsibleFilterError, match="not the management cluster"):
+        f.iomesh_mgmt_values(clusters[1], inv.settings)
+    with pytest.raises(AnsibleFilterError, match="is the management cluster"):
+        f.iomesh_cluster_manifests(clusters[0], inv.settings)
+    with pytest.raises(AnsibleFilterError, match="as returned by iomesh.multicluster.iomesh_topology"):
+        f.iomesh_csi_manifests(inv.clusters[1], inv.settings)
+    with pytest.raises(AnsibleFilterError, match="mgmt_cr must be"):
+        f.iomesh_cluster_manifests(clusters[1], inv.settings, "iomesh")
+    with pytest.raises(AnsibleFilterError, match="iomesh_edition"):
+        f.iomesh_csi_manifests(clusters[1], {"iomesh_edition": "gold"})
+
+
+def test_settings_filter_defaults():
+    settings = f.iomesh_settings({})
+    assert settings["iomesh_chart_version"] == "v1.0.1"
+    assert settings["iomesh_app_version"] == "v5.3.0-rc13"
+    assert settings["iomesh_edition"] == "community"
+    assert settings["iomesh_k8s_cluster_id"] == "k8s-cluster"
+    with pytest.raises(AnsibleFilterError, match="iomesh_platform"):
+        f.iomesh_settings({"iomesh_platform": "arm"})
+
+
+def test_filter_module_exposes_every_filter():
+    names = set(f.FilterModule().filters())
+    assert names == {
+        "iomesh_topology", "iomesh_topology_report", "iomesh_settings", "iomesh_node_affinity",
+        "iomesh_zookeeper_affinity", "iomesh_mgmt_values", "iomesh_cluster_manifests", "iomesh_csi_manifests",
+    }
