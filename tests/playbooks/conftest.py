@@ -35,7 +35,7 @@ def run_playbook(tmp_path):
             cmd += ["-e", f"@{extra}"]
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", TMPDIR=str(tmp_path))
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".venv" / "collections"))
-        proc = subprocess.run(cmd + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
         return PlaybookRun(proc)
 
     return run
