@@ -260,8 +260,9 @@ def _normalize_storage_class(where: str, name: str, name_ok: bool, raw: object, 
     sc = dict(STORAGE_CLASS_DEFAULTS)
     sc.update({k: v for k, v in raw.items() if v is not None})
     sc["name"] = raw.get("name") or name
-    if not raw.get("name") and not name_ok:
-        pass
+    derived_from_bad_name = not raw.get("name") and not name_ok
+    if derived_from_bad_name:
+        pass  # reported as the cluster name's problem
     elif not isinstance(sc["name"], str) or len(sc["name"]) > 253 or not DNS1123_SUBDOMAIN.match(sc["name"]):
         report.error(
             f"{where}.storage_class.name",
@@ -472,8 +473,9 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
 
     # Values derived from a bad name are not reported again: fixing the name fixes them.
     namespace = item.get("namespace") or (MANAGEMENT_NAMESPACE if management else name)
-    if not item.get("namespace") and not management and not name_ok:
-        pass
+    derived_from_bad_name = not item.get("namespace") and not management and not name_ok
+    if derived_from_bad_name:
+        pass  # reported as the cluster name's problem
     elif not isinstance(namespace, str) or len(namespace) > 63 or not DNS1123_LABEL.match(namespace):
         report.error(
             f"{where}.namespace",
