@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import cluster_checks, render, topology
 
 NORMALISED_KEYS = ("name", "namespace", "nodes", "mount_types", "zookeeper_name", "block_device_namespace")
 
@@ -115,6 +115,32 @@ def iomesh_csi_manifests(cluster, settings=None):
     return render.csi_manifests(_cluster(name, cluster), _settings(name, settings))
 
 
+def iomesh_cluster_problems(clusters, nodes, server_version, release=None, settings=None, options=None):
+    """Problems of the target Kubernetes cluster: nodes, server version, an existing single-cluster release."""
+    name = "iomesh_cluster_problems"
+    if isinstance(clusters, (str, bytes)) or not isinstance(clusters, Sequence):
+        raise AnsibleFilterError(f"{name}: expects the cluster list returned by iomesh_topology, got {clusters!r}")
+    clusters = [_cluster(name, c) for c in clusters]
+    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
+        raise AnsibleFilterError(f"{name}: nodes must be the list of Node objects from kubernetes.core.k8s_info")
+    conf = _settings(name, settings)
+    opts = topology.plain(options or {})
+    nodes = topology.plain(nodes)
+    results = [
+        cluster_checks.node_problems(clusters, nodes, conf["iomesh_node_label_key"]),
+        cluster_checks.version_problems(server_version, conf["iomesh_chart_version"],
+                                        bool(opts.get("allow_unsupported_kubernetes"))),
+    ]
+    management = [c for c in clusters if c.get("management")]
+    if management:
+        results.append(cluster_checks.release_problems(topology.plain(release), management[0],
+                                                       bool(opts.get("allow_single_cluster_conversion"))))
+    return {
+        "errors": [e for r in results for e in r["errors"]],
+        "warnings": [w for r in results for w in r["warnings"]],
+    }
+
+
 class FilterModule:
     """iomesh.multicluster filters."""
 
@@ -128,4 +154,5 @@ class FilterModule:
             "iomesh_mgmt_values": iomesh_mgmt_values,
             "iomesh_cluster_manifests": iomesh_cluster_manifests,
             "iomesh_csi_manifests": iomesh_csi_manifests,
+            "iomesh_cluster_problems": iomesh_cluster_problems,
         }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 
@@ -219,9 +222,14 @@ def test_settings_filter_defaults():
         f.iomesh_settings({"iomesh_platform": "arm"})
 
 
-def test_filter_module_exposes_every_filter():
+def test_filter_module_exposes_every_filter_with_its_doc():
     names = set(f.FilterModule().filters())
     assert names == {
         "iomesh_topology", "iomesh_topology_report", "iomesh_settings", "iomesh_node_affinity",
         "iomesh_zookeeper_affinity", "iomesh_mgmt_values", "iomesh_cluster_manifests", "iomesh_csi_manifests",
+        "iomesh_cluster_problems",
     }
+    docs = Path(f.__file__).parent
+    for name in names:
+        doc = yaml.safe_load((docs / f"{name}.yml").read_text())
+        assert doc["DOCUMENTATION"]["name"] == name

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only checks of the target Kubernetes cluster, on data the caller read from the API.
+
+Pure functions: the preflight role reads Nodes, the server version and the management Helm release with
+kubernetes.core modules and passes them here; every problem is reported at once, naming node or object.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+
+# Kubernetes versions each IOMesh chart line supports (IOMesh release notes). None: not published.
+SUPPORTED_KUBERNETES = {
+    "v1.0": ((1, 17), (1, 25)),
+}
+VERSION = re.compile(r"^v?(\d+)\.(\d+)")
+
+
+def _ready(node: Mapping) -> bool:
+    for cond in (node.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return cond.get("status") == "True"
+    return False
+
+
+def _internal_ips(node: Mapping) -> list[str]:
+    return [a.get("address") for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"]
+
+
+def _control_plane_only(node: Mapping) -> bool:
+    """A node no ordinary pod lands on (a tainted control-plane node), so no CSI node plugin either."""
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") == "NoSchedule" and taint.get("key") in (
+            "node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master",
+        ):
+            return True
+    return False
+
+
+def node_problems(clusters: Sequence[Mapping], nodes: Sequence[Mapping], key: str) -> dict:
+    """Every listed node exists with label `key` equal to its name, is Ready and schedulable."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    by_label: dict[str, Mapping] = {}
+    for node in nodes:
+        value = ((node.get("metadata") or {}).get("labels") or {}).get(key)
+        if value is not None:
+            by_label[value] = node
+    wanted: set[str] = set()
+    for cluster in clusters:
+        missing, not_ready, cordoned, outside = [], [], [], []
+        network = ipaddress.ip_network(cluster["data_cidr"]) if cluster.get("data_cidr") else None
+        for name in cluster["nodes"]:
+            wanted.add(name)
+            node = by_label.get(name)
+            if node is None:
+                missing.append(name)
+                continue
+            if not _ready(node):
+                not_ready.append(name)
+            if (node.get("spec") or {}).get("unschedulable"):
+                cordoned.append(name)
+            ips = [ipaddress.ip_address(a) for a in _internal_ips(node) if a]
+            if network is not None and ips and not any(ip.version == 4 and ip in network for ip in ips):
+                outside.append(f"{name} ({', '.join(map(str, ips))})")
+        where = f"cluster {cluster['name']}"
+        if missing:
+            errors.append(
+                f"{where}: no Kubernetes node has label {key} equal to {', '.join(missing)}; check the host names, "
+                "iomesh_node_name or iomesh_node_label_key (kubectl get nodes -L " + key + ")."
+            )
+        if not_ready:
+            errors.append(f"{where}: node(s) {', '.join(not_ready)} are not Ready; IOMesh pods cannot start there.")
+        if cordoned:
+            errors.append(f"{where}: node(s) {', '.join(cordoned)} are cordoned (unschedulable); uncordon them first.")
+        if outside:
+            warnings.append(
+                f"{where}: the InternalIP of {', '.join(outside)} is outside data_cidr {cluster['data_cidr']}; "
+                "fine if the storage network is a second interface, otherwise chunk and redirector cannot bind."
+            )
+    spare = sorted(
+        (n.get("metadata") or {}).get("labels", {}).get(key) or (n.get("metadata") or {}).get("name", "?")
+        for n in nodes
+        if ((n.get("metadata") or {}).get("labels") or {}).get(key) not in wanted and not _control_plane_only(n)
+    )
+    if spare:
+        warnings.append(
+            f"node(s) {', '.join(spare)} belong to no IOMesh cluster: the IOMesh CSI node plugin runs on every "
+            "schedulable node and stays in CrashLoopBackOff where no IOMesh redirector runs (pitfall P4); add them "
+            "to a cluster, or restrict csi-driver.driver.node.nodeSelector through iomesh_mgmt_extra_values."
+        )
+    return {"errors": errors, "warnings": warnings}
+
+
+def version_problems(server_version: str, chart_version: str, allow_unsupported: bool = False) -> dict:
+    """The Kubernetes server version against the range the IOMesh chart line supports."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    match = VERSION.match(str(server_version or ""))
+    if not match:
+        return {"errors": [f"could not read the Kubernetes server version from {server_version!r}."], "warnings": []}
+    server = (int(match.group(1)), int(match.group(2)))
+    line = ".".join(str(chart_version).split(".")[:2])
+    supported = SUPPORTED_KUBERNETES.get(line)
+    shown = f"{server[0]}.{server[1]}"
+    if supported is None:
+        warnings.append(
+            f"IOMesh chart {chart_version} publishes no supported Kubernetes range; the server runs {shown}."
+        )
+    elif not supported[0] <= server <= supported[1]:
+        low, high = (f"{v[0]}.{v[1]}" for v in supported)
+        message = (
+            f"Kubernetes {shown} is outside the range IOMesh chart {chart_version} supports ({low} to {high})."
+        )
+        if allow_unsupported:
+            warnings.append(message + " Continuing: iomesh_preflight_allow_unsupported_kubernetes is true.")
+        else:
+            errors.append(message + " Set iomesh_preflight_allow_unsupported_kubernetes: true to try anyway.")
+    return {"errors": errors, "warnings": warnings}
+
+
+def _has_node_affinity(values: Mapping, part: str) -> bool:
+    policy = (((values.get("iomesh") or {}).get(part) or {}).get("podPolicy") or {})
+    return bool((policy.get("affinity") or {}).get("nodeAffinity"))
+
+
+def release_problems(release: Mapping | None, cluster: Mapping, allow_conversion: bool = False) -> dict:
+    """Refuse to turn an existing single-cluster IOMesh release into the management cluster (pitfall P2).
+
+    `release` is what kubernetes.core.helm_info returns as `status` (None when there is no release).
+    A release that already pins meta, chunk and redirector with node affinity was installed as a
+    multi-cluster management release (by us or by hand) and may be upgraded by a re-run.
+    """
+    if not release:
+        return {"errors": [], "warnings": []}
+    chart = str(release.get("chart") or "")
+    where = f"Helm release {cluster['name']} in namespace {cluster['namespace']}"
+    if chart and not chart.startswith("iomesh-"):
+        return {"errors": [f"{where} exists but installs chart {chart}, not iomesh; choose another cluster name."],
+                "warnings": []}
+    values = release.get("values") or {}
+    pinned = all(_has_node_affinity(values, part) for part in ("meta", "chunk", "redirector"))
+    if pinned:
+        return {"errors": [], "warnings": []}
+    message = (
+        f"{where} is an IOMesh installation without node affinity (a single-cluster install). IOMesh does not "
+        "support expanding an existing cluster into multiple clusters: pinning its meta, chunk and redirector "
+        "pods to a node subset reschedules them (pitfall P2)."
+    )
+    if allow_conversion:
+        return {"errors": [], "warnings": [message + " Converting anyway: iomesh_allow_single_cluster_conversion is true."]}
+    return {"errors": [message + " Nothing was changed. To convert it regardless, set "
+                       "iomesh_allow_single_cluster_conversion: true."], "warnings": []}
