@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import cluster_checks, render, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import cluster_checks, readiness, render, topology
 
 NORMALISED_KEYS = ("name", "namespace", "nodes", "mount_types", "zookeeper_name", "block_device_namespace")
 
@@ -141,6 +141,19 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
     }
 
 
+def iomesh_readiness(resources, check, **kwargs):
+    """Whether what k8s_info returned is ready, with what was expected and seen, for bounded waits."""
+    name = "iomesh_readiness"
+    if check not in readiness.CHECKS:
+        raise AnsibleFilterError(f"{name}: check must be one of {', '.join(sorted(readiness.CHECKS))}, got {check!r}")
+    if isinstance(resources, (str, bytes)) or not isinstance(resources, Sequence):
+        raise AnsibleFilterError(f"{name}: expects the resources list of kubernetes.core.k8s_info, got {resources!r}")
+    try:
+        return readiness.CHECKS[check](topology.plain(resources), **topology.plain(kwargs))
+    except TypeError as exc:
+        raise AnsibleFilterError(f"{name}: wrong arguments for check {check}: {exc}") from exc
+
+
 class FilterModule:
     """iomesh.multicluster filters."""
 
@@ -155,4 +168,5 @@ class FilterModule:
             "iomesh_cluster_manifests": iomesh_cluster_manifests,
             "iomesh_csi_manifests": iomesh_csi_manifests,
             "iomesh_cluster_problems": iomesh_cluster_problems,
+            "iomesh_readiness": iomesh_readiness,
         }
