@@ -10,6 +10,7 @@ pitfall-P1 crash loop of the CSI node plugin on other clusters' nodes is reporte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 
@@ -77,9 +78,17 @@ def zookeeper(resources: Sequence[Mapping], name: str) -> dict:
     return _result(have >= want, expected, f"{have}/{want} ready replicas")
 
 
+def _named(pods: Sequence[Mapping], name_pattern: str | None) -> list:
+    return [p for p in pods if not name_pattern or re.search(name_pattern, _name(p))]
+
+
 def pods_on_nodes(pods: Sequence[Mapping], what: str, nodes: Sequence[str], count: int | None = None,
-                  every_node: bool = False) -> dict:
-    """Pods (of one StatefulSet or DaemonSet) ready, all on `nodes`; `every_node`: one ready pod per node."""
+                  every_node: bool = False, name_pattern: str | None = None) -> dict:
+    """Pods (of one StatefulSet or DaemonSet) ready, all on `nodes`; `every_node`: one ready pod per node.
+
+    `name_pattern` (a regular expression) picks the pods out of a whole namespace's list.
+    """
+    pods = _named(pods, name_pattern)
     allowed = set(nodes)
     by_state = {}
     stray, ready_nodes = [], set()
@@ -103,8 +112,10 @@ def pods_on_nodes(pods: Sequence[Mapping], what: str, nodes: Sequence[str], coun
     return _result(ready, expected, seen)
 
 
-def csi_node_plugin(pods: Sequence[Mapping], nodes: Sequence[str], pending_nodes: Sequence[str] = ()) -> dict:
+def csi_node_plugin(pods: Sequence[Mapping], nodes: Sequence[str], pending_nodes: Sequence[str] = (),
+                    name_pattern: str | None = None) -> dict:
     """CSI node plugin ready on `nodes`; not ready on `pending_nodes` is expected (P1), anywhere else a note."""
+    pods = _named(pods, name_pattern)
     mine = [p for p in pods if (p.get("spec") or {}).get("nodeName") in set(nodes)]
     result = pods_on_nodes(mine, "iomesh-csi-driver-node-plugin", nodes, every_node=True)
     expected_down = sorted(

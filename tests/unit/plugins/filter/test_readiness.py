@@ -105,3 +105,10 @@ def test_bad_arguments(args, kwargs, match):
         f.iomesh_readiness([], *args, **kwargs)
     with pytest.raises(AnsibleFilterError, match="resources list"):
         f.iomesh_readiness("x", "deployment", name="x")
+
+
+def test_name_pattern_picks_pods_out_of_a_namespace():
+    pods = [pod(f"c-meta-{i}", f"w{i}") for i in range(3)] + [pod("c-chunk-0", "w4", "CrashLoopBackOff"), pod("operator-x", "w5")]
+    result = f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3, name_pattern=r"^c-meta-\d+$")
+    assert result["ready"] and "c-chunk-0" not in result["seen"]
+    assert not f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3)["ready"]
