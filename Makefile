@@ -14,12 +14,15 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help setup test lint sanity build changelog docs pytest unit clean
+.PHONY: help setup test lint sanity build changelog docs pytest unit clean testbed-up testbed-down bench
 
 help:
 	@echo "make setup   - create .venv with the pinned tools, helm 3/4, kubectl and collections (offline from Galaxy)"
 	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, filter docs, all pytest suites"
 	@echo "make unit    - filter unit tests only"
+	@echo "make testbed-up   - API emulator + IOMesh twin + chart repo (TESTBED_HOSTS=1: podman hosts; TESTBED_NODES=...)"
+	@echo "make testbed-down - stop everything testbed-up started"
+	@echo "make bench   - print the API emulator's benchmark figures"
 	@echo "make clean   - remove .venv, build output and test caches"
 
 setup: $(VENV)/.setup-done
@@ -62,6 +65,15 @@ pytest: setup
 
 unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+testbed-up: setup
+	$(PY) tests/testbed/testbed.py up
+
+testbed-down:
+	$(PY) tests/testbed/testbed.py down
+
+bench: setup
+	PYTHONPATH=tests/testbed $(PY) tests/testbed/bench_emulator.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache tests/output
