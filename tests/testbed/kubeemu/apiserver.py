@@ -362,10 +362,13 @@ class ApiServer:
         if rt.has_generation and self._spec_changed(rt, old, new):
             new["metadata"]["generation"] = (ometa.get("generation") or 1) + 1
         self._managed(rt, new, old, ctx, operation, applied, subresource)
-        if _same(old, new):
-            return self.present(rt, old)
+        # Validating admission runs inside the storage update, before the no-op check (the apiserver's
+        # registry Store.Update calls updateValidation in GuaranteedUpdate's tryUpdate): a webhook that is
+        # down fails even an unchanged update.
         if subresource is None:
             self._admit(rt, "UPDATE", new, old, ctx)
+        if _same(old, new):
+            return self.present(rt, old)
         if ctx.dry_run:
             new["metadata"]["resourceVersion"] = ometa["resourceVersion"]
             return self.present(rt, new)

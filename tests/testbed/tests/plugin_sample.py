@@ -13,6 +13,9 @@ class DenyLabelled(AdmissionHook):
         if (obj["metadata"].get("labels") or {}).get("deny") == "true":
             raise AdmissionDenied(400, "BadRequest", 'admission webhook "deny.example.com" denied the request: '
                                   "label deny=true is not allowed")
+        if old and (old["metadata"].get("annotations") or {}).get("frozen") == "true":
+            raise AdmissionDenied(400, "BadRequest", 'admission webhook "deny.example.com" denied the request: '
+                                  "the object is frozen")
 
 
 class WidgetStatus(Controller):

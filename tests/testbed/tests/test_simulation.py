@@ -162,6 +162,17 @@ def test_plugin_admission_hook(sim):
     assert "created" in res.stdout
 
 
+def test_admission_runs_for_unchanged_updates(sim):
+    """A real apiserver calls validating admission before it detects a no-op update (Store.Update)."""
+    cm = create(sim, "/api/v1/namespaces/default/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "frozen", "annotations": {"frozen": "true"}},
+        "data": {"a": "b"}})
+    code, body, _ = sim.request("PUT", "/api/v1/namespaces/default/configmaps/frozen", cm)
+    assert code == 400 and "the object is frozen" in body["message"]
+    after = sim.get("/api/v1/namespaces/default/configmaps/frozen")
+    assert after["metadata"]["resourceVersion"] == cm["metadata"]["resourceVersion"]
+
+
 def test_plugin_controller_and_events(sim):
     crd = yaml.safe_load((FIXTURES / "charts/demo/crds/widgets.yaml").read_text())
     create(sim, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
