@@ -1,0 +1,112 @@
+"""Run each molecule scenario with `molecule test -s <name>` from the repository root, as CI would.
+
+* prereq (marker ``hosts``): six podman containers with systemd; needs root, podman and the testbed image
+  (built on first use by tests/testbed/hosts/build-image.sh; debootstrap needed then).
+* prereq_vm (marker ``vm``, deselected by default in pytest.ini): one QEMU VM with a real kernel; needs root,
+  qemu-system-x86_64, qemu-img and ssh.
+
+Only one scenario runs at a time (the machine has 2 cores); each test leaves no container or VM behind
+(molecule's destroy runs even on failure: --destroy=always).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTS_DIR = ROOT / "tests" / "testbed" / "hosts"
+VENV_BIN = Path(sys.executable).parent
+TIMEOUT = {"prereq": 1800, "prereq_vm": 3600}
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"),
+        CONTAINERS_CONF=str(HOSTS_DIR / "containers.conf"),
+        TMPDIR=str(tmp_path),
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PY_COLORS="0",
+        NO_COLOR="1",
+    )
+    return env
+
+
+def _not_root() -> str | None:
+    if os.name != "posix" or os.geteuid() != 0:
+        return "needs root (rootful podman / QEMU testbed)"
+    if not (VENV_BIN / "molecule").exists() and not shutil.which("molecule"):
+        return "molecule is not installed (make setup)"
+    return None
+
+
+def _podman_unavailable() -> str | None:
+    reason = _not_root()
+    if reason:
+        return reason
+    if not shutil.which("podman"):
+        return "podman is not installed (apt-get install podman runc debootstrap)"
+    env = dict(os.environ, CONTAINERS_CONF=str(HOSTS_DIR / "containers.conf"))
+    try:
+        info = subprocess.run(["podman", "info", "--format", "{{.Host.OCIRuntime.Name}}"], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"podman does not answer: {exc}"
+    if info.returncode != 0:
+        return f"podman info fails: {info.stderr.strip()[:300]}"
+    image = subprocess.run(["podman", "image", "exists", "localhost/iomesh-testbed-debian12:latest"], env=env,
+                           capture_output=True, check=False)
+    if image.returncode != 0 and not shutil.which("debootstrap"):
+        return "the testbed image is missing and debootstrap is not installed to build it"
+    return None
+
+
+def _qemu_unavailable() -> str | None:
+    reason = _not_root()
+    if reason:
+        return reason
+    missing = [c for c in ("qemu-system-x86_64", "qemu-img", "ssh") if not shutil.which(c)]
+    if missing:
+        return f"missing {', '.join(missing)} (apt-get install qemu-system-x86 qemu-utils openssh-client)"
+    return None
+
+
+def _molecule_test(scenario: str, tmp_path: Path) -> None:
+    molecule = VENV_BIN / "molecule" if (VENV_BIN / "molecule").exists() else Path(shutil.which("molecule"))
+    cmd = [str(molecule), "test", "-s", scenario, "--destroy=always"]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=_environment(tmp_path), capture_output=True, text=True,
+                          timeout=TIMEOUT[scenario], check=False)
+    elapsed = time.monotonic() - start
+    output = proc.stdout + proc.stderr
+    (tmp_path / f"molecule-{scenario}.log").write_text(output)
+    print(f"molecule test -s {scenario}: rc {proc.returncode} in {elapsed:.0f} s")
+    assert proc.returncode == 0, (
+        f"`{' '.join(cmd)}` failed with rc {proc.returncode} after {elapsed:.0f} s "
+        f"(full log: {tmp_path / f'molecule-{scenario}.log'}); last lines:\n{output[-6000:]}"
+    )
+
+
+@pytest.mark.hosts
+def test_prereq_scenario(tmp_path):
+    reason = _podman_unavailable()
+    if reason:
+        pytest.skip(reason)
+    _molecule_test("prereq", tmp_path)
+
+
+@pytest.mark.vm
+def test_prereq_vm_scenario(tmp_path):
+    reason = _qemu_unavailable()
+    if reason:
+        pytest.skip(reason)
+    _molecule_test("prereq_vm", tmp_path)
