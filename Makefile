@@ -58,7 +58,11 @@ docs: setup
 	@for f in plugins/filter/*.yml; do \
 	  name=$$(basename $$f .yml); \
 	  ansible-doc -t filter iomesh.multicluster.$$name > /dev/null || { echo "ansible-doc failed for $$name"; exit 1; }; \
-	done; echo "ansible-doc renders every filter"
+	done; \
+	for f in plugins/modules/*.py; do \
+	  name=$$(basename $$f .py); \
+	  ansible-doc -t module iomesh.multicluster.$$name > /dev/null || { echo "ansible-doc failed for $$name"; exit 1; }; \
+	done; echo "ansible-doc renders every filter and module"
 
 pytest: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

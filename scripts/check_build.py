@@ -8,6 +8,8 @@ REQUIRED = {
     "playbooks/site.yml", "playbooks/preflight.yml", "plugins/filter/iomesh.py",
     "plugins/plugin_utils/topology.py", "plugins/plugin_utils/render.py",
     "roles/iomesh_preflight/tasks/main.yml", "roles/iomesh_preflight/meta/argument_specs.yml",
+    "playbooks/mgmt.yml", "playbooks/cluster.yml", "plugins/action/iomesh_wait.py", "plugins/modules/iomesh_wait.py",
+    "roles/iomesh_mgmt/tasks/main.yml", "roles/iomesh_cluster/tasks/main.yml",
 }
 FORBIDDEN_PREFIXES = (".venv/", ".testbed/", ".git/", "tests/testbed/", "tests/output/", "build/", "scripts/")
 

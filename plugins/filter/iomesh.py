@@ -115,26 +115,41 @@ def iomesh_csi_manifests(cluster, settings=None):
     return render.csi_manifests(_cluster(name, cluster), _settings(name, settings))
 
 
-def iomesh_cluster_problems(clusters, nodes, server_version, release=None, settings=None, options=None):
-    """Problems of the target Kubernetes cluster: nodes, server version, an existing single-cluster release."""
+def iomesh_cluster_problems(clusters, nodes, server_version, release=None, settings=None, options=None,
+                            iomesh_clusters=None):
+    """Problems of the target Kubernetes cluster: nodes, server version, existing releases and IOMeshClusters."""
     name = "iomesh_cluster_problems"
     if isinstance(clusters, (str, bytes)) or not isinstance(clusters, Sequence):
         raise AnsibleFilterError(f"{name}: expects the cluster list returned by iomesh_topology, got {clusters!r}")
     clusters = [_cluster(name, c) for c in clusters]
     if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
         raise AnsibleFilterError(f"{name}: nodes must be the list of Node objects from kubernetes.core.k8s_info")
+    existing = [] if iomesh_clusters is None else iomesh_clusters
+    if (isinstance(existing, (str, bytes)) or not isinstance(existing, Sequence)
+            or not all(isinstance(o, Mapping) for o in existing)):
+        raise AnsibleFilterError(
+            f"{name}: iomesh_clusters must be the IOMeshCluster objects from kubernetes.core.k8s_info (its "
+            f"resources list), got {iomesh_clusters!r}"
+        )
     conf = _settings(name, settings)
     opts = topology.plain(options or {})
+    allow_conversion = bool(opts.get("allow_single_cluster_conversion"))
     nodes = topology.plain(nodes)
+    release = topology.plain(release)
     results = [
         cluster_checks.node_problems(clusters, nodes, conf["iomesh_node_label_key"]),
         cluster_checks.version_problems(server_version, conf["iomesh_chart_version"],
                                         bool(opts.get("allow_unsupported_kubernetes"))),
     ]
     management = [c for c in clusters if c.get("management")]
+    governed = []
     if management:
-        results.append(cluster_checks.release_problems(topology.plain(release), management[0],
-                                                       bool(opts.get("allow_single_cluster_conversion"))))
+        results.append(cluster_checks.release_problems(release, management[0], allow_conversion))
+        if release:
+            # The release's values decide the management IOMeshCluster; judging its CR too would repeat the release.
+            governed.append((management[0]["namespace"], management[0]["name"]))
+    results.append(cluster_checks.existing_cluster_problems(topology.plain(existing), clusters, allow_conversion,
+                                                            governed))
     return {
         "errors": [e for r in results for e in r["errors"]],
         "warnings": [w for r in results for w in r["warnings"]],

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read-only checks of the target Kubernetes cluster, on data the caller read from the API.
 
-Pure functions: the preflight role reads Nodes, the server version and the management Helm release with
-kubernetes.core modules and passes them here; every problem is reported at once, naming node or object.
+Pure functions: the preflight role reads Nodes, the server version, the management Helm release and the
+IOMeshCluster objects with kubernetes.core modules and passes them here; every problem is reported at once,
+naming node or object.
 """
 
 from __future__ import annotations
@@ -123,9 +124,30 @@ def version_problems(server_version: str, chart_version: str, allow_unsupported:
     return {"errors": errors, "warnings": warnings}
 
 
-def _has_node_affinity(values: Mapping, part: str) -> bool:
-    policy = (((values.get("iomesh") or {}).get(part) or {}).get("podPolicy") or {})
-    return bool((policy.get("affinity") or {}).get("nodeAffinity"))
+# The components a multi-cluster install pins to its cluster's nodes (the seed's podPolicy.affinity).
+PINNED_PARTS = ("meta", "chunk", "redirector")
+CONVERSION_RISK = (
+    "IOMesh does not support expanding an existing cluster into multiple clusters: pinning its meta, chunk "
+    "and redirector pods to a node subset reschedules them (pitfall P2)."
+)
+
+
+def _unpinned_parts(section: Mapping) -> list[str]:
+    """Parts of an IOMeshCluster spec (or of the chart's `iomesh` values) without required node affinity."""
+    unpinned = []
+    for part in PINNED_PARTS:
+        policy = (section.get(part) or {}).get("podPolicy") or {}
+        if not (policy.get("affinity") or {}).get("nodeAffinity"):
+            unpinned.append(part)
+    return unpinned
+
+
+def _conversion(what: str, allow_conversion: bool) -> dict:
+    message = f"{what} (a single-cluster install). {CONVERSION_RISK}"
+    if allow_conversion:
+        return {"errors": [], "warnings": [message + " Converting anyway: iomesh_allow_single_cluster_conversion is true."]}
+    return {"errors": [message + " Nothing was changed. To convert it regardless, set "
+                       "iomesh_allow_single_cluster_conversion: true."], "warnings": []}
 
 
 def release_problems(release: Mapping | None, cluster: Mapping, allow_conversion: bool = False) -> dict:
@@ -142,16 +164,62 @@ def release_problems(release: Mapping | None, cluster: Mapping, allow_conversion
     if chart and not chart.startswith("iomesh-"):
         return {"errors": [f"{where} exists but installs chart {chart}, not iomesh; choose another cluster name."],
                 "warnings": []}
-    values = release.get("values") or {}
-    pinned = all(_has_node_affinity(values, part) for part in ("meta", "chunk", "redirector"))
-    if pinned:
+    # helm_info >= 6 returns the user-supplied values as release_values (status.values is deprecated).
+    values = release.get("release_values", release.get("values")) or {}
+    if not _unpinned_parts(values.get("iomesh") or {}):
         return {"errors": [], "warnings": []}
-    message = (
-        f"{where} is an IOMesh installation without node affinity (a single-cluster install). IOMesh does not "
-        "support expanding an existing cluster into multiple clusters: pinning its meta, chunk and redirector "
-        "pods to a node subset reschedules them (pitfall P2)."
-    )
-    if allow_conversion:
-        return {"errors": [], "warnings": [message + " Converting anyway: iomesh_allow_single_cluster_conversion is true."]}
-    return {"errors": [message + " Nothing was changed. To convert it regardless, set "
-                       "iomesh_allow_single_cluster_conversion: true."], "warnings": []}
+    return _conversion(f"{where} is an IOMesh installation without node affinity", allow_conversion)
+
+
+def _ref(obj: Mapping) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def existing_cluster_problems(existing: Sequence[Mapping], clusters: Sequence[Mapping], allow_conversion: bool = False,
+                              governed: Sequence[tuple[str, str]] = ()) -> dict:
+    """IOMeshCluster objects already in the API, against the clusters of the inventory.
+
+    - One of ours (same namespace and name) must pin meta, chunk and redirector with node affinity, as the
+      manifests and management values this collection renders do; without, it is a single-cluster install
+      that deploying would convert (pitfall P2). `governed` lists (namespace, name) pairs a Helm release
+      decides (the management cluster when its release exists): release_problems judges those.
+    - Another name in one of our namespaces: deploying would put a second IOMesh cluster there.
+    - Anywhere else: not ours, but it shares the IOMesh operator (and CSI driver) with our clusters.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    ours = {(c["namespace"], c["name"]) for c in clusters}
+    by_namespace = {c["namespace"]: c["name"] for c in clusters}
+    skipped = {tuple(g) for g in governed}
+    foreign = []
+    by_ref = {_ref(obj): obj for obj in existing}
+    for namespace, name in sorted(by_ref):
+        ref = f"{namespace}/{name}"
+        if (namespace, name) in ours:
+            if (namespace, name) in skipped:
+                continue
+            unpinned = _unpinned_parts(by_ref[(namespace, name)].get("spec") or {})
+            if unpinned:
+                result = _conversion(
+                    f"IOMeshCluster {ref} exists and its {', '.join(unpinned)} pods carry no node affinity",
+                    allow_conversion,
+                )
+                errors += result["errors"]
+                warnings += result["warnings"]
+        elif namespace in by_namespace:
+            errors.append(
+                f"IOMeshCluster {ref} already exists in namespace {namespace}, where the inventory puts cluster "
+                f"{by_namespace[namespace]}: deploying would add a second IOMesh cluster to that namespace. Give "
+                f"cluster {by_namespace[namespace]} another namespace in iomesh_clusters, or remove {ref} if it is "
+                "no longer used."
+            )
+        else:
+            foreign.append(ref)
+    if foreign:
+        warnings.append(
+            f"IOMeshCluster(s) {', '.join(foreign)} exist but are not in iomesh_clusters; the IOMesh operator is "
+            "cluster-wide, so they share it (and its upgrades) with the clusters deployed here. Fine if intended; "
+            "otherwise add them to iomesh_clusters."
+        )
+    return {"errors": errors, "warnings": warnings}

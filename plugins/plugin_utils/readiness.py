@@ -43,11 +43,16 @@ def _pod_state(pod: Mapping) -> str:
     return "Ready" if _pod_ready(pod) else (phase if phase != "Running" else "Running, not ready")
 
 
+def _pick(resources: Sequence[Mapping], name: str) -> Mapping | None:
+    """The object called `name` in a k8s_info list (read by name or as a whole namespace)."""
+    return next((obj for obj in resources if _name(obj) == name), None)
+
+
 def deployment(resources: Sequence[Mapping], name: str) -> dict:
     expected = f"Deployment {name} with all replicas available"
-    if not resources:
+    dep = _pick(resources, name)
+    if dep is None:
         return _result(False, expected, f"Deployment {name} does not exist")
-    dep = resources[0]
     want = (dep.get("spec") or {}).get("replicas", 1)
     status = dep.get("status") or {}
     available = status.get("availableReplicas") or 0
@@ -60,9 +65,10 @@ def deployment(resources: Sequence[Mapping], name: str) -> dict:
 def daemonset(resources: Sequence[Mapping], name: str) -> dict:
     """A DaemonSet whose pods are ready on every node it is scheduled to (counts from status, P22)."""
     expected = f"DaemonSet {name} ready on every node it runs on"
-    if not resources:
+    ds = _pick(resources, name)
+    if ds is None:
         return _result(False, expected, f"DaemonSet {name} does not exist")
-    status = resources[0].get("status") or {}
+    status = ds.get("status") or {}
     desired = status.get("desiredNumberScheduled") or 0
     ready_count = status.get("numberReady") or 0
     return _result(desired > 0 and ready_count >= desired, expected, f"{ready_count}/{desired} ready")
@@ -70,9 +76,9 @@ def daemonset(resources: Sequence[Mapping], name: str) -> dict:
 
 def zookeeper(resources: Sequence[Mapping], name: str) -> dict:
     expected = f"ZookeeperCluster {name} with all replicas ready"
-    if not resources:
+    zk = _pick(resources, name)
+    if zk is None:
         return _result(False, expected, f"ZookeeperCluster {name} does not exist")
-    zk = resources[0]
     want = (zk.get("spec") or {}).get("replicas", 3)
     have = (zk.get("status") or {}).get("readyReplicas") or 0
     return _result(have >= want, expected, f"{have}/{want} ready replicas")
@@ -134,9 +140,10 @@ def csi_node_plugin(pods: Sequence[Mapping], nodes: Sequence[str], pending_nodes
 def iomesh_cluster(resources: Sequence[Mapping], name: str) -> dict:
     """An IOMeshCluster whose operator reports a meta leader and a licence."""
     expected = f"IOMeshCluster {name} with a meta leader and a licence in its status"
-    if not resources:
+    cluster = _pick(resources, name)
+    if cluster is None:
         return _result(False, expected, f"IOMeshCluster {name} does not exist")
-    status = resources[0].get("status") or {}
+    status = cluster.get("status") or {}
     leader = ((status.get("summary") or {}).get("metaSummary") or {}).get("leader")
     serial = (status.get("license") or {}).get("serial")
     seen = f"meta leader {leader or 'none'}, licence serial {serial or 'none'}"
@@ -151,3 +158,64 @@ CHECKS = {
     "csi_node_plugin": csi_node_plugin,
     "iomesh_cluster": iomesh_cluster,
 }
+
+
+def service(resources: Sequence[Mapping], name: str, port: int | None = None) -> dict:
+    """A Service exists (with `port` among its ports)."""
+    expected = f"Service {name}" + (f" with port {port}" if port else "")
+    svc = _pick(resources, name)
+    if svc is None:
+        return _result(False, expected, f"Service {name} does not exist")
+    ports = sorted(p.get("port") for p in (svc.get("spec") or {}).get("ports") or [] if p.get("port"))
+    ready = port is None or int(port) in ports
+    return _result(ready, expected, f"ports {', '.join(map(str, ports)) or 'none'}")
+
+
+CHECKS["service"] = service
+
+
+class WaitFailed(Exception):
+    """A bounded wait gave up; the message says what was expected and what was seen."""
+
+
+def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, clock, sleep) -> list[dict]:
+    """Run each wait in order until its check is ready, polling with `fetch(spec) -> (resources, error)`.
+
+    Each wait gets its own `timeout` seconds. Reads are shared between waits until the next sleep: waits
+    that ask for the same objects (e.g. all pods of a namespace) cost one API read per round. Returns, per
+    wait, its label, the seconds it took, the polls and the notes of the last judgement. Raises WaitFailed
+    naming the wait, what it expected and saw (and the last API error, if the read itself failed).
+    """
+    done = []
+    cache: dict = {}
+
+    def read(spec):
+        key = tuple(str(spec.get(k) or "") for k in ("api_version", "kind", "namespace", "name"))
+        key += tuple(spec.get("label_selectors") or ())
+        if key not in cache:
+            cache[key] = fetch(spec)
+        return cache[key]
+
+    for spec in waits:
+        check = CHECKS[spec["check"]]
+        started = clock()
+        polls = 0
+        while True:
+            polls += 1
+            resources, error = read(spec)
+            state = check(resources or [], **dict(spec.get("args") or {}))
+            if state["ready"] and not error:
+                done.append({"label": spec["label"], "seconds": round(clock() - started, 1), "polls": polls,
+                             "notes": state["notes"]})
+                break
+            if clock() - started + delay > timeout:
+                seen = f"the API read failed: {error}" if error else state["seen"]
+                raise WaitFailed(
+                    f"Gave up after {timeout:g} s ({polls} polls) waiting for {spec['label']}"
+                    + (f" in namespace {spec['namespace']}" if spec.get("namespace") else "")
+                    + f". Expected: {state['expected']}. Seen: {seen}."
+                    + (f" Also noted: {' '.join(state['notes'])}" if state["notes"] else "")
+                )
+            sleep(delay)
+            cache.clear()
+    return done

@@ -65,6 +65,7 @@ SETTINGS_DEFAULTS = {
     "iomesh_k8s_cluster_id": "k8s-cluster",
     "iomesh_kubeconfig": "",
     "iomesh_kube_context": "",
+    "iomesh_helm_binary": "",
     "iomesh_node_label_key": "kubernetes.io/hostname",
     "iomesh_cluster_domain": "cluster.local",
     "iomesh_zookeeper_image_repository": "iomesh/zookeeper",

@@ -2,7 +2,7 @@
 
 * prereq (marker ``hosts``): six podman containers with systemd; needs root, podman and the testbed image
   (built on first use by tests/testbed/hosts/build-image.sh; debootstrap needed then).
-* prereq_vm (marker ``vm``, deselected by default in pytest.ini): one QEMU VM with a real kernel; needs root,
+* prereq_vm (marker ``vm``): one QEMU VM with a real kernel; needs root,
   qemu-system-x86_64, qemu-img and ssh.
 
 Only one scenario runs at a time (the machine has 2 cores); each test leaves no container or VM behind
@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS_DIR = ROOT / "tests" / "testbed" / "hosts"
 VENV_BIN = Path(sys.executable).parent
-TIMEOUT = {"prereq": 1800, "prereq_vm": 3600}
+TIMEOUT = {"prereq": 1800, "prereq_vm": 3600, "clusters": 1800}
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
@@ -80,12 +80,13 @@ def _qemu_unavailable() -> str | None:
     return None
 
 
-def _molecule_test(scenario: str, tmp_path: Path) -> None:
+def molecule_test(scenario: str, tmp_path: Path, extra_env: dict[str, str] | None = None) -> str:
+    """`molecule test -s <scenario>`; fails with the log's tail unless it passes; returns the whole output."""
     molecule = VENV_BIN / "molecule" if (VENV_BIN / "molecule").exists() else Path(shutil.which("molecule"))
     cmd = [str(molecule), "test", "-s", scenario, "--destroy=always"]
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=_environment(tmp_path), capture_output=True, text=True,
-                          timeout=TIMEOUT[scenario], check=False)
+    proc = subprocess.run(cmd, cwd=ROOT, env={**_environment(tmp_path), **(extra_env or {})}, capture_output=True,
+                          text=True, timeout=TIMEOUT[scenario], check=False)
     elapsed = time.monotonic() - start
     output = proc.stdout + proc.stderr
     (tmp_path / f"molecule-{scenario}.log").write_text(output)
@@ -94,6 +95,7 @@ def _molecule_test(scenario: str, tmp_path: Path) -> None:
         f"`{' '.join(cmd)}` failed with rc {proc.returncode} after {elapsed:.0f} s "
         f"(full log: {tmp_path / f'molecule-{scenario}.log'}); last lines:\n{output[-6000:]}"
     )
+    return output
 
 
 @pytest.mark.hosts
@@ -101,7 +103,7 @@ def test_prereq_scenario(tmp_path):
     reason = _podman_unavailable()
     if reason:
         pytest.skip(reason)
-    _molecule_test("prereq", tmp_path)
+    molecule_test("prereq", tmp_path)
 
 
 @pytest.mark.vm
@@ -109,4 +111,4 @@ def test_prereq_vm_scenario(tmp_path):
     reason = _qemu_unavailable()
     if reason:
         pytest.skip(reason)
-    _molecule_test("prereq_vm", tmp_path)
+    molecule_test("prereq_vm", tmp_path)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+TESTBED = ROOT / "tests" / "testbed"
 
 
 class PlaybookRun:
@@ -27,13 +35,17 @@ class PlaybookRun:
 def run_playbook(tmp_path):
     """ansible-playbook PLAYBOOK -i INVENTORY [-e @extra.yml], from the repository root."""
 
-    def run(playbook: str, inventory: Path | str, extra_vars: dict | None = None, *args: str) -> PlaybookRun:
+    def run(playbook: str, inventory: Path | str, extra_vars: dict | None = None, *args: str,
+            env: dict | None = None) -> PlaybookRun:
+        """`env` replaces the inherited environment (e.g. Testbed.env: own HOME, TMPDIR and kubeconfig)."""
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), playbook, "-i", str(inventory)]
         if extra_vars is not None:
             extra = tmp_path / "extra.yml"
             extra.write_text(yaml.safe_dump(extra_vars))
             cmd += ["-e", f"@{extra}"]
-        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", TMPDIR=str(tmp_path))
+        if env is None:
+            env = dict(os.environ, TMPDIR=str(tmp_path))
+        env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".venv" / "collections"))
         proc = subprocess.run(cmd + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
         return PlaybookRun(proc)
@@ -47,3 +59,143 @@ def seed_clusters() -> list:
 
 def dumps(data) -> str:
     return json.dumps(data)
+
+
+def client_env(workdir: Path, tmpdir: Path) -> dict[str, str]:
+    """Environment for ansible-playbook and helm owned by one test: its own HOME (helm's configuration and
+    cache) and TMPDIR (kubernetes.core's discovery cache), no inherited kubeconfig, the venv's helm on PATH.
+
+    `tmpdir` must have a short path: ansible-core's controller RPC listens on a Unix socket under TMPDIR, whose
+    path may not exceed 107 bytes (pytest's tmp_path is too deep)."""
+    home = workdir / "home"
+    home.mkdir(parents=True)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "K8S_AUTH", "HELM_", "ANSIBLE_"))}
+    return {**base, "HOME": str(home), "TMPDIR": str(tmpdir), "PATH": f"{VENV_BIN}:{base.get('PATH', '')}",
+            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".venv" / "collections"),
+            "ANSIBLE_LOCAL_TEMP": str(tmpdir / "ansible-local")}
+
+
+@pytest.fixture
+def short_tmp():
+    """A fresh directory with a short path (see client_env), removed after the test."""
+    path = Path(tempfile.mkdtemp(prefix="iomesh-pf-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def client(tmp_path, short_tmp) -> dict[str, str]:
+    """client_env of this test, for runs that need no cluster."""
+    return client_env(tmp_path / "client", short_tmp)
+
+
+SEED_NODES = [{"name": f"k8s-woker-{i}", "internalIP": f"10.234.1.{10 + i}"} for i in range(6)]
+
+
+class Testbed:
+    """The project's Kubernetes API emulator with the IOMesh twin, as a subprocess on a free port.
+
+    Started like tests/testbed/tests/conftest.py's Emulator; every client it hands out (ansible-playbook, helm)
+    gets this testbed's own HOME and TMPDIR (helm's config, kubernetes.core's discovery cache) and kubeconfig.
+    """
+
+    def __init__(self, workdir: Path, tmpdir: Path, config: dict, *args: str):
+        self.workdir = workdir
+        workdir.mkdir(parents=True)
+        self.kubeconfig = workdir / "kubeconfig"
+        self.request_log = workdir / "requests.jsonl"
+        config_path = workdir / "config.yaml"
+        config_path.write_text(yaml.safe_dump(config))
+        self.env = client_env(workdir, tmpdir)
+        self._stderr = open(workdir / "emulator.stderr", "w")
+        cmd = [sys.executable, "-m", "kubeemu", "serve", "--port", "0", "--kubeconfig", str(self.kubeconfig),
+               "--config", str(config_path), "--plugin", "iomesh_twin", "--log-requests", str(self.request_log), *args]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, "PYTHONPATH": str(TESTBED)},
+                                     stdout=subprocess.PIPE, stderr=self._stderr, text=True)
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        if not line or "listening on" not in line[0]:
+            self.stop()
+            raise RuntimeError(f"emulator did not start: {(workdir / 'emulator.stderr').read_text()}")
+        self.url = line[0].split("listening on", 1)[1].strip()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._stderr.close()
+
+    def get(self, path: str, **query: str) -> dict:
+        url = self.url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=30) as r:
+            return json.loads(r.read())
+
+    def state(self) -> dict:
+        """What a deployment would create: namespaces, Helm releases (their Secrets), IOMesh objects."""
+        def names(items: list[dict]) -> list[str]:
+            return sorted(f"{i['metadata'].get('namespace', '')}/{i['metadata']['name']}" for i in items)
+
+        state = {
+            "namespaces": names(self.get("/api/v1/namespaces")["items"]),
+            "helm_releases": names(self.get("/api/v1/secrets", labelSelector="owner=helm")["items"]),
+        }
+        groups = {g["name"] for g in self.get("/apis")["groups"]}
+        if "iomesh.com" in groups:
+            state["iomesh_clusters"] = names(self.get("/apis/iomesh.com/v1alpha1/iomeshclusters")["items"])
+        return state
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def requests(self) -> list[dict]:
+        """Every API request so far, from the emulator's request log (method, path, query, status, ...)."""
+        if not self.request_log.exists():
+            return []
+        return [json.loads(line) for line in self.request_log.read_text().splitlines() if line]
+
+    def write_requests(self, since: int = 0) -> list[dict]:
+        """Requests after the first `since` that would change something."""
+        return [e for e in self.requests()[since:] if e["method"] not in ("GET", "HEAD", "OPTIONS")]
+
+    def helm(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(VENV_BIN / "helm3"), "--kubeconfig", str(self.kubeconfig), *args], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.fixture
+def start_testbed(tmp_path, short_tmp):
+    """Factory: start_testbed(nodes=..., server_version=...) -> Testbed; all are stopped after the test."""
+    started: list[Testbed] = []
+
+    def start(nodes: list[dict] | None = None, server_version: str | None = None) -> Testbed:
+        args = ("--server-version", server_version) if server_version else ()
+        name = f"testbed{len(started)}"
+        tmpdir = short_tmp / name
+        tmpdir.mkdir()
+        testbed = Testbed(tmp_path / name, tmpdir, {"nodes": nodes or SEED_NODES}, *args)
+        started.append(testbed)
+        return testbed
+
+    yield start
+    for testbed in started:
+        testbed.stop()
+
+
+@pytest.fixture
+def testbed(start_testbed) -> Testbed:
+    """An emulator with the seed's six workers k8s-woker-0..5 (10.234.1.10..15), Kubernetes v1.25.16."""
+    return start_testbed()

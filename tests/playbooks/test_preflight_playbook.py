@@ -12,7 +12,9 @@ SEED = ROOT / "inventories" / "seed-example"
 
 
 def test_seed_inventory_passes(run_playbook):
-    run = run_playbook("playbooks/preflight.yml", SEED)
+    # Inventory stage only: there is no Kubernetes cluster here (test_preflight_kubernetes.py runs the Kubernetes
+    # stage against the API emulator), and an unreachable API would rightly fail the run.
+    run = run_playbook("playbooks/preflight.yml", SEED, {"iomesh_preflight_kubernetes": False})
     assert run.rc == 0, run
     assert "changed=0" in run.output and "failed=0" in run.output
     assert "iomesh (management, namespace iomesh-system" in run.output

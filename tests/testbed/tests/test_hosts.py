@@ -273,6 +273,7 @@ def test_podman_hosts_lifecycle(tmp_path):
 
 
 @pytest.mark.vm
+@pytest.mark.testbed_vm
 def test_vm_lifecycle(tmp_path):
     reason = _vm_unavailable_reason()
     if reason:

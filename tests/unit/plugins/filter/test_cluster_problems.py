@@ -1,4 +1,4 @@
-"""iomesh_cluster_problems: nodes, server version and an existing release, as read from the API."""
+"""iomesh_cluster_problems: nodes, server version, an existing release and IOMeshClusters, as read from the API."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def clusters(inv):
     return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars)
 
 
-def check(clusters, nodes, version="v1.25.16", release=None, settings=None, **options):
-    return f.iomesh_cluster_problems(clusters, nodes, version, release, settings or {}, options)
+def check(clusters, nodes, version="v1.25.16", release=None, settings=None, existing=None, **options):
+    return f.iomesh_cluster_problems(clusters, nodes, version, release, settings or {}, options, iomesh_clusters=existing)
 
 
 def all_nodes():
@@ -118,8 +118,119 @@ def test_release_of_another_chart(clusters):
     assert "installs chart nginx-1.2.3, not iomesh" in errors[0]
 
 
+def test_release_values_of_current_helm_info_are_read(clusters):
+    # kubernetes.core.helm_info >= 6 returns the values as release_values; status.values is deprecated.
+    release = {"chart": "iomesh-v1.0.1", "release_values": pinned_values()}
+    assert check(clusters, all_nodes(), release=release) == {"errors": [], "warnings": []}
+    release = {"chart": "iomesh-v1.0.1", "release_values": {}, "values": pinned_values()}
+    assert "without node affinity" in check(clusters, all_nodes(), release=release)["errors"][0]
+
+
+# --- IOMeshCluster objects already in the API ---
+
+def cr(namespace, name, spec=None):
+    return {"apiVersion": "iomesh.com/v1alpha1", "kind": "IOMeshCluster",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec if spec is not None else {}}
+
+
+def single_cluster_spec():
+    """What `helm install iomesh` without affinity values leaves: podPolicy absent or without nodeAffinity."""
+    return {"chunk": {"dataCIDR": "10.234.1.0/24", "replicas": 3}, "meta": {"replicas": 3, "podPolicy": {}},
+            "redirector": {"dataCIDR": "10.234.1.0/24", "podPolicy": {"affinity": {}}}}
+
+
+def chart_cr(cluster, values):
+    """The management IOMeshCluster as the chart renders it: each part's podPolicy copied from the values."""
+    spec = {part: {"podPolicy": values["iomesh"][part]["podPolicy"]} for part in ("meta", "chunk", "redirector")}
+    return cr(cluster["namespace"], cluster["name"], spec)
+
+
+def converged(clusters):
+    """Release and IOMeshClusters exactly as a previous run of this collection left them."""
+    settings = f.iomesh_settings({})
+    values = f.iomesh_mgmt_values(clusters[0], settings)
+    release = {"chart": "iomesh-v1.0.1", "release_values": values, "values": values}
+    crs = [chart_cr(clusters[0], values)]
+    crs += [f.iomesh_cluster_manifests(c, settings)[1] for c in clusters[1:]]
+    return release, crs
+
+
+def test_own_clusters_pass_a_rerun(clusters):
+    release, crs = converged(clusters)
+    assert [c["metadata"]["name"] for c in crs] == ["iomesh", "iomesh-cluster-1"]
+    assert check(clusters, all_nodes(), release=release, existing=crs) == {"errors": [], "warnings": []}
+
+
+def test_own_rendered_crs_pass_without_release(clusters):
+    # E.g. the management release was renamed: its CR is judged on its own and must pass too.
+    _release, crs = converged(clusters)
+    assert check(clusters, all_nodes(), existing=crs) == {"errors": [], "warnings": []}
+
+
+def test_no_crd_or_no_iomesh_cluster_is_fine(clusters):
+    assert check(clusters, all_nodes(), existing=None) == check(clusters, all_nodes(), existing=[])
+    assert check(clusters, all_nodes(), existing=[]) == {"errors": [], "warnings": []}
+
+
+def test_single_cluster_iomesh_cluster_is_refused(clusters):
+    existing = [cr("iomesh-cluster-1", "iomesh-cluster-1", single_cluster_spec())]
+    errors = check(clusters, all_nodes(), existing=existing)["errors"]
+    assert len(errors) == 1
+    assert ("IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 exists and its meta, chunk, redirector pods carry no "
+            "node affinity (a single-cluster install)") in errors[0]
+    assert "pitfall P2" in errors[0] and "Nothing was changed" in errors[0]
+    assert "iomesh_allow_single_cluster_conversion: true" in errors[0]
+    allowed = check(clusters, all_nodes(), existing=existing, allow_single_cluster_conversion=True)
+    assert allowed["errors"] == []
+    assert len(allowed["warnings"]) == 1 and "Converting anyway" in allowed["warnings"][0]
+
+
+def test_partly_pinned_iomesh_cluster_names_the_free_parts(clusters):
+    _release, crs = converged(clusters)
+    del crs[1]["spec"]["chunk"]["podPolicy"]
+    errors = check(clusters, all_nodes(), existing=crs)["errors"]
+    assert len(errors) == 1 and "IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 exists and its chunk pods" in errors[0]
+
+
+def test_management_cr_without_release_is_judged(clusters):
+    existing = [cr("iomesh-system", "iomesh", single_cluster_spec())]
+    errors = check(clusters, all_nodes(), existing=existing)["errors"]
+    assert len(errors) == 1 and "IOMeshCluster iomesh-system/iomesh exists" in errors[0]
+
+
+def test_single_cluster_release_and_its_cr_are_one_problem(clusters):
+    release = {"chart": "iomesh-v1.0.1", "release_values": {"iomesh": {"chunk": {"dataCIDR": "10.234.1.0/24"}}}}
+    existing = [cr("iomesh-system", "iomesh", single_cluster_spec())]
+    errors = check(clusters, all_nodes(), release=release, existing=existing)["errors"]
+    assert len(errors) == 1 and errors[0].startswith("Helm release iomesh in namespace iomesh-system")
+
+
+def test_second_cluster_in_a_target_namespace_is_refused(clusters):
+    _release, crs = converged(clusters)
+    existing = crs + [cr("iomesh-cluster-1", "legacy", single_cluster_spec())]
+    result = check(clusters, all_nodes(), existing=existing, allow_single_cluster_conversion=True)
+    assert result["warnings"] == []
+    assert len(result["errors"]) == 1
+    assert ("IOMeshCluster iomesh-cluster-1/legacy already exists in namespace iomesh-cluster-1, where the "
+            "inventory puts cluster iomesh-cluster-1") in result["errors"][0]
+
+
+def test_foreign_iomesh_clusters_are_a_warning(clusters):
+    # Our name in another namespace is not ours either.
+    existing = [cr("team-b", "store", single_cluster_spec()), cr("team-a", "iomesh-cluster-1"), cr("team-a", "a")]
+    result = check(clusters, all_nodes(), existing=existing)
+    assert result["errors"] == []
+    assert len(result["warnings"]) == 1
+    assert result["warnings"][0].startswith(
+        "IOMeshCluster(s) team-a/a, team-a/iomesh-cluster-1, team-b/store exist but are not in iomesh_clusters")
+    assert "share it" in result["warnings"][0]
+
+
 def test_bad_arguments(clusters):
     with pytest.raises(AnsibleFilterError, match="cluster list"):
         f.iomesh_cluster_problems("iomesh", [], "v1.25.0")
     with pytest.raises(AnsibleFilterError, match="Node objects"):
         f.iomesh_cluster_problems(clusters, "w0", "v1.25.0")
+    for bad in ("iomesh", {"items": []}, ["iomesh"]):
+        with pytest.raises(AnsibleFilterError, match="IOMeshCluster objects"):
+            f.iomesh_cluster_problems(clusters, [], "v1.25.0", iomesh_clusters=bad)

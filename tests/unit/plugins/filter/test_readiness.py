@@ -38,7 +38,7 @@ def test_deployment():
 
 
 def test_daemonset_uses_status_counts():
-    ds = {"status": {"desiredNumberScheduled": 6, "numberReady": 6}}
+    ds = {"metadata": {"name": "x"}, "status": {"desiredNumberScheduled": 6, "numberReady": 6}}
     assert f.iomesh_readiness([ds], "daemonset", name="x")["ready"]
     ds["status"]["numberReady"] = 5
     assert f.iomesh_readiness([ds], "daemonset", name="x")["seen"] == "5/6 ready"
@@ -46,7 +46,7 @@ def test_daemonset_uses_status_counts():
 
 
 def test_zookeeper():
-    zk = {"spec": {"replicas": 3}, "status": {"readyReplicas": 2}}
+    zk = {"metadata": {"name": "c-zookeeper"}, "spec": {"replicas": 3}, "status": {"readyReplicas": 2}}
     assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["seen"] == "2/3 ready replicas"
     zk["status"]["readyReplicas"] = 3
     assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["ready"]
@@ -89,7 +89,7 @@ def test_csi_node_plugin_crash_on_pending_nodes_is_expected():
 
 
 def test_iomesh_cluster_status():
-    cr = {"status": {"summary": {"metaSummary": {"leader": "10.234.1.10:10100"}}, "license": {"serial": "abc"}}}
+    cr = {"metadata": {"name": "c"}, "status": {"summary": {"metaSummary": {"leader": "10.234.1.10:10100"}}, "license": {"serial": "abc"}}}
     assert f.iomesh_readiness([cr], "iomesh_cluster", name="c")["ready"]
     cr["status"]["license"] = {}
     result = f.iomesh_readiness([cr], "iomesh_cluster", name="c")
