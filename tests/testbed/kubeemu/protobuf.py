@@ -111,44 +111,37 @@ def object_meta(buf: bytes) -> dict:
     return meta
 
 
-def _secret(buf: bytes) -> dict:
-    obj: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret"}
-    data, string_data = [], []
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _keyed_object(buf: bytes, kind: str, maps: dict[int, tuple[str, Callable[[bytes], Any]]],
+                  scalars: dict[int, tuple[str, Callable[[bytes], Any]]]) -> dict:
+    """A v1 object made of metadata (field 1), string-keyed maps and scalars: Secret, ConfigMap."""
+    obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind}
+    entries: dict[int, list[bytes]] = {num: [] for num in maps}
     for num, val in fields(buf):
         if num == 1:
             obj["metadata"] = object_meta(val)
-        elif num == 2:
-            data.append(val)
-        elif num == 3:
-            obj["type"] = _s(val)
-        elif num == 4:
-            string_data.append(val)
-        elif num == 5:
-            obj["immutable"] = bool(val)
-    if data:
-        obj["data"] = _map(data, lambda b: base64.b64encode(b).decode())
-    if string_data:
-        obj["stringData"] = _map(string_data)
+        elif num in maps:
+            entries[num].append(val)
+        elif num in scalars:
+            key, convert = scalars[num]
+            obj[key] = convert(val)
+    for num, (key, convert) in maps.items():
+        if entries[num]:
+            obj[key] = _map(entries[num], convert)
     return obj
+
+
+def _secret(buf: bytes) -> dict:
+    return _keyed_object(buf, "Secret", maps={2: ("data", _b64), 4: ("stringData", _s)},
+                         scalars={3: ("type", _s), 5: ("immutable", bool)})
 
 
 def _configmap(buf: bytes) -> dict:
-    obj: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap"}
-    data, binary = [], []
-    for num, val in fields(buf):
-        if num == 1:
-            obj["metadata"] = object_meta(val)
-        elif num == 2:
-            data.append(val)
-        elif num == 3:
-            binary.append(val)
-        elif num == 4:
-            obj["immutable"] = bool(val)
-    if data:
-        obj["data"] = _map(data)
-    if binary:
-        obj["binaryData"] = _map(binary, lambda b: base64.b64encode(b).decode())
-    return obj
+    return _keyed_object(buf, "ConfigMap", maps={2: ("data", _s), 3: ("binaryData", _b64)},
+                         scalars={4: ("immutable", bool)})
 
 
 def _namespace(buf: bytes) -> dict:

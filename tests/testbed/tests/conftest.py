@@ -10,13 +10,14 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from polling import poll
 
 TESTBED = Path(__file__).resolve().parents[1]
 REPO = TESTBED.parents[1]
@@ -93,14 +94,7 @@ class Emulator:
         return body
 
     def wait_for(self, predicate, timeout: float = 15.0, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            last = predicate()
-            if last:
-                return last
-            time.sleep(interval)
-        raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+        return poll(predicate, timeout, interval)
 
     def requests_logged(self) -> list[dict]:
         if not self.request_log.exists():

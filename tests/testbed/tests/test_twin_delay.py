@@ -38,10 +38,10 @@ def test_waits_are_needed_with_delay(start_emulator, tmp_path):
         pytest.skip(f"too slow to see the state before the delay elapsed ({time.monotonic() - start:.1f}s)")
     # what a role must do: wait for the operator, then apply
     wait(lambda: (api.get("/apis/apps/v1/namespaces/iomesh-system/deployments/operator").get("status") or {})
-         .get("availableReplicas") == 3, 60, what="operator available")
+         .get("availableReplicas") == 3, 180, what="operator available")
     code, body = api.call("POST", crs, cr)
     assert code == 201, body
-    wait(lambda: cluster_ready(api, "iomesh-system", "iomesh"), 90, what="management cluster")
+    wait(lambda: cluster_ready(api, "iomesh-system", "iomesh"), 300, what="management cluster")
     bds = api.items("/apis/openebs.io/v1alpha1/namespaces/iomesh-system/blockdevices")
     assert len(bds) == 18
     assert {p["spec"]["nodeName"] for p in api.pods("iomesh-system", "app=iomesh-meta")} == set(MGMT_NODES)

@@ -58,8 +58,8 @@ def env(start_emulator, tmp_path_factory):
     values = dump_yaml(work / "values.yaml", filters.iomesh_mgmt_values(mgmt, settings))
     emu.helm("helm3", "upgrade", "--install", "iomesh", str(CHART), "-n", "iomesh-system", "--create-namespace",
              "-f", str(values), check=True)
-    wait(lambda: cluster_ready(api, "iomesh-system", "iomesh"), 90, what="management cluster ready")
-    wait(lambda: csi_split(api) == (set(MGMT_NODES), set(C1_NODES)), 30, what="CSI node plugins split")
+    wait(lambda: cluster_ready(api, "iomesh-system", "iomesh"), 300, what="management cluster ready")
+    wait(lambda: csi_split(api) == (set(MGMT_NODES), set(C1_NODES)), 120, what="CSI node plugins split")
     snap["csi_mgmt_only"] = csi_node_pods(api)
     (work / "vars.json").write_text(json.dumps({"cluster": c1, "settings": settings, "mgmt_name": mgmt["name"],
                                                 "mgmt_namespace": mgmt["namespace"]}))
@@ -67,8 +67,8 @@ def env(start_emulator, tmp_path_factory):
     res = emu.run(tool("ansible-playbook"), "-i", "localhost,", str(work / "c1.yml"), "-e", f"@{work / 'vars.json'}",
                   timeout=180)
     assert res.returncode == 0, res.stdout + res.stderr
-    wait(lambda: cluster_ready(api, "iomesh-cluster-1", "iomesh-cluster-1"), 90, what="cluster 1 ready")
-    wait(lambda: csi_split(api)[0] == set(MGMT_NODES + C1_NODES), 30, what="all CSI node plugins ready")
+    wait(lambda: cluster_ready(api, "iomesh-cluster-1", "iomesh-cluster-1"), 300, what="cluster 1 ready")
+    wait(lambda: csi_split(api)[0] == set(MGMT_NODES + C1_NODES), 120, what="all CSI node plugins ready")
     return types.SimpleNamespace(emu=emu, api=api, mgmt=mgmt, c1=c1, settings=settings, snap=snap, work=work)
 
 
@@ -157,13 +157,13 @@ def test_redirector_loss_is_reevaluated(env):
     code, body = api.merge_patch(path, {"spec": {"redirector": {"dataCIDR": "192.168.50.0/24"}}})
     assert code == 200, body
     try:
-        wait(lambda: csi_split(api) == (set(MGMT_NODES), set(C1_NODES)), 30, what="CSI crash on cluster-1 nodes")
+        wait(lambda: csi_split(api) == (set(MGMT_NODES), set(C1_NODES)), 120, what="CSI crash on cluster-1 nodes")
         reds = api.pods("iomesh-cluster-1", "app=iomesh-cluster-1-iscsi-redirector")
         assert reds and all(crash_looping(p) and not ready(p) for p in reds)
     finally:
         code, body = api.merge_patch(path, {"spec": {"redirector": {"dataCIDR": "10.234.1.0/24"}}})
         assert code == 200, body
-    wait(lambda: csi_split(api)[0] == set(MGMT_NODES + C1_NODES), 30, what="CSI recovery")
+    wait(lambda: csi_split(api)[0] == set(MGMT_NODES + C1_NODES), 120, what="CSI recovery")
 
 
 def test_blockdevices_discovered_by_ndm(env):
@@ -214,8 +214,8 @@ def mapped(env):
         devs = (api.cr(ns, name).get("status") or {}).get("attachedDevices") or []
         return devs if len(devs) == count else None
     # 3 nodes x (SSD + 2 HDD); on k8s-woker-5 one HDD carries ext4 and is refused
-    return {"iomesh": wait(lambda: attached("iomesh-system", "iomesh", 9), 30, what="mgmt disks"),
-            "iomesh-cluster-1": wait(lambda: attached("iomesh-cluster-1", "iomesh-cluster-1", 8), 30,
+    return {"iomesh": wait(lambda: attached("iomesh-system", "iomesh", 9), 120, what="mgmt disks"),
+            "iomesh-cluster-1": wait(lambda: attached("iomesh-cluster-1", "iomesh-cluster-1", 8), 120,
                                      what="cluster 1 disks")}
 
 
@@ -266,9 +266,9 @@ def test_claimed_disk_is_not_taken_by_another_cluster_and_affinity_mistakes_stay
                      if c["type"] == "PodScheduled" and c["status"] == "False" and c.get("reason") == "Unschedulable"]
             return pods if len(pods) == 3 and len(stuck) == 1 and conds else None
         for app in (f"{name}-meta", f"{name}-chunk"):
-            pods = wait(lambda: pending(app), 30, what=f"{app}: two running, one Unschedulable")
+            pods = wait(lambda: pending(app), 120, what=f"{app}: two running, one Unschedulable")
             assert {p["spec"]["nodeName"] for p in pods if p["spec"].get("nodeName")} == {"k8s-woker-3", "k8s-woker-4"}
-        wait(lambda: any("already claimed" in e["message"] for e in api.events(ns, name)), 30,
+        wait(lambda: any("already claimed" in e["message"] for e in api.events(ns, name)), 120,
              what="refusal events")
         assert (api.cr(ns, name)["status"].get("attachedDevices") or []) == []
         assert len(api.cr("iomesh-cluster-1", "iomesh-cluster-1")["status"]["attachedDevices"]) == 8

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +21,8 @@ for p in (str(REPO / ".venv" / "collections"), str(TESTBED)):
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as filters  # noqa: E402
 
 from iomesh_twin import disks as twin_disks  # noqa: E402
+
+from polling import poll  # noqa: E402
 
 MGMT_NODES = ["k8s-woker-0", "k8s-woker-1", "k8s-woker-2"]
 C1_NODES = ["k8s-woker-3", "k8s-woker-4", "k8s-woker-5"]
@@ -96,14 +97,7 @@ class Api:
 
 
 def wait(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate} (last: {last!r})")
+    return poll(predicate, timeout, interval, what)
 
 
 def ready(pod: dict) -> bool:
