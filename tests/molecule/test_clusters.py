@@ -1,8 +1,8 @@
 """The `clusters` molecule scenario (preflight -> mgmt -> cluster on the testbed): create -> check on a fresh
 cluster -> converge -> idempotence -> check on the converged clusters (changed=0) -> verify -> destroy.
 
-Run on the seed inventory with helm 3 and with helm 4 (a few minutes each). The three-cluster sample inventory runs
-the same way (IOMESH_SCENARIO_INVENTORY=inventories/three-clusters); it is not in this default matrix yet. The testbed is
+Run on the seed inventory with helm 3 and with helm 4, and on the three-cluster sample inventory with helm 4
+(a few minutes each). The testbed is
 started by the scenario itself (no root, podman or VM needed); this file runs on its own pytest-xdist worker
 while tests/molecule/test_scenarios.py boots hosts.
 """
@@ -18,6 +18,7 @@ from .test_scenarios import VENV_BIN, molecule_test
 CASES = {
     "seed-helm3": ("inventories/seed-example", "helm3"),
     "seed-helm4": ("inventories/seed-example", "helm4"),
+    "three-clusters-helm4": ("inventories/three-clusters", "helm4"),
 }
 
 
