@@ -14,9 +14,10 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help setup test lint sanity build changelog docs pytest unit clean testbed-up testbed-down bench
+.PHONY: help demo setup test lint sanity build changelog docs pytest unit clean testbed-up testbed-down bench
 
 help:
+	@echo "make demo    - start the testbed and run site.yml on inventories/seed-example; prints where the report is"
 	@echo "make setup   - create .venv with the pinned tools, helm 3/4, kubectl and collections (offline from Galaxy)"
 	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, filter docs, all pytest suites"
 	@echo "make unit    - filter unit tests only"
@@ -26,6 +27,9 @@ help:
 	@echo "make clean   - remove .venv, build output and test caches"
 
 setup: $(VENV)/.setup-done
+
+demo: setup
+	scripts/demo.sh
 
 $(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt scripts/bootstrap_tools.py scripts/get_pip_standin.py
 	$(PYTHON) -m venv $(VENV)

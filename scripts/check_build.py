@@ -10,8 +10,12 @@ REQUIRED = {
     "roles/iomesh_preflight/tasks/main.yml", "roles/iomesh_preflight/meta/argument_specs.yml",
     "playbooks/mgmt.yml", "playbooks/cluster.yml", "plugins/action/iomesh_wait.py", "plugins/modules/iomesh_wait.py",
     "roles/iomesh_mgmt/tasks/main.yml", "roles/iomesh_cluster/tasks/main.yml",
+    "playbooks/disks.yml", "playbooks/csi.yml", "playbooks/verify.yml", "playbooks/report.yml",
+    "roles/iomesh_disks/tasks/main.yml", "roles/iomesh_csi/tasks/main.yml", "roles/iomesh_verify/tasks/main.yml",
+    "roles/iomesh_report/tasks/main.yml",
 }
-FORBIDDEN_PREFIXES = (".venv/", ".testbed/", ".git/", "tests/testbed/", "tests/output/", "build/", "scripts/")
+FORBIDDEN_PREFIXES = (".venv/", ".testbed/", ".git/", "tests/testbed/", "tests/output/", "build/", "scripts/",
+                      "molecule/", ".demo/")
 
 (path,) = sys.argv[1:]
 with tarfile.open(path) as tar:

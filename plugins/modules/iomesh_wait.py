@@ -66,7 +66,8 @@ options:
         description: The readiness check (the C(check) argument of the P(iomesh.multicluster.iomesh_readiness#filter) filter).
         type: str
         required: true
-        choices: [csi_node_plugin, daemonset, deployment, iomesh_cluster, pods_on_nodes, service, zookeeper]
+        choices: [attached_devices, blockdevices_claimed, csi_node_plugin, daemonset, deployment, iomesh_cluster, pod_ready,
+                  pods_on_nodes, pvc_bound, service, zookeeper]
       args:
         description: Keyword arguments of the check (see P(iomesh.multicluster.iomesh_readiness#filter)).
         type: dict

@@ -22,14 +22,14 @@ def _name(obj: Mapping) -> str:
     return (obj.get("metadata") or {}).get("name", "?")
 
 
-def _pod_ready(pod: Mapping) -> bool:
+def pod_is_ready(pod: Mapping) -> bool:
     status = pod.get("status") or {}
     if status.get("phase") != "Running":
         return False
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
-def _pod_state(pod: Mapping) -> str:
+def pod_state(pod: Mapping) -> str:
     """Phase, or the reason a container waits (CrashLoopBackOff, ImagePullBackOff, ...), or Unschedulable."""
     status = pod.get("status") or {}
     for cond in status.get("conditions") or []:
@@ -38,9 +38,9 @@ def _pod_state(pod: Mapping) -> str:
     for cs in status.get("containerStatuses") or []:
         waiting = (cs.get("state") or {}).get("waiting")
         if waiting and waiting.get("reason"):
-            return waiting["reason"]
+            return waiting["reason"] + (f" ({waiting['message']})" if waiting.get("message") else "")
     phase = status.get("phase") or "Unknown"
-    return "Ready" if _pod_ready(pod) else (phase if phase != "Running" else "Running, not ready")
+    return "Ready" if pod_is_ready(pod) else (phase if phase != "Running" else "Running, not ready")
 
 
 def _pick(resources: Sequence[Mapping], name: str) -> Mapping | None:
@@ -102,7 +102,7 @@ def pods_on_nodes(pods: Sequence[Mapping], what: str, nodes: Sequence[str], coun
         node = (pod.get("spec") or {}).get("nodeName")
         if node and node not in allowed:
             stray.append(f"{_name(pod)} on {node}")
-        state = _pod_state(pod)
+        state = pod_state(pod)
         by_state.setdefault(state, []).append(_name(pod) + (f"@{node}" if node else ""))
         if state == "Ready" and node in allowed:
             ready_nodes.add(node)
@@ -125,9 +125,9 @@ def csi_node_plugin(pods: Sequence[Mapping], nodes: Sequence[str], pending_nodes
     mine = [p for p in pods if (p.get("spec") or {}).get("nodeName") in set(nodes)]
     result = pods_on_nodes(mine, "iomesh-csi-driver-node-plugin", nodes, every_node=True)
     expected_down = sorted(
-        f"{(p.get('spec') or {}).get('nodeName')} ({_pod_state(p)})"
+        f"{(p.get('spec') or {}).get('nodeName')} ({pod_state(p)})"
         for p in pods
-        if (p.get("spec") or {}).get("nodeName") in set(pending_nodes) and _pod_state(p) != "Ready"
+        if (p.get("spec") or {}).get("nodeName") in set(pending_nodes) and pod_state(p) != "Ready"
     )
     if expected_down:
         result["notes"].append(
@@ -219,3 +219,90 @@ def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, cloc
             sleep(delay)
             cache.clear()
     return done
+
+
+def _device_text(device: Mapping) -> str:
+    where = " ".join(str(device[k]) for k in ("path", "node") if device.get(k))
+    return f"{device.get('device', '?')}" + (f" ({where.replace(' ', ' on ', 1)})" if where else "")
+
+
+def blockdevices_claimed(resources: Sequence[Mapping], devices: Sequence[Mapping]) -> dict:
+    """Each of `devices` ({device, node, path}) is a BlockDevice with status.claimState Claimed."""
+    expected = f"{len(devices)} BlockDevice(s) Claimed: {', '.join(_device_text(d) for d in devices)}"
+    found = {_name(obj): obj for obj in resources}
+    by_state: dict = {}
+    for device in devices:
+        bd = found.get(device.get("device"))
+        state = "missing" if bd is None else ((bd.get("status") or {}).get("claimState") or "no claimState")
+        by_state.setdefault(state, []).append(_device_text(device))
+    seen = "; ".join(f"{state}: {', '.join(names)}" for state, names in sorted(by_state.items())) or "no devices"
+    return _result(set(by_state) <= {"Claimed"}, expected, seen)
+
+
+CHECKS["blockdevices_claimed"] = blockdevices_claimed
+
+
+def attached_devices(resources: Sequence[Mapping], name: str, devices: Sequence[Mapping]) -> dict:
+    """IOMeshCluster `name` lists each of `devices` ({device, node, path, mount_type}) in status.attachedDevices
+    with that node and mount type."""
+    expected = (f"IOMeshCluster {name} listing {len(devices)} device(s) in status.attachedDevices with their node and "
+                f"mount type: {', '.join(_device_text(d) + ' as ' + str(d.get('mount_type')) for d in devices)}")
+    cluster = _pick(resources, name)
+    if cluster is None:
+        return _result(False, expected, f"IOMeshCluster {name} does not exist")
+    attached = {a.get("device"): a for a in (cluster.get("status") or {}).get("attachedDevices") or []
+                if isinstance(a, Mapping)}
+    missing, wrong = [], []
+    for device in devices:
+        entry = attached.get(device.get("device"))
+        if entry is None:
+            missing.append(_device_text(device))
+        elif entry.get("mountType") != device.get("mount_type") or entry.get("nodeName") != device.get("node"):
+            wrong.append(f"{_device_text(device)} as {entry.get('mountType')} on {entry.get('nodeName')}")
+    seen = f"{len(devices) - len(missing) - len(wrong)}/{len(devices)} attached as declared"
+    if missing:
+        seen += f"; not attached: {', '.join(missing)}"
+    if wrong:
+        seen += f"; attached with another mount type or node: {', '.join(wrong)}"
+    return _result(not missing and not wrong, expected, seen)
+
+
+CHECKS["attached_devices"] = attached_devices
+
+
+def _by_state(resources: Sequence[Mapping], names: Sequence[str], state) -> dict:
+    """{state: [name ...]} of the objects called `names`; `state(obj)` says in which state one is."""
+    found = {_name(obj): obj for obj in resources}
+    grouped: dict = {}
+    for name in names:
+        grouped.setdefault("missing" if name not in found else state(found[name]), []).append(name)
+    return grouped
+
+
+def _states_text(grouped: Mapping) -> str:
+    return "; ".join(f"{state}: {', '.join(sorted(names))}" for state, names in sorted(grouped.items())) or "nothing"
+
+
+def pvc_bound(resources: Sequence[Mapping], names: Sequence[str]) -> dict:
+    """Every PersistentVolumeClaim of `names` is Bound."""
+    grouped = _by_state(resources, names, lambda pvc: (pvc.get("status") or {}).get("phase") or "Pending")
+    return _result(set(grouped) <= {"Bound"}, f"PersistentVolumeClaim(s) {', '.join(names)} Bound", _states_text(grouped))
+
+
+CHECKS["pvc_bound"] = pvc_bound
+
+
+def pod_ready(resources: Sequence[Mapping], names: Sequence[str]) -> dict:
+    """Every pod of `names` is ready or has completed successfully, on whichever node it was scheduled."""
+    def state(pod: Mapping) -> str:
+        node = (pod.get("spec") or {}).get("nodeName")
+        done = (pod.get("status") or {}).get("phase") == "Succeeded"
+        return ("Succeeded" if done else pod_state(pod)) + (f" on {node}" if node else "")
+
+    found = {_name(pod): pod for pod in resources}
+    ready = all(name in found and (pod_is_ready(found[name]) or (found[name].get("status") or {}).get("phase") ==
+                                   "Succeeded") for name in names)
+    return _result(ready, f"Pod(s) {', '.join(names)} ready or completed", _states_text(_by_state(resources, names, state)))
+
+
+CHECKS["pod_ready"] = pod_ready

@@ -151,7 +151,11 @@ def _inventory(config: dict, addresses: dict[str, str], kubeconfig: Path, chart_
                 for d in usable
             ]
         if with_hosts:
+            # The podman connection takes the container from ansible_podman_host before ansible_host, which here
+            # is the data address (as in a real inventory); podman needs CONTAINERS_CONF (hosts/containers.conf).
             hostvars["ansible_connection"] = "containers.podman.podman"
+            hostvars["ansible_podman_host"] = name
+            hostvars["ansible_python_interpreter"] = "/usr/bin/python3"
         hosts[name] = hostvars
     return {
         "all": {

@@ -38,14 +38,18 @@ while (($#)); do
 done
 
 need_root
-need_cmd podman debootstrap tar sha256sum dpkg
+need_cmd podman debootstrap tar sha256sum dpkg flock
+
+mkdir -p "${TESTBED_CACHE}"
+# One build at a time (molecule scenarios and the testbed may ask at once); a waiter then finds the image built.
+exec 9>"${TESTBED_CACHE}/build-image.lock"
+flock 9
 
 if ((force == 0)) && podman image exists "$image"; then
   log "image ${image} exists (use --force to rebuild)"
   exit 0
 fi
 
-mkdir -p "${TESTBED_CACHE}"
 key="$(recipe_hash "v${RECIPE_VERSION}" "${TESTBED_SUITE}" "${INCLUDE}" "${MASK_UNITS[*]}")"
 tarball="${TESTBED_CACHE}/podman-rootfs-${TESTBED_SUITE}-${key}.tar"
 

@@ -460,6 +460,7 @@ class Scheduler(Controller):
     def _schedule(self, api: ClusterAPI, pod: dict, nodes: list[dict], usage: dict, placed: list[dict]) -> None:
         spec, ns = pod["spec"], pod["metadata"]["namespace"]
         blocked = self._volume_problem(api, pod)
+        volume_terms = self._volume_node_terms(api, pod)
         counts: dict[str, int] = {}
         feasible = []
         req = pod_requests(spec)
@@ -474,6 +475,9 @@ class Scheduler(Controller):
                 reasons.append("Too many pods")
             if self._anti_affinity_violated(spec, ns, name, placed):
                 reasons.append("node(s) didn't match pod anti-affinity rules")
+            # The VolumeBinding plugin: a bound volume's required node affinity limits where its pod may run.
+            if any(not node_selector_terms_match(terms, node) for terms in volume_terms):
+                reasons.append("node(s) had volume node affinity conflict")
             for r in reasons:
                 counts[r] = counts.get(r, 0) + 1
             if not reasons:
@@ -527,6 +531,22 @@ class Scheduler(Controller):
                         label_selector_object_matches(term.get("labelSelector"), p["metadata"].get("labels")):
                     return True
         return False
+
+    @staticmethod
+    def _volume_node_terms(api: ClusterAPI, pod: dict) -> list[list[dict]]:
+        """The nodeSelectorTerms of the required node affinity of each bound PersistentVolume the pod uses."""
+        ns = pod["metadata"]["namespace"]
+        out = []
+        for v in pod["spec"].get("volumes") or []:
+            claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
+            pvc = api.get("v1", "PersistentVolumeClaim", claim, ns) if claim else None
+            volume = (pvc or {}).get("spec", {}).get("volumeName")
+            pv = api.get("v1", "PersistentVolume", volume) if volume else None
+            terms = ((((pv or {}).get("spec") or {}).get("nodeAffinity") or {}).get("required") or {}).get(
+                "nodeSelectorTerms")
+            if terms is not None:
+                out.append(terms)
+        return out
 
     @staticmethod
     def _volume_problem(api: ClusterAPI, pod: dict) -> str | None:

@@ -142,6 +142,41 @@ def test_unbound_claim_keeps_pod_pending(sim):
     assert "unbound immediate PersistentVolumeClaims" in p["status"]["conditions"][0]["message"]
 
 
+def _bound_claim(sim, name, node):
+    """A PersistentVolume whose required node affinity admits only `node`, and a claim bound to it."""
+    create(sim, "/api/v1/persistentvolumes", {
+        "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"pv-{name}"},
+        "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "local",
+                 "claimRef": {"namespace": "default", "name": name},
+                 "csi": {"driver": "example.csi", "volumeHandle": name},
+                 "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                     {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}})
+    create(sim, "/api/v1/namespaces/default/persistentvolumeclaims", {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "local", "volumeName": f"pv-{name}",
+                 "resources": {"requests": {"storage": "1Gi"}}}})
+
+
+def test_volume_node_affinity_limits_the_pod(sim):
+    # As kube-scheduler's VolumeBinding plugin: a pod goes only where its bound volumes may be used.
+    _bound_claim(sim, "on-w1", "k8s-woker-1")
+    create(sim, "/api/v1/namespaces/default/pods", pod("uses-on-w1", volumes=[
+        {"name": "v", "persistentVolumeClaim": {"claimName": "on-w1"}}]))
+    placed = sim.wait_for(lambda: (lambda x: x if x["spec"].get("nodeName") else None)(
+        sim.get("/api/v1/namespaces/default/pods/uses-on-w1")))
+    assert placed["spec"]["nodeName"] == "k8s-woker-1"
+
+    # The volume's node does not take the pod (untolerated taint): no other node may take it either.
+    _bound_claim(sim, "on-w2", "k8s-woker-2")
+    create(sim, "/api/v1/namespaces/default/pods", pod("uses-on-w2", volumes=[
+        {"name": "v", "persistentVolumeClaim": {"claimName": "on-w2"}}]))
+    stuck = sim.wait_for(lambda: (lambda x: x if x.get("status", {}).get("conditions") else None)(
+        sim.get("/api/v1/namespaces/default/pods/uses-on-w2")))
+    assert not stuck["spec"].get("nodeName")
+    message = stuck["status"]["conditions"][0]["message"]
+    assert "node(s) had volume node affinity conflict" in message and "untolerated taint" in message
+
+
 def test_plugin_pod_hook_crashloop(sim):
     body = pod("crashy")
     body["metadata"]["labels"]["crash"] = "true"

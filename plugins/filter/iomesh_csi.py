@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the CSI and verification stages: StorageClass conflicts and the verdict on verification claims.
+
+The documentation of each filter is in the YAML file of the same name beside this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import csi, topology, verify
+
+CLUSTER_KEYS = ("name", "nodes", "storage_class", "cluster_connection", "iomesh_cluster_ref")
+
+
+def _objects(filter_name: str, what: str, value: object, fix: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or not all(
+            isinstance(o, Mapping) for o in value):
+        raise AnsibleFilterError(f"{filter_name}: {what} must be {fix}, got {value!r}")
+    return topology.plain(list(value))
+
+
+def _bool(filter_name: str, what: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise AnsibleFilterError(f"{filter_name}: {what} must be true or false, got {value!r}")
+    return value
+
+
+def _label_key(filter_name: str, key: object) -> str:
+    if not isinstance(key, str) or not topology._valid_label_key(key):
+        raise AnsibleFilterError(
+            f"{filter_name}: node_label_key must be a node label key such as kubernetes.io/hostname, got {key!r}")
+    return key
+
+
+def iomesh_storage_class_conflicts(desired, existing, persistent_volumes=None, recreate=False):
+    """Which StorageClasses exist with other immutable fields, and whether each is refused, recreated or adopted."""
+    name = "iomesh_storage_class_conflicts"
+    desired = _objects(name, "the input", desired, "the StorageClass manifests to apply (a list of dictionaries)")
+    for sc in desired:
+        if sc.get("kind") != "StorageClass" or not (sc.get("metadata") or {}).get("name"):
+            raise AnsibleFilterError(f"{name}: every input item must be a StorageClass manifest with a name, got {sc!r}")
+    existing = _objects(name, "existing", existing, "the resources list of kubernetes.core.k8s_info for StorageClasses")
+    if persistent_volumes is not None:
+        persistent_volumes = _objects(name, "persistent_volumes", persistent_volumes,
+                                      "the resources list of kubernetes.core.k8s_info for PersistentVolumes")
+    return csi.storage_class_plan(desired, existing, persistent_volumes, _bool(name, "recreate", recreate))
+
+
+def iomesh_pv_nodes(pv, nodes, node_label_key="kubernetes.io/hostname"):
+    """Nodes on which a PersistentVolume may be used (its required node affinity evaluated against the Nodes)."""
+    name = "iomesh_pv_nodes"
+    if not isinstance(pv, Mapping) or pv.get("kind", "PersistentVolume") != "PersistentVolume":
+        raise AnsibleFilterError(f"{name}: expects a PersistentVolume object, got {pv!r}")
+    nodes = _objects(name, "nodes", nodes, "the Node objects from kubernetes.core.k8s_info")
+    return verify.pv_nodes(topology.plain(pv), nodes, _label_key(name, node_label_key))
+
+
+def _clusters(filter_name: str, clusters: object) -> list:
+    if isinstance(clusters, (str, bytes, Mapping)) or not isinstance(clusters, Sequence) or not all(
+            isinstance(c, Mapping) and all(k in c for k in CLUSTER_KEYS) for c in clusters):
+        raise AnsibleFilterError(
+            f"{filter_name}: expects the cluster list returned by iomesh.multicluster.iomesh_topology, got {clusters!r}")
+    return topology.plain(list(clusters))
+
+
+def _namespace(filter_name: str, namespace: object) -> str:
+    if not isinstance(namespace, str) or len(namespace) > 63 or not topology.DNS1123_LABEL.match(namespace):
+        raise AnsibleFilterError(
+            f"{filter_name}: namespace must be a namespace name (DNS-1123 label), got {namespace!r}")
+    return namespace
+
+
+def iomesh_verify_manifests(clusters, namespace, size="1Gi", pod_image="busybox:1.36.1"):
+    """The verification claim and test pod of each cluster."""
+    name = "iomesh_verify_manifests"
+    if not isinstance(size, str) or not size.strip():
+        raise AnsibleFilterError(f"{name}: size must be a Kubernetes quantity such as 1Gi, got {size!r}")
+    if not isinstance(pod_image, str) or not pod_image.strip():
+        raise AnsibleFilterError(f"{name}: pod_image must be an image reference such as busybox:1.36.1, got {pod_image!r}")
+    return verify.manifests(_clusters(name, clusters), _namespace(name, namespace), size, pod_image)
+
+
+def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None, volumes=None, pods=None,
+                          nodes=None, events=None, node_label_key="kubernetes.io/hostname", check_pod=True,
+                          wait_timeout=None, skip_reason=None):
+    """One verification result per cluster, judged from what the API returned (or all skipped, with the reason)."""
+    name = "iomesh_verify_results"
+    clusters = _clusters(name, clusters)
+    namespace = _namespace(name, namespace)
+    if skip_reason is not None:
+        if not isinstance(skip_reason, str) or not skip_reason:
+            raise AnsibleFilterError(f"{name}: skip_reason must be a sentence saying why, got {skip_reason!r}")
+        return verify.skipped(clusters, namespace, skip_reason)
+    if wait_timeout is not None and (isinstance(wait_timeout, bool) or not isinstance(wait_timeout, int)):
+        raise AnsibleFilterError(f"{name}: wait_timeout must be a number of seconds, got {wait_timeout!r}")
+    lists = {
+        key: _objects(name, key, value, f"the resources list of kubernetes.core.k8s_info for {kind}")
+        for key, value, kind in (
+            ("storage_classes", storage_classes, "StorageClasses"), ("claims", claims, "PersistentVolumeClaims"),
+            ("volumes", volumes, "PersistentVolumes"), ("pods", pods, "Pods"), ("nodes", nodes, "Nodes"),
+            ("events", events, "Events"),
+        )
+    }
+    return verify.judge_all(clusters, namespace, node_label_key=_label_key(name, node_label_key),
+                            check_pod=_bool(name, "check_pod", check_pod), wait_timeout=wait_timeout, **lists)
+
+
+class FilterModule:
+    """iomesh.multicluster filters of the CSI and verification stages."""
+
+    def filters(self):
+        return {
+            "iomesh_storage_class_conflicts": iomesh_storage_class_conflicts,
+            "iomesh_pv_nodes": iomesh_pv_nodes,
+            "iomesh_verify_manifests": iomesh_verify_manifests,
+            "iomesh_verify_results": iomesh_verify_results,
+        }

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the disk stage (role iomesh_disks).
+
+The documentation of each filter is in the YAML file of the same name beside this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import disks, topology
+
+CLUSTER_KEYS = ("name", "namespace", "nodes", "disks", "host_nodes", "disk_deployment_mode", "block_device_namespace")
+
+
+def _clusters(name: str, clusters: object) -> list:
+    if isinstance(clusters, (str, bytes)) or not isinstance(clusters, Sequence) or not all(
+            isinstance(c, Mapping) and all(k in c for k in CLUSTER_KEYS) for c in clusters):
+        raise AnsibleFilterError(
+            f"{name}: expects the cluster list returned by iomesh.multicluster.iomesh_topology (normalised, with "
+            f"nodes and disks), got {clusters!r}"
+        )
+    return topology.plain(clusters)
+
+
+def _objects(name: str, what: str, value: object) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not all(
+            isinstance(o, Mapping) for o in value):
+        raise AnsibleFilterError(
+            f"{name}: {what} must be the resources list of kubernetes.core.k8s_info, got {value!r}"
+        )
+    return topology.plain(value)
+
+
+def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None):
+    """Which BlockDevice each declared disk is, every reason to refuse one, and the labels to set."""
+    name = "iomesh_disk_plan"
+    clusters = _clusters(name, clusters)
+    blockdevices = _objects(name, "blockdevices", blockdevices)
+    if settings is not None and not isinstance(settings, Mapping):
+        raise AnsibleFilterError(f"{name}: settings must be a dictionary of iomesh_* variables, got {settings!r}")
+    report = topology.TopologyReport()
+    conf = topology.normalize_settings(settings, report)
+    if report.errors:
+        raise AnsibleFilterError(f"{name}: invalid settings: {'; '.join(report.errors)}")
+    if iomesh_clusters is not None:
+        iomesh_clusters = _objects(name, "iomesh_clusters", iomesh_clusters)
+    return disks.disk_plan(clusters, blockdevices, conf, iomesh_clusters)
+
+
+def iomesh_disk_waits(plan, clusters):
+    """The iomesh_wait waits of a plan: each cluster's disks Claimed, then in its status.attachedDevices."""
+    name = "iomesh_disk_waits"
+    if not isinstance(plan, Mapping) or not isinstance(plan.get("labels"), Sequence):
+        raise AnsibleFilterError(f"{name}: expects the result of iomesh.multicluster.iomesh_disk_plan, got {plan!r}")
+    if plan.get("errors"):
+        raise AnsibleFilterError(f"{name}: the plan has {len(plan['errors'])} problem(s); nothing may be waited for")
+    return disks.disk_waits(topology.plain(plan), _clusters(name, clusters))
+
+
+class FilterModule:
+    """iomesh.multicluster disk-stage filters."""
+
+    def filters(self):
+        return {
+            "iomesh_disk_plan": iomesh_disk_plan,
+            "iomesh_disk_waits": iomesh_disk_waits,
+        }

@@ -1,0 +1,492 @@
+"""iomesh_storage_class_conflicts, iomesh_pv_nodes, iomesh_verify_manifests, iomesh_verify_results."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
+from ansible_collections.iomesh.multicluster.plugins.filter.iomesh_csi import FilterModule
+
+MANAGED = {"app.kubernetes.io/managed-by": "iomesh.multicluster"}
+
+
+@pytest.fixture
+def clusters(inv):
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+@pytest.fixture
+def wanted(clusters, inv):
+    return [f.iomesh_csi_manifests(cl, inv.settings)[1] for cl in clusters]
+
+
+def existing(sc, labels=None, **changes):
+    """The StorageClass as the API server returns it (managed by the collection unless `labels` says otherwise),
+    plus `changes` (None removes a field)."""
+    have = copy.deepcopy(sc)
+    have["metadata"] = {"name": sc["metadata"]["name"], "labels": dict(MANAGED if labels is None else labels), "uid": "u-1",
+                        "resourceVersion": "7"}
+    for key, value in changes.items():
+        if key.startswith("parameters."):
+            if value is None:
+                have["parameters"].pop(key.split(".", 1)[1])
+            else:
+                have["parameters"][key.split(".", 1)[1]] = value
+        elif value is None:
+            have.pop(key, None)
+        else:
+            have[key] = value
+    return have
+
+
+def pv(name, sc_name):
+    return {"metadata": {"name": name}, "spec": {"storageClassName": sc_name}}
+
+
+# --- StorageClass conflicts ---------------------------------------------------------------------------------
+
+def test_registered():
+    assert set(FilterModule().filters()) == {
+        "iomesh_storage_class_conflicts", "iomesh_pv_nodes", "iomesh_verify_manifests", "iomesh_verify_results"}
+
+
+def test_nothing_exists(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [])
+    assert plan == {"conflicts": [], "recreate": [], "adopt": [], "errors": [], "warnings": []}
+
+
+def test_equal_class_is_no_conflict(wanted):
+    have = [existing(sc) for sc in wanted]
+    plan = c.iomesh_storage_class_conflicts(wanted, have)
+    assert plan["conflicts"] == [] and plan["errors"] == []
+
+
+def test_api_defaults_are_no_difference(wanted):
+    """The server fills in reclaimPolicy Delete and volumeBindingMode Immediate; an empty mountOptions equals none."""
+    have = existing(wanted[1], reclaimPolicy=None, volumeBindingMode=None, mountOptions=[])
+    assert c.iomesh_storage_class_conflicts(wanted, [have])["errors"] == []
+
+
+def test_allow_volume_expansion_is_mutable(wanted):
+    have = existing(wanted[1], allowVolumeExpansion=False)
+    assert c.iomesh_storage_class_conflicts(wanted, [have])["conflicts"] == []
+
+
+@pytest.mark.parametrize("change, field, old, new", [
+    ({"parameters.replicaFactor": "3"}, "parameters.replicaFactor", "'3'", "'2'"),
+    ({"parameters.thinProvision": "false"}, "parameters.thinProvision", "'false'", "'true'"),
+    ({"parameters.csi.storage.k8s.io/fstype": "xfs"}, "parameters.csi.storage.k8s.io/fstype", "'xfs'", "'ext4'"),
+    ({"parameters.iomeshCluster": "x/y"}, "parameters.iomeshCluster", "'x/y'", "'iomesh-cluster-1/iomesh-cluster-1'"),
+    ({"parameters.clusterConnection": None}, "parameters.clusterConnection", "(unset)",
+     "'iomesh-cluster-1/iomesh-cluster-1-csi-configmap'"),
+    ({"parameters.reclaimPolicy": "Delete"}, "parameters.reclaimPolicy", "'Delete'", "(unset)"),
+    ({"reclaimPolicy": "Retain"}, "reclaimPolicy", "'Retain'", "'Delete'"),
+    ({"volumeBindingMode": "WaitForFirstConsumer"}, "volumeBindingMode", "'WaitForFirstConsumer'", "'Immediate'"),
+    ({"provisioner": "other.csi"}, "provisioner", "'other.csi'", "'com.iomesh.csi-driver'"),
+    ({"mountOptions": ["discard"]}, "mountOptions", "['discard']", "(unset)"),
+    ({"allowedTopologies": [{"matchLabelExpressions": []}]}, "allowedTopologies", "[{'matchLabelExpressions': []}]",
+     "(unset)"),
+])
+def test_each_immutable_field_is_refused(wanted, change, field, old, new):
+    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], **change)])
+    assert plan["recreate"] == [] and len(plan["errors"]) == 1
+    error = plan["errors"][0]
+    assert error.startswith("StorageClass iomesh-cluster-1 (cluster iomesh-cluster-1) already exists with different "
+                            "immutable fields: ")
+    assert f"{field} {old} -> {new}" in error
+    assert "iomesh_csi_recreate_storage_classes: true" in error and "Fix:" in error
+    assert plan["conflicts"][0]["differences"][0]["field"] == field
+    assert plan["conflicts"][0]["action"] == "refuse"
+
+
+def test_every_difference_is_listed(wanted):
+    have = existing(wanted[1], reclaimPolicy="Retain", **{"parameters.replicaFactor": "3", "parameters.auth": "true"})
+    plan = c.iomesh_storage_class_conflicts(wanted, [have, existing(wanted[0], volumeBindingMode="WaitForFirstConsumer")])
+    assert [e.split(" ", 2)[1] for e in plan["errors"]] == ["iomesh", "iomesh-cluster-1"]
+    fields = [d["field"] for d in plan["conflicts"][1]["differences"]]
+    assert fields == ["parameters.auth", "parameters.replicaFactor", "reclaimPolicy"]
+
+
+def test_recreate_without_volumes(wanted):
+    have = existing(wanted[1], **{"parameters.replicaFactor": "3"})
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], [pv("other", "iomesh")], True)
+    assert plan["errors"] == [] and plan["recreate"] == ["iomesh-cluster-1"]
+    assert plan["conflicts"][0]["action"] == "recreate"
+    assert "deleted and created again" in plan["warnings"][0]
+
+
+def test_recreate_refused_while_a_volume_uses_the_class(wanted):
+    have = existing(wanted[1], **{"parameters.replicaFactor": "3"})
+    volumes = [pv("pvc-b", "iomesh-cluster-1"), pv("pvc-a", "iomesh-cluster-1"), pv("pvc-c", "iomesh")]
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], volumes, True)
+    assert plan["recreate"] == []
+    assert "PersistentVolume(s) pvc-a, pvc-b use it, so it is not recreated" in plan["errors"][0]
+    assert plan["conflicts"][0]["persistent_volumes"] == ["pvc-a", "pvc-b"]
+
+
+def test_recreate_refused_when_volumes_were_not_read(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], reclaimPolicy="Retain")], None, True)
+    assert plan["recreate"] == [] and "were not read" in plan["errors"][0]
+
+
+@pytest.mark.parametrize("labels", [{}, {"app.kubernetes.io/managed-by": "Helm"}])
+def test_foreign_class_is_never_recreated(wanted, labels):
+    have = existing(wanted[1], labels=labels, **{"parameters.replicaFactor": "3"})
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], [], True)
+    assert plan["recreate"] == []
+    assert "is not managed by iomesh.multicluster" in plan["errors"][0]
+    assert ("'Helm'" if labels else "missing") in plan["errors"][0]
+    assert "kubectl label storageclass iomesh-cluster-1 app.kubernetes.io/managed-by=iomesh.multicluster" in \
+        plan["errors"][0]
+
+
+def test_foreign_equal_class_is_adopted(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], labels={})])
+    assert plan["errors"] == [] and plan["adopt"] == ["iomesh-cluster-1"]
+    assert plan["conflicts"][0]["action"] == "adopt" and "adopted" in plan["warnings"][0]
+
+
+def test_chart_default_class_is_a_warning(wanted):
+    chart = {"metadata": {"name": "iomesh-csi-driver",
+                          "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+             "provisioner": "com.iomesh.csi-driver", "parameters": {"replicaFactor": "2"}}
+    plan = c.iomesh_storage_class_conflicts(wanted, [chart])
+    assert plan["errors"] == [] and "pitfall P5" in plan["warnings"][0]
+    chart["metadata"]["annotations"] = {}
+    assert c.iomesh_storage_class_conflicts(wanted, [chart])["warnings"] == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (("nope", []), "the input must be the StorageClass manifests"),
+    (([{"kind": "ConfigMap", "metadata": {"name": "x"}}], []), "must be a StorageClass manifest"),
+    (([], {"items": []}), "existing must be the resources list"),
+    (([], [], "x"), "persistent_volumes must be"),
+    (([], [], [], "yes"), "recreate must be true or false"),
+])
+def test_conflict_input_errors(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_storage_class_conflicts(*args)
+
+
+# --- PV node affinity ---------------------------------------------------------------------------------------
+
+def node(name, **labels):
+    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}}}
+
+
+NODES = [node(f"w{i}", zone="a" if i < 3 else "b", rank=str(i)) for i in range(6)]
+
+
+def volume(*terms, driver="com.iomesh.csi-driver", sc="iomesh-cluster-1"):
+    spec = {"csi": {"driver": driver}, "storageClassName": sc}
+    if terms != (None,):
+        spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": list(terms)}}
+    return {"metadata": {"name": "pvc-1"}, "spec": spec}
+
+
+def expr(key, operator, *values):
+    return {"key": key, "operator": operator, **({"values": list(values)} if values else {})}
+
+
+@pytest.mark.parametrize("terms, nodes", [
+    ([{"matchExpressions": [expr("kubernetes.io/hostname", "In", "w3", "w4", "w5")]}], ["w3", "w4", "w5"]),
+    ([{"matchExpressions": [expr("zone", "NotIn", "a")]}], ["w3", "w4", "w5"]),
+    ([{"matchExpressions": [expr("zone", "Exists")]}], [f"w{i}" for i in range(6)]),
+    ([{"matchExpressions": [expr("zone", "DoesNotExist")]}], []),
+    ([{"matchExpressions": [expr("rank", "Gt", "3")]}], ["w4", "w5"]),
+    ([{"matchExpressions": [expr("rank", "Lt", "1")]}], ["w0"]),
+    ([{"matchExpressions": [expr("rank", "Gt", "x")]}], []),
+    ([{"matchExpressions": [expr("zone", "In", "b"), expr("rank", "Lt", "5")]}], ["w3", "w4"]),
+    ([{"matchFields": [expr("metadata.name", "In", "w1")]}, {"matchExpressions": [expr("rank", "In", "5")]}],
+     ["w1", "w5"]),
+    ([{"matchFields": [expr("spec.unknown", "In", "w1")]}], []),
+    ([{}], []),
+    ([{"matchExpressions": [expr("zone", "Bogus", "a")]}], []),
+])
+def test_pv_nodes(terms, nodes):
+    assert c.iomesh_pv_nodes(volume(*terms), NODES) == nodes
+
+
+def test_pv_nodes_without_affinity_is_none():
+    assert c.iomesh_pv_nodes(volume(None), NODES) is None
+
+
+def test_pv_nodes_named_by_label_key():
+    nodes = [node("n1", **{"example.com/node": "w3"}), {"metadata": {"name": "bare"}}]
+    pvol = volume({"matchFields": [expr("metadata.name", "In", "n1", "bare")]})
+    assert c.iomesh_pv_nodes(pvol, nodes, "example.com/node") == ["bare", "w3"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (([], NODES), "expects a PersistentVolume"),
+    (({"kind": "Pod"}, NODES), "expects a PersistentVolume"),
+    ((volume(None), "w1"), "nodes must be"),
+    ((volume(None), NODES, "bad key!"), "node_label_key must be"),
+])
+def test_pv_nodes_input_errors(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_pv_nodes(*args)
+
+
+# --- verification manifests ---------------------------------------------------------------------------------
+
+def test_verify_manifests(clusters):
+    out = c.iomesh_verify_manifests(clusters, "iomesh-verify", "2Gi", "registry.example/busybox:1")
+    assert [m["metadata"]["name"] for m in out["claims"]] == ["iomesh-verify-iomesh", "iomesh-verify-iomesh-cluster-1"]
+    claim, pod = out["claims"][1], out["pods"][1]
+    assert claim["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}},
+                             "storageClassName": "iomesh-cluster-1"}
+    assert claim["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "iomesh.multicluster",
+                                           "app.kubernetes.io/component": "verify",
+                                           "iomesh.multicluster/cluster": "iomesh-cluster-1"}
+    assert pod["metadata"] == claim["metadata"] and pod["metadata"]["labels"] is not claim["metadata"]["labels"]
+    assert "affinity" not in pod["spec"] and "nodeSelector" not in pod["spec"]
+    assert pod["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "iomesh-verify-iomesh-cluster-1"}}]
+    container = pod["spec"]["containers"][0]
+    assert container["image"] == "registry.example/busybox:1"
+    assert "sync && grep -qx iomesh-verify-ok /data/iomesh-verify" in container["command"][2]
+    assert container["readinessProbe"]["exec"]["command"] == ["grep", "-qx", "iomesh-verify-ok", "/data/iomesh-verify"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("x", "ns"), "expects the cluster list"),
+    (([{"name": "x"}], "ns"), "expects the cluster list"),
+    ((None, "Bad_NS"), "namespace must be"),
+    ((None, "ns", ""), "size must be"),
+    ((None, "ns", "1Gi", 3), "pod_image must be"),
+])
+def test_verify_manifests_input_errors(clusters, args, message):
+    args = (clusters if args[0] is None else args[0], *args[1:])
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_verify_manifests(*args)
+
+
+# --- verification verdicts ----------------------------------------------------------------------------------
+
+class World:
+    """What the API returns after the verification claims of the two clusters were created and waited for."""
+
+    def __init__(self, clusters, wanted):
+        self.clusters = clusters
+        self.storage_classes = [existing(sc) for sc in wanted]
+        self.nodes = NODES
+        self.claims, self.volumes, self.pods, self.events = [], [], [], []
+        for cl in clusters:
+            name = f"iomesh-verify-{cl['name']}"
+            self.claims.append({"metadata": {"name": name}, "spec": {"volumeName": f"pv-{cl['name']}"},
+                                "status": {"phase": "Bound"}})
+            pvol = volume({"matchExpressions": [expr("kubernetes.io/hostname", "In", *cl["nodes"])]},
+                          sc=cl["storage_class"]["name"])
+            pvol["metadata"]["name"] = f"pv-{cl['name']}"
+            self.volumes.append(pvol)
+            self.pods.append({"metadata": {"name": name}, "spec": {"nodeName": cl["nodes"][1]},
+                              "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+
+    def judge(self, **kwargs):
+        return c.iomesh_verify_results(self.clusters, "iomesh-verify", storage_classes=self.storage_classes,
+                                       claims=self.claims, volumes=self.volumes, pods=self.pods, nodes=self.nodes,
+                                       events=self.events, **kwargs)
+
+
+@pytest.fixture
+def world(clusters, wanted):
+    return World(clusters, wanted)
+
+
+def test_both_clusters_pass(world):
+    results = world.judge(wait_timeout=300)
+    assert [r["result"] for r in results] == ["passed", "passed"]
+    r = results[1]
+    assert {k: r[k] for k in ("cluster", "namespace", "storage_class", "pvc", "phase", "pv", "driver", "pv_nodes",
+                              "within_cluster_nodes", "pod", "pod_node", "problems")} == {
+        "cluster": "iomesh-cluster-1", "namespace": "iomesh-verify", "storage_class": "iomesh-cluster-1",
+        "pvc": "iomesh-verify-iomesh-cluster-1", "phase": "Bound", "pv": "pv-iomesh-cluster-1",
+        "driver": "com.iomesh.csi-driver", "pv_nodes": ["w3", "w4", "w5"], "within_cluster_nodes": True,
+        "pod": "iomesh-verify-iomesh-cluster-1", "pod_node": "w4", "problems": []}
+    assert "usable only on w3, w4, w5, all nodes of cluster iomesh-cluster-1" in r["message"]
+    assert "test pod wrote and read back a file on w4" in r["message"]
+
+
+def test_without_pod(world):
+    world.pods = []
+    r = world.judge(check_pod=False)[0]
+    assert r["result"] == "passed" and r["pod"] is None and "test pod" not in r["message"]
+
+
+def test_subset_of_the_nodes_passes(world):
+    world.volumes[1]["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"] = ["w3"]
+    assert world.judge()[1]["result"] == "passed"
+
+
+def test_missing_storage_class(world):
+    world.storage_classes = world.storage_classes[:1]
+    r = world.judge()[1]
+    assert r["result"] == "failed" and r["phase"] is None
+    assert r["message"] == ("StorageClass iomesh-cluster-1 does not exist, so no claim was created; run the iomesh_csi "
+                            "role (playbooks/csi.yml) first.")
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"provisioner": "other"}, "has provisioner 'other', expected 'com.iomesh.csi-driver'"),
+    ({"parameters.iomeshCluster": "nowhere/x"},
+     "has parameters.iomeshCluster 'nowhere/x', expected 'iomesh-cluster-1/iomesh-cluster-1'"),
+    ({"parameters.clusterConnection": None}, "has parameters.clusterConnection None, expected"),
+])
+def test_storage_class_pointing_elsewhere(world, change, problem):
+    world.storage_classes[1] = existing(world.storage_classes[1], **change)
+    r = world.judge()[1]
+    assert r["result"] == "failed" and problem in r["message"]
+
+
+def test_claim_missing(world):
+    world.claims = world.claims[:1]
+    r = world.judge()[1]
+    assert r["result"] == "failed" and "PersistentVolumeClaim iomesh-verify/iomesh-verify-iomesh-cluster-1 does not exist" in r["message"]
+
+
+def test_pending_claim_quotes_its_warning_events(world):
+    world.claims[1] = {"metadata": {"name": "iomesh-verify-iomesh-cluster-1"}, "spec": {}, "status": {"phase": "Pending"}}
+    involved = {"kind": "PersistentVolumeClaim", "name": "iomesh-verify-iomesh-cluster-1"}
+    world.events = [
+        {"involvedObject": involved, "type": "Normal", "reason": "Provisioning", "message": "External provisioner is"},
+        {"involvedObject": involved, "type": "Warning", "reason": "ProvisioningFailed", "message": "old",
+         "lastTimestamp": "2026-01-01T00:00:00Z"},
+        {"involvedObject": involved, "type": "Warning", "reason": "ProvisioningFailed", "message": "new",
+         "lastTimestamp": "2026-01-01T00:00:09Z"},
+        {"involvedObject": {**involved, "name": "other"}, "type": "Warning", "reason": "X", "message": "not mine"},
+    ]
+    r = world.judge(wait_timeout=20)[1]
+    assert r["result"] == "failed" and r["phase"] == "Pending" and r["pv"] is None and r["pod"] is None
+    assert r["message"] == ("PersistentVolumeClaim iomesh-verify/iomesh-verify-iomesh-cluster-1 is Pending, not Bound "
+                            "within 20 s; events: ProvisioningFailed: new | ProvisioningFailed: old.")
+    world.events = []
+    assert world.judge()[1]["message"].endswith("not Bound; no warning events.")
+
+
+def test_volume_not_readable(world):
+    world.volumes = world.volumes[:1]
+    assert "PersistentVolume pv-iomesh-cluster-1 of claim iomesh-verify/iomesh-verify-iomesh-cluster-1 could not be read" \
+        in world.judge()[1]["message"]
+
+
+def test_wrong_driver_and_class(world):
+    world.volumes[1]["spec"]["csi"]["driver"] = "hostpath.csi"
+    world.volumes[1]["spec"]["storageClassName"] = "iomesh-csi-driver"
+    r = world.judge()[1]
+    assert r["result"] == "failed" and r["driver"] == "hostpath.csi"
+    assert "has CSI driver 'hostpath.csi', expected 'com.iomesh.csi-driver'" in r["message"]
+    assert "has storageClassName 'iomesh-csi-driver', expected 'iomesh-cluster-1'" in r["message"]
+
+
+def test_volume_without_node_affinity(world):
+    del world.volumes[1]["spec"]["nodeAffinity"]
+    r = world.judge()[1]
+    assert r["result"] == "failed" and not r["within_cluster_nodes"] and r["pv_nodes"] == []
+    assert "has no required node affinity: pods using it may run on any node" in r["message"]
+
+
+def test_volume_affinity_matching_no_node(world):
+    world.volumes[1]["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"] = [{"matchExpressions": [
+        expr("kubernetes.io/hostname", "In", "gone")]}]
+    assert "matches no node" in world.judge()[1]["message"]
+
+
+def test_volume_reaching_outside_the_cluster(world):
+    world.volumes[1]["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"].append(
+        {"matchExpressions": [expr("kubernetes.io/hostname", "In", "w0")]})
+    r = world.judge()[1]
+    assert r["result"] == "failed" and not r["within_cluster_nodes"] and r["pv_nodes"] == ["w0", "w3", "w4", "w5"]
+    assert ("PersistentVolume pv-iomesh-cluster-1 may be used on w0, outside cluster iomesh-cluster-1 "
+            "(nodes w3, w4, w5).") in r["message"]
+
+
+def test_pod_outside_the_cluster(world):
+    world.pods[0]["spec"]["nodeName"] = "w4"
+    r = world.judge()[0]
+    assert r["result"] == "failed" and r["within_cluster_nodes"] and r["pod_node"] == "w4"
+    assert r["message"] == ("Test pod iomesh-verify/iomesh-verify-iomesh was scheduled on w4, outside cluster iomesh "
+                            "(nodes w0, w1, w2).")
+
+
+def test_pod_not_ready(world):
+    world.pods[1]["status"] = {"phase": "Pending", "containerStatuses": [
+        {"state": {"waiting": {"reason": "ContainerCreating", "message": "attach failed"}}}]}
+    r = world.judge(wait_timeout=60)[1]
+    assert r["result"] == "failed"
+    assert ("on w4 did not write and read back a file on the volume within 60 s: ContainerCreating (attach failed)"
+            in r["message"])
+
+
+def test_pod_completed_counts_as_ready(world):
+    world.pods[1]["status"] = {"phase": "Succeeded"}
+    assert world.judge()[1]["result"] == "passed"
+
+
+def test_pod_not_scheduled_or_missing(world):
+    world.pods[1] = {"metadata": {"name": "iomesh-verify-iomesh-cluster-1"}, "spec": {}, "status": {
+        "phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                            "message": "0/6 nodes are available"}]}}
+    assert "was not scheduled: Pending (Unschedulable: 0/6 nodes are available)" in world.judge()[1]["message"]
+    world.pods = world.pods[:1]
+    assert "Test pod iomesh-verify/iomesh-verify-iomesh-cluster-1 does not exist." == world.judge()[1]["message"]
+
+
+def test_pod_node_named_by_label(world, clusters):
+    world.nodes = [node(f"node-{i}", **{"example.com/node": f"w{i}"}) for i in range(6)]
+    for pvol, cl in zip(world.volumes, clusters):
+        pvol["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"] = [
+            {"matchExpressions": [expr("example.com/node", "In", *cl["nodes"])]}]
+    world.pods[1]["spec"]["nodeName"] = "node-5"
+    r = world.judge(node_label_key="example.com/node")[1]
+    assert r["result"] == "passed" and r["pod_node"] == "w5"
+
+
+def test_skipped(clusters):
+    results = c.iomesh_verify_results(clusters, "iomesh-verify", skip_reason="Check mode: nothing created.")
+    assert [(r["cluster"], r["result"], r["message"], r["pvc"]) for r in results] == [
+        ("iomesh", "skipped", "Check mode: nothing created.", "iomesh-verify-iomesh"),
+        ("iomesh-cluster-1", "skipped", "Check mode: nothing created.", "iomesh-verify-iomesh-cluster-1")]
+    assert set(results[0]) == {"cluster", "namespace", "storage_class", "pvc", "phase", "pv", "driver", "pv_nodes",
+                               "within_cluster_nodes", "pod", "pod_node", "result", "message", "problems"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"clusters": [{"name": "x"}]}, "expects the cluster list"),
+    ({"namespace": "NS"}, "namespace must be"),
+    ({"skip_reason": ""}, "skip_reason must be"),
+    ({"wait_timeout": "10"}, "wait_timeout must be"),
+    ({"claims": {"items": []}}, "claims must be the resources list"),
+    ({"nodes": ["w1"]}, "nodes must be the resources list"),
+    ({"check_pod": "yes"}, "check_pod must be true or false"),
+    ({"node_label_key": ""}, "node_label_key must be"),
+])
+def test_verify_results_input_errors(clusters, kwargs, message):
+    args = {"clusters": clusters, "namespace": "iomesh-verify", **kwargs}
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_verify_results(args.pop("clusters"), args.pop("namespace"), **args)
+
+
+# --- readiness checks of the verification waits -------------------------------------------------------------
+
+def test_readiness_pvc_bound():
+    claims = [{"metadata": {"name": "a"}, "status": {"phase": "Bound"}}, {"metadata": {"name": "b"}, "status": {}}]
+    state = f.iomesh_readiness(claims, "pvc_bound", names=["a", "b", "c"])
+    assert not state["ready"]
+    assert state["expected"] == "PersistentVolumeClaim(s) a, b, c Bound"
+    assert state["seen"] == "Bound: a; Pending: b; missing: c"
+    assert f.iomesh_readiness(claims[:1], "pvc_bound", names=["a"])["ready"]
+
+
+def test_readiness_pod_ready():
+    ready = {"metadata": {"name": "a"}, "spec": {"nodeName": "w1"},
+             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    done = {"metadata": {"name": "b"}, "spec": {"nodeName": "w2"}, "status": {"phase": "Succeeded"}}
+    waiting = {"metadata": {"name": "c"}, "spec": {"nodeName": "w3"}, "status": {"phase": "Pending", "containerStatuses": [
+        {"state": {"waiting": {"reason": "ContainerCreating"}}}]}}
+    assert f.iomesh_readiness([ready, done], "pod_ready", names=["a", "b"])["ready"]
+    state = f.iomesh_readiness([ready, waiting], "pod_ready", names=["a", "c", "d"])
+    assert not state["ready"]
+    assert state["seen"] == "ContainerCreating on w3: c; Ready on w1: a; missing: d"

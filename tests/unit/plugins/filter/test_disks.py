@@ -1,0 +1,490 @@
+"""iomesh_disk_plan / iomesh_disk_waits and the disk readiness checks: every rule of the disk stage."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_disks as fd
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import readiness
+
+NS = "iomesh-system"
+CLUSTER = "iomesh.multicluster/cluster"
+MOUNT = "iomesh.multicluster/mount-type"
+GB = 1000 ** 3
+
+
+def bd(node, path, serial, drive="HDD", size=2000 * GB, fs="", state="Active", claim="Unclaimed", labels=None,
+       device_type="disk", claim_ref=None, name=None):
+    """A BlockDevice as NDM reports it (the twin's shape, which is the CRD's)."""
+    spec = {
+        "capacity": {"storage": size},
+        "details": {"deviceType": device_type, "driveType": drive, "serial": serial, "model": "M"},
+        "devlinks": [{"kind": "by-id", "links": [f"/dev/disk/by-id/ata-M_{serial}"]},
+                     {"kind": "by-path", "links": [f"/dev/disk/by-path/pci-0000:00:1f.2-{node}{path[-1]}"]}],
+        "filesystem": {"fsType": fs} if fs else {},
+        "nodeAttributes": {"nodeName": node},
+        "path": path,
+    }
+    if claim_ref:
+        spec["claimRef"] = claim_ref
+    return {"apiVersion": "openebs.io/v1alpha1", "kind": "BlockDevice",
+            "metadata": {"name": name or f"blockdevice-{node}-{path[-3:]}", "namespace": NS,
+                         "labels": {"kubernetes.io/hostname": node, **(labels or {})}},
+            "spec": spec, "status": {"claimState": claim, "state": state}}
+
+
+def default_bds():
+    """Every node w0..w5: /dev/sdb SSD 400 GB, /dev/sdc HDD 2 TB."""
+    out = []
+    for i in range(6):
+        node = f"w{i}"
+        out.append(bd(node, "/dev/sdb", f"SSD{i}", drive="SSD", size=400 * GB))
+        out.append(bd(node, "/dev/sdc", f"HDD{i}"))
+    return out
+
+
+def declare(inv, hosts=None, ssd=lambda i: {"serial": f"SSD{i}"}, hdd=lambda i: {"serial": f"HDD{i}"}):
+    for host in hosts or [f"w{i}" for i in range(6)]:
+        i = int(host[1:])
+        inv.hostvars[host]["iomesh_disks"] = [{**ssd(i), "mount_type": "cacheWithJournal"},
+                                              {**hdd(i), "mount_type": "dataStore"}]
+
+
+def clusters_of(inv):
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+def cr(cluster, key="kubernetes.io/hostname", attached=(), device_map=None):
+    """The IOMeshCluster as the mgmt/cluster stages leave it: the rendered deviceMap."""
+    from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render
+    return {"metadata": {"name": cluster["name"], "namespace": cluster["namespace"]},
+            "spec": {"chunk": {"deviceMap": render.device_map(cluster, key) if device_map is None else device_map}},
+            "status": {"attachedDevices": list(attached)}}
+
+
+def plan(inv, bds, crs="rendered"):
+    clusters = clusters_of(inv)
+    if crs == "rendered":
+        crs = [cr(c) for c in clusters if c["mount_types"]]
+    return fd.iomesh_disk_plan(clusters, bds, inv.settings, crs)
+
+
+def only_error(result, *fragments):
+    assert len(result["errors"]) == 1, result["errors"]
+    for fragment in fragments:
+        assert fragment in result["errors"][0], result["errors"][0]
+    return result["errors"][0]
+
+
+# --- the normal case -------------------------------------------------------------------------------------
+
+
+def test_every_declared_disk_is_planned(inv):
+    declare(inv)
+    result = plan(inv, default_bds())
+    assert result["errors"] == [] and result["warnings"] == []
+    assert len(result["labels"]) == 12
+    first = result["labels"][0]
+    assert first == {"name": "blockdevice-w0-sdb", "namespace": NS, "cluster": "iomesh", "node": "w0",
+                     "mount_type": "cacheWithJournal", "path": "/dev/sdb", "changed": True,
+                     "labels": {CLUSTER: "iomesh", MOUNT: "cacheWithJournal"}}
+    assert result["expected"]["iomesh-cluster-1"] == sorted(
+        f"blockdevice-w{i}-{d}" for i in (3, 4, 5) for d in ("sdb", "sdc"))
+    assert {item["cluster"] for item in result["labels"] if item["node"] in ("w3", "w4", "w5")} == {"iomesh-cluster-1"}
+    assert any("deviceMap of IOMeshCluster iomesh-cluster-1/iomesh-cluster-1" in n and "left unchanged" in n
+               for n in result["notes"])
+
+
+def test_disks_named_by_id_and_path(inv):
+    declare(inv, ssd=lambda i: {"by_id": f"ata-M_SSD{i}"}, hdd=lambda i: {"path": "/dev/sdc"})
+    result = plan(inv, default_bds())
+    assert result["errors"] == []
+    names = [item["name"] for item in result["labels"] if item["node"] == "w4"]
+    assert names == ["blockdevice-w4-sdb", "blockdevice-w4-sdc"]
+
+
+def test_labelled_disks_are_unchanged(inv):
+    declare(inv)
+    bds = default_bds()
+    for item in plan(inv, bds)["labels"]:
+        target = next(b for b in bds if b["metadata"]["name"] == item["name"])
+        target["metadata"]["labels"].update(item["labels"])
+        target["status"]["claimState"] = "Claimed"
+        target["spec"]["claimRef"] = {"name": item["name"], "namespace": NS}
+    result = plan(inv, bds)
+    assert result["errors"] == [] and len(result["labels"]) == 12
+    assert not any(item["changed"] for item in result["labels"])
+
+
+def test_disk_attached_to_its_own_cluster_without_labels_is_accepted(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[6]["status"]["claimState"] = "Claimed"   # w3 /dev/sdb
+    clusters = clusters_of(inv)
+    crs = [cr(clusters[0]), cr(clusters[1], attached=[{"device": "blockdevice-w3-sdb", "mountType": "cacheWithJournal",
+                                                       "nodeName": "w3"}])]
+    result = fd.iomesh_disk_plan(clusters, bds, inv.settings, crs)
+    assert result["errors"] == []
+    assert next(i for i in result["labels"] if i["name"] == "blockdevice-w3-sdb")["changed"]
+
+
+def test_unclaimed_disk_of_the_same_cluster_may_change_mount_type(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[1]["metadata"]["labels"].update({CLUSTER: "iomesh", MOUNT: "rawCache"})   # w0 /dev/sdc, not mounted
+    result = plan(inv, bds)
+    assert result["errors"] == []
+    assert next(i for i in result["labels"] if i["name"] == "blockdevice-w0-sdc")["changed"]
+
+
+def test_cluster_without_disks_has_nothing_to_do(inv):
+    declare(inv, hosts=["w0", "w1", "w2"])
+    result = plan(inv, default_bds())
+    assert result["errors"] == []
+    assert "cluster iomesh-cluster-1: no host declares iomesh_disks; nothing to mount for this cluster." in result["notes"]
+    assert "iomesh-cluster-1" not in result["expected"]
+    assert {item["cluster"] for item in result["labels"]} == {"iomesh"}
+
+
+def test_without_iomesh_clusters_the_device_map_is_not_judged(inv):
+    declare(inv)
+    result = fd.iomesh_disk_plan(clusters_of(inv), default_bds(), inv.settings)
+    assert result["errors"] == [] and not any("deviceMap" in n for n in result["notes"])
+
+
+# --- refusals --------------------------------------------------------------------------------------------
+
+
+def test_filesystem_is_refused_with_manual_wipe_steps(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[11]["spec"]["filesystem"] = {"fsType": "ext4", "mountPoint": "/data"}   # w5 /dev/sdc
+    result = plan(inv, bds)
+    assert "blockdevice-w5-sdc" not in [item["name"] for item in result["labels"]]
+    assert "blockdevice-w5-sdc" not in result["expected"]["iomesh-cluster-1"]
+    message = only_error(result, "cluster iomesh-cluster-1, host w5", "serial 'HDD5' (dataStore)",
+                         "blockdevice-w5-sdc (/dev/sdc", "ext4 filesystem, mounted on /data",
+                         "never wipes", "on node w5 run `wipefs --all /dev/sdc`",
+                         "delete pod -l app=openebs-ndm --field-selector spec.nodeName=w5")
+    assert message.startswith("cluster iomesh-cluster-1, host w5, iomesh_disks serial 'HDD5' (dataStore): ")
+
+
+def test_unknown_serial_is_refused_listing_what_ndm_sees(inv):
+    declare(inv)
+    inv.hostvars["w4"]["iomesh_disks"][1] = {"serial": "NOPE", "mount_type": "dataStore"}
+    only_error(plan(inv, default_bds()), "host w4", "serial 'NOPE'", "no BlockDevice in namespace iomesh-system",
+               "on node w4", "NDM reports on this node: /dev/sdb serial SSD4, /dev/sdc serial HDD4", "get blockdevice")
+
+
+def test_node_without_any_blockdevice(inv):
+    declare(inv)
+    bds = [b for b in default_bds() if b["spec"]["nodeAttributes"]["nodeName"] != "w1"]
+    result = plan(inv, bds)
+    assert len(result["errors"]) == 2
+    assert all("NDM reports no BlockDevice at all on node w1" in e for e in result["errors"])
+
+
+def test_disk_on_another_node_is_refused(inv):
+    declare(inv)
+    inv.hostvars["w0"]["iomesh_disks"][1] = {"serial": "HDD3", "mount_type": "dataStore"}
+    result = plan(inv, default_bds())
+    errors = [e for e in result["errors"] if "host w0" in e]
+    assert len(errors) == 1, result["errors"]
+    assert "is not on node w0: NDM reports it on node w3" in errors[0]
+    # w3 declares HDD3 too: it is judged there, on its own node, without a duplicate error.
+    assert not [e for e in result["errors"] if "host w3" in e]
+
+
+def test_two_entries_naming_the_same_disk_are_refused(inv):
+    declare(inv)
+    inv.hostvars["w2"]["iomesh_disks"].append({"path": "/dev/sdc", "mount_type": "dataStore"})
+    only_error(plan(inv, default_bds()), "cluster iomesh, host w2, iomesh_disks serial 'HDD2' (dataStore): names "
+               "BlockDevice blockdevice-w2-sdc (/dev/sdc, HDD, 2000.0 GB) on node w2, as does iomesh_disks path "
+               "'/dev/sdc' (dataStore); list each disk once.")
+
+
+def test_inactive_disk_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[0]["status"]["state"] = "Inactive"
+    only_error(plan(inv, bds), "host w0", "blockdevice-w0-sdb", "is Inactive, not Active")
+
+
+def test_stale_inactive_device_with_the_same_path_is_ignored(inv):
+    declare(inv, hdd=lambda i: {"path": "/dev/sdc"})
+    bds = default_bds() + [bd("w1", "/dev/sdc", "OLD", state="Inactive", name="blockdevice-w1-old")]
+    result = plan(inv, bds)
+    assert result["errors"] == []
+    assert "blockdevice-w1-sdc" in result["expected"]["iomesh"]
+
+
+def test_ambiguous_path_is_refused(inv):
+    declare(inv, hdd=lambda i: {"path": "/dev/sdc"})
+    bds = default_bds() + [bd("w1", "/dev/sdc", "OTHER", name="blockdevice-w1-other")]
+    only_error(plan(inv, bds), "host w1", "matches 2 BlockDevices on node w1", "name the disk by serial or by_id")
+
+
+def test_partition_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[3]["spec"]["details"]["deviceType"] = "partition"
+    only_error(plan(inv, bds), "host w1", "deviceType partition, not disk")
+
+
+@pytest.mark.parametrize("size, refused", [(50 * GB, True), (60 * GB, True), (61 * GB, False)])
+def test_journal_disk_must_exceed_60_gb(inv, size, refused):
+    declare(inv)
+    bds = default_bds()
+    bds[2]["spec"]["capacity"]["storage"] = size   # w1 /dev/sdb, cacheWithJournal
+    result = plan(inv, bds)
+    if refused:
+        only_error(result, "host w1", "blockdevice-w1-sdb", "cacheWithJournal needs more than 60 GB")
+    else:
+        assert result["errors"] == []
+
+
+def test_small_datastore_disk_is_fine(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[3]["spec"]["capacity"]["storage"] = 20 * GB   # w1 /dev/sdc, dataStore
+    assert plan(inv, bds)["errors"] == []
+
+
+def test_hdd_as_cache_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[4]["spec"]["details"]["driveType"] = "HDD"   # w2 /dev/sdb
+    only_error(plan(inv, bds), "host w2", "is an HDD; cacheWithJournal needs an SSD")
+
+
+def test_drive_type_warnings(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[4]["spec"]["details"]["driveType"] = "Unknown"
+    bds[5]["spec"]["details"]["driveType"] = "SSD"
+    result = plan(inv, bds)
+    assert result["errors"] == []
+    assert len(result["warnings"]) == 2
+    assert "drive type Unknown" in result["warnings"][0] and "must be an SSD" in result["warnings"][0]
+    assert "is an SSD used as dataStore" in result["warnings"][1]
+
+
+def test_mount_type_the_mode_forbids_is_refused(inv):
+    declare(inv)
+    clusters = clusters_of(inv)
+    # Preflight rejects this in the inventory already; the disk stage re-checks what it is handed.
+    clusters[1]["disk_deployment_mode"] = "allFlash"
+    result = fd.iomesh_disk_plan(clusters, default_bds(), inv.settings)
+    assert len(result["errors"]) == 3   # the SSDs of w3..w5; dataStore is allowed in allFlash
+    assert all("(cacheWithJournal): mount_type cacheWithJournal is rejected in allFlash mode" in e
+               for e in result["errors"])
+    assert {i["node"] for i in result["labels"] if i["cluster"] == "iomesh-cluster-1"} == {"w3", "w4", "w5"}
+
+
+def test_disk_labelled_for_another_cluster_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[7]["metadata"]["labels"].update({CLUSTER: "iomesh", MOUNT: "dataStore"})   # w3 /dev/sdc
+    message = only_error(plan(inv, bds), "cluster iomesh-cluster-1, host w3", "blockdevice-w3-sdc",
+                         "labelled for another IOMesh cluster (iomesh.multicluster/cluster=iomesh",
+                         "claim state Unclaimed", "kubectl -n iomesh-system label blockdevice blockdevice-w3-sdc")
+    assert "wipefs" not in message
+
+
+def test_disk_mounted_by_another_cluster_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[6]["status"]["claimState"] = "Claimed"
+    bds[6]["spec"]["claimRef"] = {"name": "blockdevice-w3-sdb", "namespace": NS}
+    clusters = clusters_of(inv)
+    crs = [cr(clusters[0], attached=[{"device": "blockdevice-w3-sdb", "mountType": "cacheWithJournal",
+                                      "nodeName": "w3"}]), cr(clusters[1])]
+    only_error(fd.iomesh_disk_plan(clusters, bds, inv.settings, crs), "cluster iomesh-cluster-1, host w3",
+               "blockdevice-w3-sdb", "already mounted by IOMesh cluster iomesh-system/iomesh (as cacheWithJournal)")
+
+
+def test_disk_claimed_by_something_else_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[8]["status"]["claimState"] = "Claimed"   # w4 /dev/sdb
+    bds[8]["spec"]["claimRef"] = {"name": "bdc-localpv-1", "namespace": NS}
+    only_error(plan(inv, bds), "host w4", "blockdevice-w4-sdb", "already Claimed by iomesh-system/bdc-localpv-1",
+               "which is not IOMesh cluster iomesh-cluster-1/iomesh-cluster-1")
+
+
+def test_mounted_disk_may_not_change_mount_type(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[0]["metadata"]["labels"].update({CLUSTER: "iomesh", MOUNT: "rawCache"})
+    bds[0]["status"]["claimState"] = "Claimed"
+    only_error(plan(inv, bds), "host w0", "already mounted in iomesh as rawCache", "Declare it as rawCache")
+
+
+def test_released_disk_is_refused(inv):
+    declare(inv)
+    bds = default_bds()
+    bds[1]["status"]["claimState"] = "Released"
+    only_error(plan(inv, bds), "host w0", "claim state Released, not Unclaimed")
+
+
+def test_every_problem_is_reported_at_once(inv):
+    declare(inv)
+    inv.hostvars["w4"]["iomesh_disks"][1] = {"serial": "NOPE", "mount_type": "dataStore"}
+    bds = default_bds()
+    bds[11]["spec"]["filesystem"] = {"fsType": "xfs"}
+    bds[0]["status"]["state"] = "Unknown"
+    bds[0]["spec"]["capacity"]["storage"] = 30 * GB
+    result = plan(inv, bds)
+    assert len(result["errors"]) == 4, result["errors"]
+    assert sum("host w0" in e for e in result["errors"]) == 2
+
+
+# --- the deviceMap the earlier stages rendered ---------------------------------------------------------------
+
+
+def test_missing_iomesh_cluster_is_a_problem(inv):
+    declare(inv)
+    clusters = clusters_of(inv)
+    result = fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, [cr(clusters[0])])
+    only_error(result, "IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 does not exist",
+               "iomesh_cluster (playbooks/cluster.yml)")
+
+
+def test_different_device_map_is_a_problem(inv):
+    declare(inv)
+    clusters = clusters_of(inv)
+    broad = {"dataStore": {"selector": {"matchLabels": {"iomesh.com/bd-driverType": "HDD"}}}}
+    result = fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, [cr(clusters[0], device_map=broad), cr(clusters[1])])
+    only_error(result, "cluster iomesh: spec.chunk.deviceMap of IOMeshCluster iomesh-system/iomesh",
+               "Re-run the iomesh_mgmt (playbooks/mgmt.yml) stage", "Nothing is labelled")
+
+
+def test_device_map_comparison_ignores_order(inv):
+    declare(inv)
+    clusters = clusters_of(inv)
+    mgmt = cr(clusters[0])
+    for entry in mgmt["spec"]["chunk"]["deviceMap"].values():
+        entry["selector"]["matchExpressions"][0]["values"].reverse()
+        entry["exclude"] = []
+    assert fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, [mgmt, cr(clusters[1])])["errors"] == []
+
+
+def test_device_map_uses_the_node_label_key(inv):
+    inv.settings["iomesh_node_label_key"] = "example.com/storage-node"
+    declare(inv)
+    clusters = clusters_of(inv)
+    crs = [cr(c) for c in clusters]
+    assert fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, crs)["errors"] != []
+    crs = [cr(c, key="example.com/storage-node") for c in clusters]
+    assert fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, crs)["errors"] == []
+
+
+def test_labelled_disk_no_longer_declared_is_a_warning_and_left_alone(inv):
+    declare(inv)
+    inv.hostvars["w5"]["iomesh_disks"] = [{"serial": "SSD5", "mount_type": "cacheWithJournal"},
+                                          {"serial": "HDD5", "mount_type": "dataStore"}]
+    bds = default_bds() + [bd("w5", "/dev/sdd", "HDD5B", name="blockdevice-w5-sdd",
+                              labels={CLUSTER: "iomesh-cluster-1", MOUNT: "dataStore"}, claim="Claimed")]
+    result = plan(inv, bds)
+    assert result["errors"] == []
+    (warning,) = result["warnings"]
+    assert "blockdevice-w5-sdd" in warning and "no host of iomesh-cluster-1 declares it" in warning and "left as it is" in warning
+    assert "blockdevice-w5-sdd" not in [i["name"] for i in result["labels"]]
+
+
+# --- waits ---------------------------------------------------------------------------------------------------
+
+
+def test_waits(inv):
+    declare(inv, hosts=["w3", "w4", "w5"])
+    clusters = clusters_of(inv)
+    result = plan(inv, default_bds())
+    waits = fd.iomesh_disk_waits(result, clusters)
+    assert [w["check"] for w in waits] == ["blockdevices_claimed", "attached_devices"]
+    claimed, attached = waits
+    assert claimed["namespace"] == NS and claimed["label_selectors"] == ["iomesh.multicluster/cluster=iomesh-cluster-1"]
+    assert claimed["kind"] == "BlockDevice" and claimed["api_version"] == "openebs.io/v1alpha1"
+    assert attached["namespace"] == attached["name"] == attached["args"]["name"] == "iomesh-cluster-1"
+    assert attached["args"]["devices"][0] == {"device": "blockdevice-w3-sdb", "node": "w3", "path": "/dev/sdb",
+                                              "mount_type": "cacheWithJournal"}
+    assert set(readiness.CHECKS) >= {w["check"] for w in waits}
+
+
+def test_no_waits_for_a_plan_with_problems(inv):
+    declare(inv)
+    inv.hostvars["w4"]["iomesh_disks"][1] = {"serial": "NOPE", "mount_type": "dataStore"}
+    with pytest.raises(AnsibleFilterError, match="1 problem"):
+        fd.iomesh_disk_waits(plan(inv, default_bds()), clusters_of(inv))
+
+
+@pytest.mark.parametrize("args, match", [
+    (("not clusters", []), "expects the cluster list"),
+    (([{"name": "x"}], []), "expects the cluster list"),
+    ((None, [], None, None), "expects the cluster list"),
+])
+def test_plan_rejects_bad_clusters(args, match):
+    with pytest.raises(AnsibleFilterError, match=match):
+        fd.iomesh_disk_plan(*args)
+
+
+def test_plan_rejects_bad_objects(inv):
+    clusters = clusters_of(inv)
+    with pytest.raises(AnsibleFilterError, match="blockdevices must be the resources list"):
+        fd.iomesh_disk_plan(clusters, {"items": []})
+    with pytest.raises(AnsibleFilterError, match="iomesh_clusters must be the resources list"):
+        fd.iomesh_disk_plan(clusters, [], {}, "x")
+    with pytest.raises(AnsibleFilterError, match="settings must be a dictionary"):
+        fd.iomesh_disk_plan(clusters, [], ["x"])
+    with pytest.raises(AnsibleFilterError, match="invalid settings"):
+        fd.iomesh_disk_plan(clusters, [], {"iomesh_edition": "gold"})
+    with pytest.raises(AnsibleFilterError, match="expects the result of"):
+        fd.iomesh_disk_waits([], clusters)
+
+
+def test_filter_module_exposes_both_filters():
+    assert set(fd.FilterModule().filters()) == {"iomesh_disk_plan", "iomesh_disk_waits"}
+
+
+def test_plan_does_not_modify_its_input(inv):
+    declare(inv)
+    bds = default_bds()
+    before = copy.deepcopy(bds)
+    plan(inv, bds)
+    assert bds == before
+
+
+# --- readiness checks of the waits ---------------------------------------------------------------------------
+
+
+DEVICES = [{"device": "bd-a", "node": "w3", "path": "/dev/sdb", "mount_type": "cacheWithJournal"},
+           {"device": "bd-b", "node": "w3", "path": "/dev/sdc", "mount_type": "dataStore"}]
+
+
+def test_blockdevices_claimed():
+    objs = [{"metadata": {"name": "bd-a"}, "status": {"claimState": "Claimed"}},
+            {"metadata": {"name": "bd-b"}, "status": {"claimState": "Unclaimed"}}]
+    state = f.iomesh_readiness(objs, "blockdevices_claimed", devices=DEVICES)
+    assert not state["ready"]
+    assert state["seen"] == "Claimed: bd-a (/dev/sdb on w3); Unclaimed: bd-b (/dev/sdc on w3)"
+    assert state["expected"].startswith("2 BlockDevice(s) Claimed: bd-a (/dev/sdb on w3)")
+    objs[1]["status"]["claimState"] = "Claimed"
+    assert f.iomesh_readiness(objs, "blockdevices_claimed", devices=DEVICES)["ready"]
+    assert "missing: bd-b" in f.iomesh_readiness(objs[:1], "blockdevices_claimed", devices=DEVICES)["seen"]
+
+
+def test_attached_devices():
+    cluster = {"metadata": {"name": "c1"}, "status": {"attachedDevices": [
+        {"device": "bd-a", "mountType": "cacheWithJournal", "nodeName": "w3"}]}}
+    state = f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)
+    assert not state["ready"] and state["seen"] == "1/2 attached as declared; not attached: bd-b (/dev/sdc on w3)"
+    cluster["status"]["attachedDevices"].append({"device": "bd-b", "mountType": "dataStore", "nodeName": "w4"})
+    state = f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)
+    assert not state["ready"] and "attached with another mount type or node: bd-b (/dev/sdc on w3) as dataStore on w4" \
+        in state["seen"]
+    cluster["status"]["attachedDevices"][1]["nodeName"] = "w3"
+    assert f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)["ready"]
+    missing = f.iomesh_readiness([], "attached_devices", name="c1", devices=DEVICES)
+    assert not missing["ready"] and missing["seen"] == "IOMeshCluster c1 does not exist"
