@@ -151,10 +151,12 @@ def _inventory(config: dict, addresses: dict[str, str], kubeconfig: Path, chart_
                 for d in usable
             ]
         if with_hosts:
-            # The podman connection takes the container from ansible_podman_host before ansible_host, which here
-            # is the data address (as in a real inventory); podman needs CONTAINERS_CONF (hosts/containers.conf).
+            # The podman connection execs into the container named by ansible_host (its play context's address),
+            # so ansible_host is the container and testbed_data_ip its data address; podman needs CONTAINERS_CONF
+            # (hosts/containers.conf) in the environment of ansible.
             hostvars["ansible_connection"] = "containers.podman.podman"
-            hostvars["ansible_podman_host"] = name
+            hostvars["ansible_host"] = name
+            hostvars["testbed_data_ip"] = addresses.get(name) or node["internalIP"]
             hostvars["ansible_python_interpreter"] = "/usr/bin/python3"
         hosts[name] = hostvars
     return {

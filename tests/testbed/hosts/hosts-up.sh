@@ -84,6 +84,13 @@ for name in "${names[@]}"; do
     *) die "${name}: systemd did not finish booting (state '${state}')" ;;
   esac
 done
+# The image ships without package lists; an installed system has them (check mode cannot resolve a package
+# without them). Fetched from the same apt mirror the image was built from.
+for name in "${names[@]}"; do
+  if ! podman exec "$name" sh -c 'ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1'; then
+    podman exec "$name" apt-get update -qq >/dev/null || die "${name}: apt-get update failed"
+  fi
+done
 log "${#names[@]} host(s) up in $((SECONDS - start)) s on ${network} (${subnet})"
 
 # Inventory fragment. The containers.podman.podman connection runs `podman exec`; export
