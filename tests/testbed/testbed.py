@@ -12,8 +12,8 @@ Environment:
     TESTBED_DELAY=0             seconds before fake controllers react (exercises wait loops)
     TESTBED_DIR=.testbed        where state, logs, kubeconfig and inventory go
 
-Writes under .testbed/: kubeconfig, inventory.yml (nodes as hosts with iomesh_node_name, ansible_host and
-iomesh_disks examples; iomesh_kubeconfig and iomesh_chart_repo_url for the collection), config.yaml (the
+Writes under .testbed/: kubeconfig, inventory.yml (nodes as hosts with iomesh_node_name, ansible_host (with hosts:
+the container, testbed_data_ip its address) and iomesh_disks examples; iomesh_kubeconfig and iomesh_chart_repo_url for the collection), config.yaml (the
 emulator's testbed config), logs and pid files. `down` stops every process it started and removes the hosts.
 """
 
