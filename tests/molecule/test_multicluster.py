@@ -13,6 +13,7 @@ with helm 3; this matrix keeps to two cases so that the test command stays withi
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -36,7 +37,9 @@ def test_multicluster_scenario(tmp_path, inventory, helm, hosts):
     binary = VENV_BIN / helm
     if not binary.exists():
         pytest.skip(f"{binary} is missing (make setup installs helm3 and helm4)")
-    with_hosts = hosts and _podman_unavailable() is None
+    # The hosts double the case's time (the prereq stage on nine containers, four times); CI's 90 minutes do not
+    # leave room for it next to the prereq scenarios, so it runs on request: IOMESH_MULTICLUSTER_HOSTS=1.
+    with_hosts = hosts and os.environ.get("IOMESH_MULTICLUSTER_HOSTS") == "1" and _podman_unavailable() is None
     output = molecule_test("multicluster", tmp_path, {
         "IOMESH_SCENARIO_INVENTORY": inventory,
         "IOMESH_HELM": str(binary),
