@@ -8,22 +8,14 @@ The documentation of each filter is in the YAML file of the same name beside thi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import csi, topology, verify
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import K8S_INFO_LIST, cluster_list, object_list
 
 CLUSTER_KEYS = ("name", "nodes", "storage_class", "cluster_connection", "iomesh_cluster_ref")
-
-
-def _objects(filter_name: str, what: str, value: object, fix: str) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or not all(
-            isinstance(o, Mapping) for o in value):
-        raise AnsibleFilterError(f"{filter_name}: {what} must be {fix}, got {value!r}")
-    return topology.plain(list(value))
 
 
 def _bool(filter_name: str, what: str, value: object) -> bool:
@@ -42,14 +34,15 @@ def _label_key(filter_name: str, key: object) -> str:
 def iomesh_storage_class_conflicts(desired, existing, persistent_volumes=None, recreate=False):
     """Which StorageClasses exist with other immutable fields, and whether each is refused, recreated or adopted."""
     name = "iomesh_storage_class_conflicts"
-    desired = _objects(name, "the input", desired, "the StorageClass manifests to apply (a list of dictionaries)")
+    desired = object_list(name, "the input", desired, "the StorageClass manifests to apply (a list of dictionaries)",
+                          allow_none=True)
     for sc in desired:
         if sc.get("kind") != "StorageClass" or not (sc.get("metadata") or {}).get("name"):
             raise AnsibleFilterError(f"{name}: every input item must be a StorageClass manifest with a name, got {sc!r}")
-    existing = _objects(name, "existing", existing, "the resources list of kubernetes.core.k8s_info for StorageClasses")
+    existing = object_list(name, "existing", existing, f"{K8S_INFO_LIST} for StorageClasses", allow_none=True)
     if persistent_volumes is not None:
-        persistent_volumes = _objects(name, "persistent_volumes", persistent_volumes,
-                                      "the resources list of kubernetes.core.k8s_info for PersistentVolumes")
+        persistent_volumes = object_list(name, "persistent_volumes", persistent_volumes,
+                                         f"{K8S_INFO_LIST} for PersistentVolumes")
     return csi.storage_class_plan(desired, existing, persistent_volumes, _bool(name, "recreate", recreate))
 
 
@@ -58,16 +51,8 @@ def iomesh_pv_nodes(pv, nodes, node_label_key="kubernetes.io/hostname"):
     name = "iomesh_pv_nodes"
     if not isinstance(pv, Mapping) or pv.get("kind", "PersistentVolume") != "PersistentVolume":
         raise AnsibleFilterError(f"{name}: expects a PersistentVolume object, got {pv!r}")
-    nodes = _objects(name, "nodes", nodes, "the Node objects from kubernetes.core.k8s_info")
+    nodes = object_list(name, "nodes", nodes, "the Node objects from kubernetes.core.k8s_info", allow_none=True)
     return verify.pv_nodes(topology.plain(pv), nodes, _label_key(name, node_label_key))
-
-
-def _clusters(filter_name: str, clusters: object) -> list:
-    if isinstance(clusters, (str, bytes, Mapping)) or not isinstance(clusters, Sequence) or not all(
-            isinstance(c, Mapping) and all(k in c for k in CLUSTER_KEYS) for c in clusters):
-        raise AnsibleFilterError(
-            f"{filter_name}: expects the cluster list returned by iomesh.multicluster.iomesh_topology, got {clusters!r}")
-    return topology.plain(list(clusters))
 
 
 def _namespace(filter_name: str, namespace: object) -> str:
@@ -84,7 +69,7 @@ def iomesh_verify_manifests(clusters, namespace, size="1Gi", pod_image="busybox:
         raise AnsibleFilterError(f"{name}: size must be a Kubernetes quantity such as 1Gi, got {size!r}")
     if not isinstance(pod_image, str) or not pod_image.strip():
         raise AnsibleFilterError(f"{name}: pod_image must be an image reference such as busybox:1.36.1, got {pod_image!r}")
-    return verify.manifests(_clusters(name, clusters), _namespace(name, namespace), size, pod_image)
+    return verify.manifests(cluster_list(name, clusters, CLUSTER_KEYS), _namespace(name, namespace), size, pod_image)
 
 
 def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None, volumes=None, pods=None,
@@ -92,7 +77,7 @@ def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None
                           wait_timeout=None, skip_reason=None):
     """One verification result per cluster, judged from what the API returned (or all skipped, with the reason)."""
     name = "iomesh_verify_results"
-    clusters = _clusters(name, clusters)
+    clusters = cluster_list(name, clusters, CLUSTER_KEYS)
     namespace = _namespace(name, namespace)
     if skip_reason is not None:
         if not isinstance(skip_reason, str) or not skip_reason:
@@ -101,7 +86,7 @@ def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None
     if wait_timeout is not None and (isinstance(wait_timeout, bool) or not isinstance(wait_timeout, int)):
         raise AnsibleFilterError(f"{name}: wait_timeout must be a number of seconds, got {wait_timeout!r}")
     lists = {
-        key: _objects(name, key, value, f"the resources list of kubernetes.core.k8s_info for {kind}")
+        key: object_list(name, key, value, f"{K8S_INFO_LIST} for {kind}", allow_none=True)
         for key, value, kind in (
             ("storage_classes", storage_classes, "StorageClasses"), ("claims", claims, "PersistentVolumeClaims"),
             ("volumes", volumes, "PersistentVolumes"), ("pods", pods, "Pods"), ("nodes", nodes, "Nodes"),

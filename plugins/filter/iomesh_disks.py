@@ -13,34 +13,17 @@ from collections.abc import Mapping, Sequence
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import disks, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import cluster_list, object_list
 
+CLUSTERS_DETAIL = " (normalised, with nodes and disks)"
 CLUSTER_KEYS = ("name", "namespace", "nodes", "disks", "host_nodes", "disk_deployment_mode", "block_device_namespace")
-
-
-def _clusters(name: str, clusters: object) -> list:
-    if isinstance(clusters, (str, bytes)) or not isinstance(clusters, Sequence) or not all(
-            isinstance(c, Mapping) and all(k in c for k in CLUSTER_KEYS) for c in clusters):
-        raise AnsibleFilterError(
-            f"{name}: expects the cluster list returned by iomesh.multicluster.iomesh_topology (normalised, with "
-            f"nodes and disks), got {clusters!r}"
-        )
-    return topology.plain(clusters)
-
-
-def _objects(name: str, what: str, value: object) -> list:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not all(
-            isinstance(o, Mapping) for o in value):
-        raise AnsibleFilterError(
-            f"{name}: {what} must be the resources list of kubernetes.core.k8s_info, got {value!r}"
-        )
-    return topology.plain(value)
 
 
 def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None):
     """Which BlockDevice each declared disk is, every reason to refuse one, and the labels to set."""
     name = "iomesh_disk_plan"
-    clusters = _clusters(name, clusters)
-    blockdevices = _objects(name, "blockdevices", blockdevices)
+    clusters = cluster_list(name, clusters, CLUSTER_KEYS, CLUSTERS_DETAIL)
+    blockdevices = object_list(name, "blockdevices", blockdevices)
     if settings is not None and not isinstance(settings, Mapping):
         raise AnsibleFilterError(f"{name}: settings must be a dictionary of iomesh_* variables, got {settings!r}")
     report = topology.TopologyReport()
@@ -48,7 +31,7 @@ def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None
     if report.errors:
         raise AnsibleFilterError(f"{name}: invalid settings: {'; '.join(report.errors)}")
     if iomesh_clusters is not None:
-        iomesh_clusters = _objects(name, "iomesh_clusters", iomesh_clusters)
+        iomesh_clusters = object_list(name, "iomesh_clusters", iomesh_clusters)
     return disks.disk_plan(clusters, blockdevices, conf, iomesh_clusters)
 
 
@@ -59,7 +42,7 @@ def iomesh_disk_waits(plan, clusters):
         raise AnsibleFilterError(f"{name}: expects the result of iomesh.multicluster.iomesh_disk_plan, got {plan!r}")
     if plan.get("errors"):
         raise AnsibleFilterError(f"{name}: the plan has {len(plan['errors'])} problem(s); nothing may be waited for")
-    return disks.disk_waits(topology.plain(plan), _clusters(name, clusters))
+    return disks.disk_waits(topology.plain(plan), cluster_list(name, clusters, CLUSTER_KEYS, CLUSTERS_DETAIL))
 
 
 class FilterModule:

@@ -13,24 +13,13 @@ from collections.abc import Mapping, Sequence
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import cluster_list
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.topology import plain
 
 CLUSTER_KEYS = ("name", "namespace", "nodes")
+CLUSTERS_DETAIL = " (normalised, with name, namespace and nodes)"
 OBSERVED_LISTS = ("namespaces", "iomesh_clusters", "zookeeper_clusters", "pods", "block_devices", "storage_classes",
                   "configmaps", "errors")
-
-
-def _clusters(name: str, clusters: object) -> list[dict]:
-    if isinstance(clusters, (str, bytes)) or not isinstance(clusters, Sequence):
-        raise AnsibleFilterError(f"{name}: expects the cluster list returned by iomesh.multicluster.iomesh_topology, "
-                                 f"got {clusters!r}")
-    for cluster in clusters:
-        if not isinstance(cluster, Mapping) or any(k not in cluster for k in CLUSTER_KEYS):
-            raise AnsibleFilterError(
-                f"{name}: every cluster must be one returned by iomesh.multicluster.iomesh_topology (normalised, "
-                f"with name, namespace and nodes), got {cluster!r}"
-            )
-    return plain(list(clusters))
 
 
 def _observed(name: str, observed: object) -> dict:
@@ -60,25 +49,29 @@ def _verify(name: str, results: object) -> list[dict] | None:
     return plain(list(results))
 
 
+def _args(name: str, clusters: object, observed: object, verify_results: object) -> tuple:
+    """The three arguments every report filter takes, checked."""
+    return cluster_list(name, clusters, CLUSTER_KEYS, CLUSTERS_DETAIL), _observed(name, observed), _verify(name, verify_results)
+
+
 def iomesh_report_markdown(clusters, observed, verify_results=None, meta=None):
     """The report as Markdown: problems first, then clusters, namespaces, nodes, disks, StorageClass, verification."""
     name = "iomesh_report_markdown"
     if meta is not None and not isinstance(meta, Mapping):
         raise AnsibleFilterError(f"{name}: meta must be a dictionary, got {meta!r}")
-    return report.markdown(_clusters(name, clusters), _observed(name, observed), _verify(name, verify_results),
-                           plain(meta or {}))
+    return report.markdown(*_args(name, clusters, observed, verify_results), plain(meta or {}))
 
 
 def iomesh_report_diagram(clusters, observed, verify_results=None):
     """The topology as Graphviz DOT source."""
     name = "iomesh_report_diagram"
-    return report.diagram(_clusters(name, clusters), _observed(name, observed), _verify(name, verify_results))
+    return report.diagram(*_args(name, clusters, observed, verify_results))
 
 
 def iomesh_report_problems(clusters, observed, verify_results=None):
     """The problems the report lists, one message each."""
     name = "iomesh_report_problems"
-    return report.problems(_clusters(name, clusters), _observed(name, observed), _verify(name, verify_results))
+    return report.problems(*_args(name, clusters, observed, verify_results))
 
 
 class FilterModule:

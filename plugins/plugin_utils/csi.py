@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import labels as _labels, name as _name
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.render import CLUSTER_LABEL, MANAGED_BY
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -23,14 +24,6 @@ DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "sto
 IMMUTABLE_FIELDS = ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode", "mountOptions", "allowedTopologies")
 API_DEFAULTS = {"reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"}
 FIX_RECREATE = "iomesh_csi_recreate_storage_classes"
-
-
-def _name(obj: Mapping) -> str:
-    return str((obj.get("metadata") or {}).get("name") or "")
-
-
-def _labels(obj: Mapping) -> Mapping:
-    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def _value(sc: Mapping, field: str) -> object:

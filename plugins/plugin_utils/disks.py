@@ -15,6 +15,12 @@ import json
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
+    labels as _labels,
+    meta as _meta,
+    spec as _spec,
+    status as _status,
+)
 
 NDM_API_VERSION = "openebs.io/v1alpha1"
 IOMESH_API_VERSION = "iomesh.com/v1alpha1"
@@ -25,22 +31,6 @@ JOURNAL_MIN_BYTES = 60 * 1000 ** 3
 JOURNAL_TYPES = ("cacheWithJournal", "dataStoreWithJournal")
 SSD_TYPES = ("cacheWithJournal", "rawCache", "dataStoreWithJournal")
 NODE_LABEL = "kubernetes.io/hostname"
-
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
-
-
-def _spec(obj: Mapping) -> Mapping:
-    return obj.get("spec") or {}
-
-
-def _status(obj: Mapping) -> Mapping:
-    return obj.get("status") or {}
-
-
-def _labels(obj: Mapping) -> Mapping:
-    return _meta(obj).get("labels") or {}
 
 
 def bd_node(bd: Mapping) -> str:

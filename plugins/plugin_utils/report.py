@@ -20,6 +20,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import readiness
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
+    labels as _labels,
+    meta as _meta,
+    name as _name,
+    namespace as _ns,
+)
 
 CSI_DRIVER = "com.iomesh.csi-driver"
 ISCSI_PORTAL = "127.0.0.1:3260"
@@ -39,22 +45,6 @@ UNKNOWN = "unknown (could not be read)"
 
 
 # --- small helpers -----------------------------------------------------------------------------------
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
-
-
-def _name(obj: Mapping) -> str:
-    return str(_meta(obj).get("name") or "")
-
-
-def _ns(obj: Mapping) -> str:
-    return str(_meta(obj).get("namespace") or "")
-
-
-def _labels(obj: Mapping) -> Mapping:
-    return _meta(obj).get("labels") or {}
-
 
 def _objects(observed: Mapping, key: str) -> list[Mapping] | None:
     """The objects of one read, sorted by namespace and name; None when the read failed."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import meta as _meta
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.readiness import pod_is_ready, pod_state
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.render import CLUSTER_LABEL, CSI_DRIVER, MANAGED_BY
 
@@ -68,10 +69,6 @@ def manifests(clusters: Sequence[Mapping], namespace: str, size: str, pod_image:
             },
         })
     return {"claims": claims, "pods": pods}
-
-
-def _meta(obj: Mapping | None) -> Mapping:
-    return (obj or {}).get("metadata") or {}
 
 
 def _requirement_matches(req: Mapping, value: str | None) -> bool:

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading Kubernetes objects as kubernetes.core.k8s_info returns them, and checking the lists filters are given.
+
+The accessors tolerate missing sections (and a missing object): they return an empty mapping or string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.topology import plain
+
+K8S_INFO_LIST = "the resources list of kubernetes.core.k8s_info"
+
+
+def meta(obj: Mapping | None) -> Mapping:
+    return (obj or {}).get("metadata") or {}
+
+
+def spec(obj: Mapping | None) -> Mapping:
+    return (obj or {}).get("spec") or {}
+
+
+def status(obj: Mapping | None) -> Mapping:
+    return (obj or {}).get("status") or {}
+
+
+def labels(obj: Mapping | None) -> Mapping:
+    return meta(obj).get("labels") or {}
+
+
+def name(obj: Mapping | None) -> str:
+    return str(meta(obj).get("name") or "")
+
+
+def namespace(obj: Mapping | None) -> str:
+    return str(meta(obj).get("namespace") or "")
+
+
+def _is_list_of_mappings(value: object, item_ok=lambda item: True) -> bool:
+    return (not isinstance(value, (str, bytes, Mapping)) and isinstance(value, Sequence)
+            and all(isinstance(item, Mapping) and item_ok(item) for item in value))
+
+
+def object_list(filter_name: str, what: str, value: object, fix: str = K8S_INFO_LIST,
+                allow_none: bool = False) -> list:
+    """A filter argument that must be a list of objects (None gives [] when allowed); fails naming `what` and `fix`."""
+    if value is None and allow_none:
+        return []
+    if not _is_list_of_mappings(value):
+        raise AnsibleFilterError(f"{filter_name}: {what} must be {fix}, got {value!r}")
+    return plain(list(value))
+
+
+def cluster_list(filter_name: str, value: object, keys: Sequence[str], detail: str = "") -> list:
+    """A filter argument that must be the cluster list of iomesh_topology, each cluster carrying `keys`."""
+    if not _is_list_of_mappings(value, lambda cluster: all(k in cluster for k in keys)):
+        raise AnsibleFilterError(f"{filter_name}: expects the cluster list returned by "
+                                 f"iomesh.multicluster.iomesh_topology{detail}, got {value!r}")
+    return plain(list(value))
