@@ -31,10 +31,11 @@ setup: $(VENV)/.setup-done
 demo: setup
 	scripts/demo.sh
 
-$(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt scripts/bootstrap_tools.py scripts/get_pip_standin.py
+$(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt testbed/pyproject.toml scripts/bootstrap_tools.py scripts/get_pip_standin.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
+	$(PY) -m pip install --quiet --editable testbed
 	$(PY) scripts/bootstrap_tools.py --bin-dir $(VENV)/bin --collections-dir $(VENV)/collections
 	mkdir -p $(VENV)/collections/ansible_collections/iomesh
 	ln -sfn ../../../.. $(VENV)/collections/ansible_collections/iomesh/multicluster
@@ -75,13 +76,13 @@ unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 testbed-up: setup
-	$(PY) tests/testbed/testbed.py up
+	$(PY) -m iomesh_testbed up
 
 testbed-down:
-	$(PY) tests/testbed/testbed.py down
+	$(PY) -m iomesh_testbed down
 
 bench: setup
-	PYTHONPATH=tests/testbed $(PY) tests/testbed/bench_emulator.py
+	$(PY) testbed/bench_emulator.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache tests/output

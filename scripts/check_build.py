@@ -14,7 +14,7 @@ REQUIRED = {
     "roles/iomesh_disks/tasks/main.yml", "roles/iomesh_csi/tasks/main.yml", "roles/iomesh_verify/tasks/main.yml",
     "roles/iomesh_report/tasks/main.yml",
 }
-FORBIDDEN_PREFIXES = (".venv/", ".testbed/", ".git/", "tests/testbed/", "tests/output/", "build/", "scripts/",
+FORBIDDEN_PREFIXES = (".venv/", ".testbed/", ".git/", "testbed/", "tests/output/", "build/", "scripts/",
                       "molecule/", ".demo/")
 
 (path,) = sys.argv[1:]

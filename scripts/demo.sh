@@ -10,7 +10,7 @@ inventory=${DEMO_INVENTORY:-inventories/seed-example}
 testbed_dir=${TESTBED_DIR:-$root/.testbed}
 demo_dir=$root/.demo
 export TESTBED_DIR=$testbed_dir
-export CONTAINERS_CONF=$root/tests/testbed/hosts/containers.conf
+export CONTAINERS_CONF=$root/testbed/hosts/containers.conf
 
 hosts=0
 skip=()
@@ -27,11 +27,11 @@ import json, sys
 inv = json.load(sys.stdin)
 print(" ".join(sorted(inv["_meta"]["hostvars"])))')
 
-python tests/testbed/testbed.py down >/dev/null 2>&1 || true
-TESTBED_NODES=$nodes TESTBED_HOSTS=$hosts python tests/testbed/testbed.py up
+python -m iomesh_testbed down >/dev/null 2>&1 || true
+TESTBED_NODES=$nodes TESTBED_HOSTS=$hosts python -m iomesh_testbed up
 
 mkdir -p "$demo_dir"
-ansible-playbook tests/testbed/overlay.yml -i "$inventory" \
+ansible-playbook testbed/overlay.yml -i "$inventory" \
   -e "testbed_dir=$testbed_dir overlay_dir=$demo_dir overlay_hosts=$hosts" \
   -e "{\"overlay_vars\": {\"iomesh_report_dir\": \"$demo_dir\"}}"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run `ansible-test sanity` on the collection content.
 # ansible-test needs the collection under .../ansible_collections/iomesh/multicluster, so the files git knows
-# (tracked, or untracked and not ignored) are copied there. tests/testbed is left out: it is a separate
+# (tracked, or untracked and not ignored) are copied there. testbed/ is left out: it is a separate
 # test package, not collection content (galaxy.yml build_ignore excludes it from the artifact too).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +9,7 @@ work=${SANITY_WORKDIR:-$(mktemp -d)}
 dest="$work/ansible_collections/iomesh/multicluster"
 rm -rf "$dest" && mkdir -p "$dest"
 cd "$root"
-git ls-files --cached --others --exclude-standard -z | grep -zv '^tests/testbed/' \
+git ls-files --cached --others --exclude-standard -z | grep -zv '^testbed/' \
   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
   | rsync -a --from0 --files-from=- ./ "$dest/"
 cd "$dest"

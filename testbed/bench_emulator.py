@@ -1,6 +1,6 @@
 """Benchmark of the kubeemu emulator: prints figures, asserts nothing.
 
-    PYTHONPATH=tests/testbed .venv/bin/python tests/testbed/bench_emulator.py
+    .venv/bin/python testbed/bench_emulator.py   # make bench
 
 Targets: start < 1 s, 500 creates < 2 s."""
 

@@ -99,7 +99,7 @@ log "${#names[@]} host(s) up in $((SECONDS - start)) s on ${network} (${subnet})
 mapfile -t all < <(podman ps -a --filter "label=${TESTBED_LABEL}.network=${network}" \
   --format '{{.Names}}' | sort)
 inv="$(
-  printf '# Written by tests/testbed/hosts/hosts-up.sh; removed by hosts-down.sh.\n'
+  printf '# Written by testbed/hosts/hosts-up.sh; removed by hosts-down.sh.\n'
   printf 'all:\n  children:\n    %s:\n      vars:\n' "$group"
   printf '        ansible_connection: containers.podman.podman\n'
   printf '        ansible_python_interpreter: /usr/bin/python3\n'

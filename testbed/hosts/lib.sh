@@ -25,7 +25,7 @@ need_cmd() {
   local c missing=()
   for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
   if ((${#missing[@]})); then
-    die "missing command(s): ${missing[*]} (see tests/testbed/hosts/README.md: apt packages)"
+    die "missing command(s): ${missing[*]} (see testbed/hosts/README.md: apt packages)"
   fi
 }
 

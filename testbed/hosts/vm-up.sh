@@ -107,7 +107,7 @@ done
 log "VM ${name} reachable by ssh after $((SECONDS - start)) s: ssh -F ${dir}/ssh_config ${name}"
 
 cat >"${dir}/inventory.yml" <<EOF
-# Written by tests/testbed/hosts/vm-up.sh; removed by vm-down.sh.
+# Written by testbed/hosts/vm-up.sh; removed by vm-down.sh.
 all:
   children:
     ${group}:

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--server-version", help="gitVersion to report (default v1.25.16 or the config's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="kubeemu %(levelname)s %(name)s: %(message)s")
-    # plugins live beside the kubeemu package (tests/testbed)
+    # plugins live beside the kubeemu package (testbed)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     emu = Emulator(host=args.host, port=args.port, config_path=args.config, delay=args.delay, resync=args.resync,
                    plugins=args.plugin, log_requests=args.log_requests, server_version=args.server_version)

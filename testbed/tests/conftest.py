@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from iomesh_testbed import launcher
 from polling import poll
 
 TESTBED = Path(__file__).resolve().parents[1]
-REPO = TESTBED.parents[1]
+REPO = TESTBED.parent
 FIXTURES = TESTBED / "fixtures"
 VENV_BIN = Path(sys.executable).parent
 COLLECTIONS = REPO / ".venv" / "collections"
@@ -36,39 +36,12 @@ def tool(name: str) -> str:
     return found
 
 
-class Emulator:
-    def __init__(self, workdir: Path, env: dict[str, str], *args: str):
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.kubeconfig = workdir / "kubeconfig"
-        self.request_log = workdir / "requests.jsonl"
-        self.stderr_path = workdir / "emulator.stderr"
-        self._stderr = open(self.stderr_path, "w")
-        cmd = [sys.executable, "-m", "kubeemu", "serve", "--port", "0", "--kubeconfig", str(self.kubeconfig),
-               "--log-requests", str(self.request_log), *args]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env={**env, "PYTHONPATH": str(TESTBED)},
-                                     stdout=subprocess.PIPE, stderr=self._stderr, text=True)
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout=15)
-        if not line or "listening on" not in line[0]:
-            self.stop()
-            raise RuntimeError(f"emulator did not start: {self.stderr_path.read_text()}")
-        self.url = line[0].split("listening on", 1)[1].strip()
-        self.env = {**env, "KUBECONFIG": str(self.kubeconfig), "K8S_AUTH_KUBECONFIG": str(self.kubeconfig)}
+class Emulator(launcher.Emulator):
+    """The launcher's emulator (iomesh_testbed.launcher) with raw HTTP and real clients bound to it."""
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self._stderr.close()
+    def __init__(self, workdir: Path, env: dict[str, str], *args: str):
+        super().__init__(workdir, None, twin=False, args=args, env=env)
+        self.env = {**env, "KUBECONFIG": str(self.kubeconfig), "K8S_AUTH_KUBECONFIG": str(self.kubeconfig)}
 
     # --- raw HTTP ---
     def request(self, method: str, path: str, body: Any = None, ctype: str = "application/json",

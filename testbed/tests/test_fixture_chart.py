@@ -1,4 +1,4 @@
-"""Tests of the testbed's IOMesh fixture chart (tests/testbed/charts/iomesh).
+"""Tests of the testbed's IOMesh fixture chart (testbed/charts/iomesh).
 
 The chart stands in for the official `iomesh/iomesh` chart v1.0.1, so the roles of the collection can
 `helm upgrade --install` it against the Kubernetes emulator. These tests pin the behaviour the roles

@@ -1,4 +1,4 @@
-"""Tests of the testbed's host builders (tests/testbed/hosts).
+"""Tests of the testbed's host builders (testbed/hosts).
 
 * ``hosts``: two podman containers with systemd as PID 1 on one bridge network (slow: builds the
   image on first use, ~80 s; afterwards ~15 s).

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 TESTBED = Path(__file__).resolve().parents[1]
-ROOT = TESTBED.parents[1]
+ROOT = TESTBED.parent
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
 
@@ -23,7 +23,7 @@ def _free_port() -> int:
 
 
 def _run(args, env, check=True):
-    proc = subprocess.run([sys.executable, str(TESTBED / "testbed.py"), *args], env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "iomesh_testbed", *args], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert not check or proc.returncode == 0, proc.stdout + proc.stderr
     return proc

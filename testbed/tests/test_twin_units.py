@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-import twin_helpers  # noqa: F401  (puts tests/testbed on sys.path)
+import twin_helpers  # noqa: F401  (puts testbed on sys.path)
 from iomesh_twin import disks, register
 from iomesh_twin.pods import crash_loop
 from iomesh_twin.webhook import spec_problems

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import yaml
 
 TESTBED = Path(__file__).resolve().parents[1]
-REPO = TESTBED.parents[1]
+REPO = TESTBED.parent
 CHART = TESTBED / "charts" / "iomesh"
 SEED = REPO / "inventories" / "seed-example"
 for p in (str(REPO / ".venv" / "collections"), str(TESTBED)):

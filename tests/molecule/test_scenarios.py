@@ -1,7 +1,7 @@
 """Run each molecule scenario with `molecule test -s <name>` from the repository root, as CI would.
 
 * prereq (marker ``hosts``): six podman containers with systemd; needs root, podman and the testbed image
-  (built on first use by tests/testbed/hosts/build-image.sh; debootstrap needed then).
+  (built on first use by testbed/hosts/build-image.sh; debootstrap needed then).
 * prereq_vm (marker ``vm``): one QEMU VM with a real kernel; needs root,
   qemu-system-x86_64, qemu-img and ssh.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HOSTS_DIR = ROOT / "tests" / "testbed" / "hosts"
+HOSTS_DIR = ROOT / "testbed" / "hosts"
 VENV_BIN = Path(sys.executable).parent
 TIMEOUT = {"prereq": 1800, "prereq_vm": 3600, "multicluster": 2400}
 

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from iomesh_testbed import launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-TESTBED = ROOT / "tests" / "testbed"
 
 
 class PlaybookRun:
@@ -89,49 +88,20 @@ def client(tmp_path, short_tmp) -> dict[str, str]:
     return client_env(tmp_path / "client", short_tmp)
 
 
-SEED_NODES = [{"name": f"k8s-woker-{i}", "internalIP": f"10.234.1.{10 + i}"} for i in range(6)]
+SEED_NODES = launcher.seed_node_config()
+CHART = launcher.CHART  # the testbed's fixture chart
 
 
-class Testbed:
-    """The project's Kubernetes API emulator with the IOMesh twin, as a subprocess on a free port.
+class Testbed(launcher.Emulator):
+    """The testbed's API emulator with the IOMesh twin (iomesh_testbed.launcher), on a free port.
 
-    Started like tests/testbed/tests/conftest.py's Emulator; every client it hands out (ansible-playbook, helm)
-    gets this testbed's own HOME and TMPDIR (helm's config, kubernetes.core's discovery cache) and kubeconfig.
+    Every client it hands out (ansible-playbook, helm) gets this testbed's own HOME and TMPDIR (helm's config,
+    kubernetes.core's discovery cache) and kubeconfig.
     """
 
     def __init__(self, workdir: Path, tmpdir: Path, config: dict, *args: str):
-        self.workdir = workdir
-        workdir.mkdir(parents=True)
-        self.kubeconfig = workdir / "kubeconfig"
-        self.request_log = workdir / "requests.jsonl"
-        config_path = workdir / "config.yaml"
-        config_path.write_text(yaml.safe_dump(config))
         self.env = client_env(workdir, tmpdir)
-        self._stderr = open(workdir / "emulator.stderr", "w")
-        cmd = [sys.executable, "-m", "kubeemu", "serve", "--port", "0", "--kubeconfig", str(self.kubeconfig),
-               "--config", str(config_path), "--plugin", "iomesh_twin", "--log-requests", str(self.request_log), *args]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, "PYTHONPATH": str(TESTBED)},
-                                     stdout=subprocess.PIPE, stderr=self._stderr, text=True)
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout=30)
-        if not line or "listening on" not in line[0]:
-            self.stop()
-            raise RuntimeError(f"emulator did not start: {(workdir / 'emulator.stderr').read_text()}")
-        self.url = line[0].split("listening on", 1)[1].strip()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self._stderr.close()
+        super().__init__(workdir, config, args=args, env=self.env)
 
     def get(self, path: str, **query: str) -> dict:
         url = self.url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")

@@ -18,10 +18,9 @@ import pytest
 import yaml
 
 from . import conftest
-from .conftest import ROOT, SEED_NODES, VENV_BIN, seed_clusters
+from .conftest import CHART, ROOT, SEED_NODES, VENV_BIN, seed_clusters
 
 INVENTORY = "inventories/seed-example"
-CHART = ROOT / "tests" / "testbed" / "charts" / "iomesh"
 CLUSTERS = {  # name -> (namespace, nodes), from the seed inventory
     "iomesh": ("iomesh-system", ["k8s-woker-0", "k8s-woker-1", "k8s-woker-2"]),
     "iomesh-cluster-1": ("iomesh-cluster-1", ["k8s-woker-3", "k8s-woker-4", "k8s-woker-5"]),

@@ -10,24 +10,18 @@ from __future__ import annotations
 import copy
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from iomesh_twin import disks as twin_disks
 
 from . import conftest
-from .conftest import ROOT, SEED_NODES, TESTBED, VENV_BIN
-
-if str(TESTBED) not in sys.path:
-    sys.path.insert(0, str(TESTBED))
-
-from iomesh_twin import disks as twin_disks  # noqa: E402
+from .conftest import CHART, ROOT, SEED_NODES, VENV_BIN
 
 SEED = ROOT / "inventories" / "seed-example"
-CHART = TESTBED / "charts" / "iomesh"
 NS = "iomesh-system"
 BD_PATH = f"/apis/openebs.io/v1alpha1/namespaces/{NS}/blockdevices"
 CLUSTER_LABEL = "iomesh.multicluster/cluster"

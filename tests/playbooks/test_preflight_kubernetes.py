@@ -10,10 +10,9 @@ import time
 import pytest
 import yaml
 
-from .conftest import ROOT, SEED_NODES, TESTBED
+from .conftest import CHART, ROOT, SEED_NODES
 
 SEED = ROOT / "inventories" / "seed-example"
-CHART = TESTBED / "charts" / "iomesh"
 PLAYBOOK = "playbooks/preflight.yml"
 HEADER = "The target Kubernetes cluster has {n} problem(s); nothing was changed. Fix each of them:"
 

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import types
@@ -21,11 +20,10 @@ import pytest
 import yaml
 
 from . import conftest
-from .conftest import ROOT, SEED_NODES, TESTBED
+from .conftest import CHART, ROOT, SEED_NODES
 
 PLAYBOOK = "playbooks/report.yml"
 SEED = ROOT / "inventories" / "seed-example"
-CHART = TESTBED / "charts" / "iomesh"
 MGMT_NODES = ["k8s-woker-0", "k8s-woker-1", "k8s-woker-2"]
 C1_NODES = ["k8s-woker-3", "k8s-woker-4", "k8s-woker-5"]
 MOUNT_TYPES = {"SSD": "cacheWithJournal", "HDD": "dataStore"}
@@ -34,8 +32,6 @@ NO_DOT = "/nonexistent/graphviz/dot"
 
 def twin_disks() -> dict[str, list[dict]]:
     """The disks the twin gives each seed node (serials are derived from node and path, stable)."""
-    if str(TESTBED) not in sys.path:
-        sys.path.insert(0, str(TESTBED))
     from iomesh_twin import disks  # pylint: disable=import-outside-toplevel
     return disks.layout({"nodes": SEED_NODES})
 

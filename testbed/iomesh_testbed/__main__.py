@@ -1,0 +1,3 @@
+from iomesh_testbed.cli import main
+
+raise SystemExit(main())
