@@ -12,19 +12,21 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import cluster_checks, readiness, render, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_checks, plan, readiness, render, topology
 
 NORMALISED_KEYS = ("name", "namespace", "nodes", "mount_types", "zookeeper_name", "block_device_namespace")
 
 
 def _settings(filter_name: str, settings: Mapping | None) -> dict:
-    if settings is not None and not isinstance(settings, Mapping):
-        raise AnsibleFilterError(f"{filter_name}: settings must be a dictionary of iomesh_* variables, got {settings!r}")
-    report = topology.TopologyReport()
-    conf = topology.normalize_settings(settings, report)
-    if report.errors:
-        raise AnsibleFilterError(_problems(filter_name, report.errors))
-    return conf
+    """The plan's settings, checked; None stands for an inventory that sets no collection-wide variable."""
+    if settings is None:
+        return plan.default_settings()
+    if not plan.is_settings(settings):
+        raise AnsibleFilterError(
+            f"{filter_name}: settings must be the settings of the iomesh.multicluster.iomesh_plan action (every "
+            f"collection-wide variable, defaults applied), not raw iomesh_* variables; got {settings!r}"
+        )
+    return topology.plain(settings)
 
 
 def _cluster(filter_name: str, cluster: object) -> Mapping:
@@ -37,8 +39,7 @@ def _cluster(filter_name: str, cluster: object) -> Mapping:
 
 
 def _problems(filter_name: str, errors: Sequence[str]) -> str:
-    lines = "\n".join(f"  - {e}" for e in errors)
-    return f"{filter_name} found {len(errors)} problem(s) in the IOMesh inventory:\n{lines}"
+    return plan.problems_text(filter_name, errors)
 
 
 def _nodes(filter_name: str, nodes: object) -> list[str]:
@@ -73,7 +74,13 @@ def iomesh_topology(clusters, groups, hostvars, settings=None):
 
 def iomesh_settings(settings):
     """Collection-wide settings with defaults applied; fails on invalid values."""
-    return _settings("iomesh_settings", settings)
+    if settings is not None and not isinstance(settings, Mapping):
+        raise AnsibleFilterError(f"iomesh_settings: settings must be a dictionary of iomesh_* variables, got {settings!r}")
+    report = topology.TopologyReport()
+    conf = topology.normalize_settings(settings, report)
+    if report.errors:
+        raise AnsibleFilterError(_problems("iomesh_settings", report.errors))
+    return conf
 
 
 def iomesh_node_affinity(nodes, key="kubernetes.io/hostname"):
@@ -137,19 +144,19 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
     nodes = topology.plain(nodes)
     release = topology.plain(release)
     results = [
-        cluster_checks.node_problems(clusters, nodes, conf["iomesh_node_label_key"]),
-        cluster_checks.version_problems(server_version, conf["iomesh_chart_version"],
-                                        bool(opts.get("allow_unsupported_kubernetes"))),
+        k8s_checks.node_problems(clusters, nodes, conf["iomesh_node_label_key"]),
+        k8s_checks.version_problems(server_version, conf["iomesh_chart_version"],
+                                    bool(opts.get("allow_unsupported_kubernetes"))),
     ]
     management = [c for c in clusters if c.get("management")]
     governed = []
     if management:
-        results.append(cluster_checks.release_problems(release, management[0], allow_conversion))
+        results.append(k8s_checks.release_problems(release, management[0], allow_conversion))
         if release:
             # The release's values decide the management IOMeshCluster; judging its CR too would repeat the release.
             governed.append((management[0]["namespace"], management[0]["name"]))
-    results.append(cluster_checks.existing_cluster_problems(topology.plain(existing), clusters, allow_conversion,
-                                                            governed))
+    results.append(k8s_checks.existing_cluster_problems(topology.plain(existing), clusters, allow_conversion,
+                                                        governed))
     return {
         "errors": [e for r in results for e in r["errors"]],
         "warnings": [w for r in results for w in r["warnings"]],

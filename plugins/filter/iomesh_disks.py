@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import disks, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import disks, plan, topology
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import cluster_list, object_list
 
 CLUSTERS_DETAIL = " (normalised, with nodes and disks)"
@@ -24,12 +24,15 @@ def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None
     name = "iomesh_disk_plan"
     clusters = cluster_list(name, clusters, CLUSTER_KEYS, CLUSTERS_DETAIL)
     blockdevices = object_list(name, "blockdevices", blockdevices)
-    if settings is not None and not isinstance(settings, Mapping):
-        raise AnsibleFilterError(f"{name}: settings must be a dictionary of iomesh_* variables, got {settings!r}")
-    report = topology.TopologyReport()
-    conf = topology.normalize_settings(settings, report)
-    if report.errors:
-        raise AnsibleFilterError(f"{name}: invalid settings: {'; '.join(report.errors)}")
+    if settings is None:
+        conf = plan.default_settings()
+    elif plan.is_settings(settings):
+        conf = topology.plain(settings)
+    else:
+        raise AnsibleFilterError(
+            f"{name}: settings must be the settings of the iomesh.multicluster.iomesh_plan action (every "
+            f"collection-wide variable, defaults applied), not raw iomesh_* variables; got {settings!r}"
+        )
     if iomesh_clusters is not None:
         iomesh_clusters = object_list(name, "iomesh_clusters", iomesh_clusters)
     return disks.disk_plan(clusters, blockdevices, conf, iomesh_clusters)

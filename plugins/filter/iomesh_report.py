@@ -12,12 +12,11 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, report_diagram, report_markdown, report_model
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import cluster_list
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.topology import plain
 
-CLUSTER_KEYS = ("name", "namespace", "nodes")
-CLUSTERS_DETAIL = " (normalised, with name, namespace and nodes)"
+CLUSTERS_DETAIL = " (normalised, with its nodes, disks, replicas and derived names)"
 OBSERVED_LISTS = ("namespaces", "iomesh_clusters", "zookeeper_clusters", "pods", "block_devices", "storage_classes",
                   "configmaps", "errors")
 
@@ -49,29 +48,42 @@ def _verify(name: str, results: object) -> list[dict] | None:
     return plain(list(results))
 
 
-def _args(name: str, clusters: object, observed: object, verify_results: object) -> tuple:
-    """The three arguments every report filter takes, checked."""
-    return cluster_list(name, clusters, CLUSTER_KEYS, CLUSTERS_DETAIL), _observed(name, observed), _verify(name, verify_results)
+def _settings(name: str, settings: object) -> dict | None:
+    """The plan's settings, checked; None: not known (the report then renders with the defaults)."""
+    if settings is None:
+        return None
+    if not plan.is_settings(settings):
+        raise AnsibleFilterError(
+            f"{name}: settings must be the settings of the iomesh.multicluster.iomesh_plan action (every "
+            f"collection-wide variable, defaults applied), not raw iomesh_* variables; got {settings!r}"
+        )
+    return plain(dict(settings))
 
 
-def iomesh_report_markdown(clusters, observed, verify_results=None, meta=None):
+def _view(name: str, clusters: object, observed: object, verify_results: object, settings: object) -> dict:
+    """The view every report filter renders, from its arguments, checked."""
+    return report_model.build(cluster_list(name, clusters, plan.CLUSTER_KEYS, CLUSTERS_DETAIL), _observed(name, observed),
+                              _verify(name, verify_results), _settings(name, settings))
+
+
+def iomesh_report_markdown(clusters, observed, verify_results=None, meta=None, settings=None):
     """The report as Markdown: problems first, then clusters, namespaces, nodes, disks, StorageClass, verification."""
     name = "iomesh_report_markdown"
     if meta is not None and not isinstance(meta, Mapping):
         raise AnsibleFilterError(f"{name}: meta must be a dictionary, got {meta!r}")
-    return report.markdown(*_args(name, clusters, observed, verify_results), plain(meta or {}))
+    return report_markdown.markdown(_view(name, clusters, observed, verify_results, settings), plain(meta or {}))
 
 
-def iomesh_report_diagram(clusters, observed, verify_results=None):
+def iomesh_report_diagram(clusters, observed, verify_results=None, settings=None):
     """The topology as Graphviz DOT source."""
     name = "iomesh_report_diagram"
-    return report.diagram(*_args(name, clusters, observed, verify_results))
+    return report_diagram.dot(_view(name, clusters, observed, verify_results, settings))
 
 
-def iomesh_report_problems(clusters, observed, verify_results=None):
+def iomesh_report_problems(clusters, observed, verify_results=None, settings=None):
     """The problems the report lists, one message each."""
     name = "iomesh_report_problems"
-    return report.problems(*_args(name, clusters, observed, verify_results))
+    return _view(name, clusters, observed, verify_results, settings)["problems"]
 
 
 class FilterModule:

@@ -17,7 +17,7 @@ description:
   - A wait that gives up fails the task with what it expected and what it saw (pods by state and node, replica
     counts, the last API error).
   - Notes of the checks (such as the CSI node plugin crash loop expected on nodes of IOMesh clusters not yet
-    deployed, pitfall P1) are returned in RV(notes).
+    deployed, docs/pitfalls.md P1) are returned in RV(notes).
   - Read-only; runs on the controller.
 author: iomesh.multicluster contributors (!UNKNOWN)
 attributes:

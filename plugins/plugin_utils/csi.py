@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import names
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import labels as _labels, name as _name
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils.render import CLUSTER_LABEL, MANAGED_BY
-
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-# The chart's single-cluster class: never used in a multi-cluster setup (pitfall P5).
-CHART_STORAGE_CLASS = "iomesh-csi-driver"
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
+    CLUSTER_LABEL, MANAGED_BY, MANAGED_BY_LABEL,
+)
+# The chart's single-cluster class: never used in a multi-cluster setup (docs/pitfalls.md P5).
+CHART_STORAGE_CLASS = names.CHART_STORAGE_CLASS
 DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
 # Immutable fields in the order they are reported; values the API server fills in when a manifest omits them.
 IMMUTABLE_FIELDS = ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode", "mountOptions", "allowedTopologies")
@@ -142,7 +143,7 @@ def storage_class_plan(desired: Sequence[Mapping], existing: Sequence[Mapping],
         if _name(sc) == CHART_STORAGE_CLASS and is_default:
             plan["warnings"].append(
                 f"StorageClass {CHART_STORAGE_CLASS} (the chart's single-cluster class) is the cluster's default "
-                "class: every claim without storageClassName lands on the management cluster (pitfall P5). Set "
+                "class: any claim without storageClassName lands on the management cluster (docs/pitfalls.md P5). Set "
                 "csi-driver.storageClass.default: false through iomesh_mgmt_extra_values."
             )
     return plan

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iomesh.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which BlockDevice each declared disk is, whether IOMesh may take it, and how to label it (domain doc 7).
+"""Which BlockDevice each declared disk is, may IOMesh take it, its labels (docs/architecture.md#disk-mapping).
 
 Everything here is pure: callers pass the normalised clusters (topology.py), the BlockDevice objects of the
 management namespace and, optionally, the IOMeshCluster objects. Every problem of every disk is reported at
@@ -15,6 +15,10 @@ import json
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render, topology
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
+    BD_DEVICE_TYPE_LABEL, BD_DRIVE_TYPE_LABEL, BD_SERIAL_LABEL, CLUSTER_LABEL, HOSTNAME_LABEL, IOMESH_API_VERSION,
+    MOUNT_TYPE_LABEL, NDM_API_VERSION,
+)
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
     labels as _labels,
     meta as _meta,
@@ -22,15 +26,11 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
     status as _status,
 )
 
-NDM_API_VERSION = "openebs.io/v1alpha1"
-IOMESH_API_VERSION = "iomesh.com/v1alpha1"
-CLUSTER_LABEL = render.CLUSTER_LABEL
-MOUNT_TYPE_LABEL = render.MOUNT_TYPE_LABEL
 # IOMesh carves a journal partition out of these disks; the docs require more than 60 GB (decimal, as disks are sold).
 JOURNAL_MIN_BYTES = 60 * 1000 ** 3
 JOURNAL_TYPES = ("cacheWithJournal", "dataStoreWithJournal")
 SSD_TYPES = ("cacheWithJournal", "rawCache", "dataStoreWithJournal")
-NODE_LABEL = "kubernetes.io/hostname"
+NODE_LABEL = HOSTNAME_LABEL
 
 
 def bd_node(bd: Mapping) -> str:
@@ -39,7 +39,7 @@ def bd_node(bd: Mapping) -> str:
 
 
 def bd_serial(bd: Mapping) -> str:
-    return str((_spec(bd).get("details") or {}).get("serial") or _labels(bd).get("iomesh.com/bd-serial") or "")
+    return str((_spec(bd).get("details") or {}).get("serial") or _labels(bd).get(BD_SERIAL_LABEL) or "")
 
 
 def bd_links(bd: Mapping, kind: str | None = None) -> list[str]:
@@ -155,7 +155,7 @@ def _judge(bd: Mapping, cluster: Mapping, entry: Mapping, node: str, holders: Ma
     if state != "Active":
         problems.append(f"{desc} is {state}, not Active: NDM does not see the disk right now (unplugged, failed, or the "
                         f"known Active/Inactive flapping); check the disk and the openebs-ndm pod on {node}.")
-    device_type = details.get("deviceType") or labels.get("iomesh.com/bd-deviceType") or ""
+    device_type = details.get("deviceType") or labels.get(BD_DEVICE_TYPE_LABEL) or ""
     if device_type != "disk":
         problems.append(f"{desc} has deviceType {device_type or 'unset'}, not disk: IOMesh mounts whole disks only "
                         "(no partitions, LVM, device-mapper or loop devices).")
@@ -168,7 +168,7 @@ def _judge(bd: Mapping, cluster: Mapping, entry: Mapping, node: str, holders: Ma
     if mount_type in JOURNAL_TYPES and bd_size(bd) <= JOURNAL_MIN_BYTES:
         problems.append(f"{desc} has {_gb(bd_size(bd))}; {mount_type} needs more than 60 GB (IOMesh puts a journal "
                         "partition on it).")
-    drive = details.get("driveType") or labels.get("iomesh.com/bd-driverType") or ""
+    drive = details.get("driveType") or labels.get(BD_DRIVE_TYPE_LABEL) or ""
     if mount_type in SSD_TYPES and drive == "HDD":
         problems.append(f"{desc} is an HDD; {mount_type} needs an SSD (hybridFlash: SSD cache + HDD dataStore; allFlash: "
                         "SSDs only). Declare it as dataStore in a hybridFlash cluster, or pick an SSD.")

@@ -5,7 +5,7 @@
 
 Callers pass plain data (the cluster list, inventory groups, a host's facts, the role's OS table and a capability
 probe); nothing is looked up. Every message names the host, the value seen and what is required, so a failed run
-says what to fix (domain doc section 2).
+says what to fix (docs/architecture.md#host-prerequisites).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 from collections.abc import Mapping, Sequence
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import topology
 
 # MemTotal excludes what firmware and the kernel reserve (crashkernel, DMA zones): a host with 16 GiB installed
 # reports about 15.6 GiB. The memory check accepts MemTotal up to this fraction below the minimum.
@@ -56,12 +58,13 @@ def _clusters(clusters: object) -> list[Mapping]:
 def _group(groups: Mapping, name: str, what: str) -> list[str]:
     if not isinstance(groups, Mapping):
         raise HostCheckError("pass the inventory's groups (the magic variable groups)")
-    if name not in groups:
-        raise HostCheckError(f"{what}: group {name!r} is not in the inventory; add it or fix the name")
-    hosts = groups[name]
-    if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence):
+    hosts = groups.get(name)
+    if hosts is not None and (isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence)):
         raise HostCheckError(f"{what}: group {name!r} must be a list of host names, got {hosts!r}")
-    return [str(h) for h in hosts]
+    found = topology.group_hosts(groups, name)
+    if found is None:
+        raise HostCheckError(f"{what}: group {name!r} is not in the inventory; add it or fix the name")
+    return [str(h) for h in found]
 
 
 def prereq_hosts(clusters: object, groups: Mapping, extra_group: str | None = None) -> list[str]:
@@ -77,7 +80,11 @@ def prereq_hosts(clusters: object, groups: Mapping, extra_group: str | None = No
 
 
 def data_cidrs(clusters: object, groups: Mapping, host: str) -> list[dict]:
-    """The clusters a host is a node of, each with the data CIDR the host must have an address in."""
+    """The clusters a host is a node of, each with the data CIDR the host must have an address in.
+
+    data_cidr is read by the inventory's own reader (topology.parse_data_cidr), so a value the preflight stage
+    refuses is refused here with the same words.
+    """
     if not isinstance(host, str) or not host:
         raise HostCheckError(f"host must be an inventory host name, got {host!r}")
     found = []
@@ -85,14 +92,10 @@ def data_cidrs(clusters: object, groups: Mapping, host: str) -> list[dict]:
         where = f"iomesh_clusters[{index}]"
         if host not in _group(groups, item["hosts_group"], f"{where}.hosts_group"):
             continue
-        raw = item.get("data_cidr")
-        try:
-            network = ipaddress.ip_network(str(raw), strict=False)
-        except ValueError:
-            raise HostCheckError(f"{where}.data_cidr: {raw!r} is not a valid IPv4 CIDR such as 10.234.1.0/24") from None
-        if raw is None or network.version != 4:
-            raise HostCheckError(f"{where}.data_cidr: {raw!r} is not a valid IPv4 CIDR such as 10.234.1.0/24")
-        found.append({"cluster": str(item.get("name", where)), "data_cidr": str(network)})
+        network, problem, _warning = topology.parse_data_cidr(item.get("data_cidr"))
+        if problem:
+            raise HostCheckError(f"{where}.data_cidr: {problem}")
+        found.append({"cluster": str(item.get("name", where)), "data_cidr": network})
     return found
 
 
@@ -143,9 +146,9 @@ def platform_plan(facts: Mapping, os_table: Mapping, host: str, ostree_booted: b
     if family not in families:
         plan["message"] = (
             f"{host}: {described} (OS family {family}) is not supported by iomesh_prereq; supported OS families: "
-            f"{', '.join(sorted(families))}. Prepare the host by hand (domain doc: install the iSCSI initiator, "
+            f"{', '.join(sorted(families))}. Prepare the host by hand (install the iSCSI initiator, "
             "node.startup = manual, load iscsi_tcp, enable iscsid) or use the chart's prepare-csi path, and remove it "
-            "from the iomesh_prereq targets."
+            "from the iomesh_prereq targets (docs/architecture.md#host-prerequisites)."
         )
         return plan
     entry = families[family]

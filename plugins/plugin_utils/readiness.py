@@ -5,13 +5,15 @@
 
 Each check returns {"ready": bool, "expected": str, "seen": str, "notes": [str]} so that a bounded wait
 can end with a message that says what it expected and what it saw (house style), and so that the
-pitfall-P1 crash loop of the CSI node plugin on other clusters' nodes is reported as expected.
+crash loop of the CSI node plugin on other clusters' nodes (docs/pitfalls.md P1) is reported as expected.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.names import CSI_DRIVER_FULLNAME
 
 
 def _result(ready: bool, expected: str, seen: str, notes: Sequence[str] = ()) -> dict:
@@ -63,7 +65,7 @@ def deployment(resources: Sequence[Mapping], name: str) -> dict:
 
 
 def daemonset(resources: Sequence[Mapping], name: str) -> dict:
-    """A DaemonSet whose pods are ready on every node it is scheduled to (counts from status, P22)."""
+    """A DaemonSet whose pods are ready on every node it is scheduled to (counts from status, docs/pitfalls.md P22)."""
     expected = f"DaemonSet {name} ready on every node it runs on"
     ds = _pick(resources, name)
     if ds is None:
@@ -120,10 +122,10 @@ def pods_on_nodes(pods: Sequence[Mapping], what: str, nodes: Sequence[str], coun
 
 def csi_node_plugin(pods: Sequence[Mapping], nodes: Sequence[str], pending_nodes: Sequence[str] = (),
                     name_pattern: str | None = None) -> dict:
-    """CSI node plugin ready on `nodes`; not ready on `pending_nodes` is expected (P1), anywhere else a note."""
+    """CSI node plugin ready on `nodes`; not ready on `pending_nodes` is noted as expected (docs/pitfalls.md P1)."""
     pods = _named(pods, name_pattern)
     mine = [p for p in pods if (p.get("spec") or {}).get("nodeName") in set(nodes)]
-    result = pods_on_nodes(mine, "iomesh-csi-driver-node-plugin", nodes, every_node=True)
+    result = pods_on_nodes(mine, f"{CSI_DRIVER_FULLNAME}-node-plugin", nodes, every_node=True)
     expected_down = sorted(
         f"{(p.get('spec') or {}).get('nodeName')} ({pod_state(p)})"
         for p in pods
@@ -131,7 +133,7 @@ def csi_node_plugin(pods: Sequence[Mapping], nodes: Sequence[str], pending_nodes
     )
     if expected_down:
         result["notes"].append(
-            "expected until their IOMesh cluster is deployed (pitfall P1): the CSI node plugin is not ready on "
+            "expected until their cluster is deployed (docs/pitfalls.md P1): the CSI node plugin is not ready on "
             + ", ".join(expected_down)
         )
     return result

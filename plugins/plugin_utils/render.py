@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-MANAGED_BY = "iomesh.multicluster"
-LABEL_PREFIX = "iomesh.multicluster"
-CLUSTER_LABEL = f"{LABEL_PREFIX}/cluster"
-MOUNT_TYPE_LABEL = f"{LABEL_PREFIX}/mount-type"
-CSI_DRIVER = "com.iomesh.csi-driver"
-ISCSI_PORTAL = "127.0.0.1:3260"
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
+    CLUSTER_LABEL, CSI_DRIVER, HOSTNAME_LABEL, IOMESH_API_VERSION, ISCSI_PORTAL, MANAGED_BY, MANAGED_BY_LABEL,
+    MOUNT_TYPE_LABEL, ZOOKEEPER_API_VERSION,
+)
+
 ZOOKEEPER_WEIGHT = 20
 # The chart's own defaults for what the CRs need besides topology (values.yaml of chart v1.0.1).
 INTERNAL_STORAGE_CLASS = "hostpath"
@@ -31,7 +30,7 @@ OPERATOR_IMAGES = {
 }
 
 
-def node_affinity(nodes: Sequence[str], key: str = "kubernetes.io/hostname") -> dict:
+def node_affinity(nodes: Sequence[str], key: str = HOSTNAME_LABEL) -> dict:
     """Required node affinity pinning pods to `nodes` (the block the seed writes under podPolicy.affinity)."""
     return {
         "nodeAffinity": {
@@ -45,7 +44,7 @@ def node_affinity(nodes: Sequence[str], key: str = "kubernetes.io/hostname") -> 
 
 
 def zookeeper_affinity(nodes: Sequence[str], app_label: str, weight: int = ZOOKEEPER_WEIGHT,
-                       key: str = "kubernetes.io/hostname") -> dict:
+                       key: str = HOSTNAME_LABEL) -> dict:
     """Node affinity plus the preferred anti-affinity that spreads ZooKeeper pods over nodes."""
     affinity = node_affinity(nodes, key)
     affinity["podAntiAffinity"] = {
@@ -62,7 +61,7 @@ def zookeeper_affinity(nodes: Sequence[str], app_label: str, weight: int = ZOOKE
     return affinity
 
 
-def device_map(cluster: Mapping, key: str = "kubernetes.io/hostname") -> dict:
+def device_map(cluster: Mapping, key: str = HOSTNAME_LABEL) -> dict:
     """spec.chunk.deviceMap: one label selector per mount type the inventory declares.
 
     The selectors match only BlockDevices that the disk stage has validated and labelled for this cluster,
@@ -86,7 +85,7 @@ def zbs_tag(settings: Mapping) -> str:
 
 
 def _labels(cluster: Mapping) -> dict:
-    return {"app.kubernetes.io/managed-by": MANAGED_BY, CLUSTER_LABEL: cluster["name"]}
+    return {MANAGED_BY_LABEL: MANAGED_BY, CLUSTER_LABEL: cluster["name"]}
 
 
 def _image(repository: str, tag: str) -> dict:
@@ -94,7 +93,7 @@ def _image(repository: str, tag: str) -> dict:
 
 
 def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
-    """Helm values for the management release, at the chart's real (nested) paths (pitfall P7)."""
+    """Helm values for the management release, at the chart's real (nested) paths (docs/pitfalls.md P7)."""
     key = settings["iomesh_node_label_key"]
     pinned = {"affinity": node_affinity(cluster["nodes"], key)}
     chunk = {
@@ -121,7 +120,7 @@ def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
 
 
 def _mgmt_images(mgmt_cr: Mapping | None, settings: Mapping) -> dict:
-    """Images of every IOMesh component: copied from the management IOMeshCluster when known (P6)."""
+    """Images of every IOMesh component: copied from the management IOMeshCluster when known (docs/pitfalls.md P6)."""
     images = {part: _image(repo, zbs_tag(settings)) for part, repo in ZBS_IMAGES.items()}
     images.update({part: _image(repo, settings["iomesh_chart_version"]) for part, repo in OPERATOR_IMAGES.items()})
     if not mgmt_cr:
@@ -146,7 +145,7 @@ def zookeeper_manifest(cluster: Mapping, settings: Mapping) -> dict:
     key = settings["iomesh_node_label_key"]
     resources = dict(ZOOKEEPER_RESOURCES)
     return {
-        "apiVersion": "zookeeper.pravega.io/v1beta1",
+        "apiVersion": ZOOKEEPER_API_VERSION,
         "kind": "ZookeeperCluster",
         "metadata": {"labels": _labels(cluster), "name": cluster["zookeeper_name"], "namespace": cluster["namespace"]},
         "spec": {
@@ -182,7 +181,7 @@ def iomesh_cluster_manifest(cluster: Mapping, settings: Mapping, mgmt_cr: Mappin
     if cluster["mount_types"]:
         chunk["deviceMap"] = device_map(cluster, key)
     return {
-        "apiVersion": "iomesh.com/v1alpha1",
+        "apiVersion": IOMESH_API_VERSION,
         "kind": "IOMeshCluster",
         "metadata": {"labels": _labels(cluster), "name": cluster["name"], "namespace": cluster["namespace"]},
         "spec": {
@@ -204,7 +203,7 @@ def cluster_manifests(cluster: Mapping, settings: Mapping, mgmt_cr: Mapping | No
 
 
 def csi_manifests(cluster: Mapping, settings: Mapping) -> list[dict]:
-    """The CSI connection ConfigMap and the cluster's StorageClass (top-level reclaimPolicy, P9)."""
+    """The CSI connection ConfigMap and the cluster's StorageClass (top-level reclaimPolicy, docs/pitfalls.md P9)."""
     sc = cluster["storage_class"]
     configmap = {
         "apiVersion": "v1",

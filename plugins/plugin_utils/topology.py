@@ -5,7 +5,7 @@
 
 Everything here is pure: callers pass the cluster list, the inventory groups, the host variables and the
 collection-wide settings; nothing is looked up. Every rule reports *all* its violations at once, each naming
-the cluster/host/variable, the bad value and the fix (domain doc section 1, "Validation rules").
+the cluster/host/variable, the bad value and the fix (docs/architecture.md#validation-rules).
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import names
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import HOSTNAME_LABEL, META_CLIENT_PORT
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -38,9 +41,9 @@ FSTYPES = ("ext2", "ext3", "ext4", "xfs")
 REPLICA_FACTORS = ("2", "3")
 RECLAIM_POLICIES = ("Delete", "Retain")
 BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
-# StorageClasses the chart creates itself; a per-cluster class must never take one of these names (P5).
-RESERVED_SC_NAMES = ("iomesh-csi-driver", "hostpath")
-RESERVED_SC_PREFIX = "iomesh-localpv-manager-"
+# StorageClasses the chart creates itself; a per-cluster class must never take one of these names (docs/pitfalls.md P5).
+RESERVED_SC_NAMES = names.CHART_STORAGE_CLASSES
+RESERVED_SC_PREFIX = names.CHART_STORAGE_CLASS_PREFIX
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # Device paths NDM never reports, so a disk named by one of them can never be claimed.
 NDM_EXCLUDED_PATHS = ("/dev/fd0", "/dev/sr0", "/dev/ram", "/dev/dm-", "/dev/md", "/dev/loop")
@@ -66,7 +69,7 @@ SETTINGS_DEFAULTS = {
     "iomesh_kubeconfig": "",
     "iomesh_kube_context": "",
     "iomesh_helm_binary": "",
-    "iomesh_node_label_key": "kubernetes.io/hostname",
+    "iomesh_node_label_key": HOSTNAME_LABEL,
     "iomesh_cluster_domain": "cluster.local",
     "iomesh_zookeeper_image_repository": "iomesh/zookeeper",
     "iomesh_zookeeper_image_tag": "3.5.9",
@@ -220,7 +223,8 @@ def _cluster_where(index: int, item: object) -> str:
     return f"iomesh_clusters[{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
 
 
-def _group_hosts(groups: Mapping, group: str) -> list[str] | None:
+def group_hosts(groups: Mapping, group: str) -> list[str] | None:
+    """Sorted, de-duplicated hosts of an inventory group; None when the group does not exist."""
     hosts = groups.get(group)
     if hosts is None:
         return None
@@ -491,7 +495,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
     if not isinstance(hosts_group, str) or not hosts_group:
         report.error(f"{where}.hosts_group", "is missing; name the inventory group whose hosts are this cluster's nodes.")
     else:
-        found = _group_hosts(groups, hosts_group)
+        found = group_hosts(groups, hosts_group)
         if found is None:
             report.error(
                 f"{where}.hosts_group",
@@ -517,6 +521,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
     storage_class = _normalize_storage_class(where, name, name_ok, item.get("storage_class"), report)
 
     domain = conf["iomesh_cluster_domain"]
+    own = names.cluster_names(name)
     return {
         "name": name,
         "namespace": namespace,
@@ -531,37 +536,43 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
         "storage_class": storage_class,
         "disks": disks,
         "mount_types": sorted({d["mount_type"] for ds in disks.values() for d in ds}),
-        "zookeeper_name": f"{name}-zookeeper",
-        "meta_client_service": f"{name}-meta-client",
-        "csi_configmap_name": f"{name}-csi-configmap",
-        "meta_addr": f"{name}-meta-client.{namespace}.svc.{domain}:10100",
-        "cluster_connection": f"{namespace}/{name}-csi-configmap",
-        "iomesh_cluster_ref": f"{namespace}/{name}",
+        "zookeeper_name": own["zookeeper_cluster"],
+        "meta_client_service": own["meta_client_service"],
+        "csi_configmap_name": own["csi_configmap"],
+        "meta_addr": f"{own['meta_client_service']}.{namespace}.svc.{domain}:{META_CLIENT_PORT}",
+        "cluster_connection": f"{namespace}/{own['csi_configmap']}",
+        "iomesh_cluster_ref": f"{namespace}/{own['iomesh_cluster']}",
         "where": where,
     }
 
 
-def _normalize_cidr(where: str, raw: object, report: TopologyReport) -> str:
+def parse_data_cidr(raw: object) -> tuple[str, str | None, str | None]:
+    """(network, problem, warning) of a data_cidr value: the one reader of it, for the inventory and the hosts.
+
+    network is "" when there is a problem; the warning says when host bits were set.
+    """
     if not raw:
-        report.error(f"{where}.data_cidr", "is missing; set the IPv4 storage network in CIDR form, e.g. 10.234.1.0/24.")
-        return ""
+        return "", "is missing; set the IPv4 storage network in CIDR form, e.g. 10.234.1.0/24.", None
     try:
         network = ipaddress.ip_network(str(raw), strict=False)
     except ValueError:
-        report.error(
-            f"{where}.data_cidr",
-            f"{raw!r} is not a valid IPv4 CIDR (four octets 0-255 and a prefix length 0-32, e.g. 10.234.1.0/24).",
-        )
-        return ""
+        return "", (f"{raw!r} is not a valid IPv4 CIDR (four octets 0-255 and a prefix length 0-32, e.g. "
+                    "10.234.1.0/24)."), None
     if network.version != 4:
-        report.error(f"{where}.data_cidr", f"{raw!r} is IPv6; IOMesh's data network must be IPv4.")
-        return ""
+        return "", f"{raw!r} is IPv6; IOMesh's data network must be IPv4.", None
     if "/" not in str(raw):
-        report.error(f"{where}.data_cidr", f"{raw!r} has no prefix length; write it as a network, e.g. {network}.")
-        return ""
-    if str(network) != str(raw):
-        report.warn(f"{where}.data_cidr", f"{raw} has host bits set; using the network {network}.")
-    return str(network)
+        return "", f"{raw!r} has no prefix length; write it as a network, e.g. {network}.", None
+    warning = f"{raw} has host bits set; using the network {network}." if str(network) != str(raw) else None
+    return str(network), None, warning
+
+
+def _normalize_cidr(where: str, raw: object, report: TopologyReport) -> str:
+    network, problem, warning = parse_data_cidr(raw)
+    if problem:
+        report.error(f"{where}.data_cidr", problem)
+    if warning:
+        report.warn(f"{where}.data_cidr", warning)
+    return network
 
 
 def _collect_hosts(where: str, hosts: list[str], hostvars: Mapping, data_cidr: str, mode: str,

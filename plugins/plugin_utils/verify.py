@@ -5,7 +5,7 @@
 
 A verification claim passes when its StorageClass points at its own cluster, the claim is Bound to a volume of
 the IOMesh CSI driver, the volume's required node affinity admits only nodes of that cluster (the topology key is
-not documented, domain Q4, so the terms are evaluated against the Node objects instead of being parsed) and, when
+not documented: docs/architecture.md#volume-topology-key; the terms are evaluated against the Node objects) and, when
 asked for, a test pod that wrote and read back a file on the volume became ready on one of those nodes.
 """
 
@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import meta as _meta
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.readiness import pod_is_ready, pod_state
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils.render import CLUSTER_LABEL, CSI_DRIVER, MANAGED_BY
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
+    CLUSTER_LABEL, COMPONENT_LABEL, CSI_DRIVER, HOSTNAME_LABEL, MANAGED_BY, MANAGED_BY_LABEL,
+)
 
 CLAIM_PREFIX = "iomesh-verify-"
-LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/component": "verify"}
+LABELS = {MANAGED_BY_LABEL: MANAGED_BY, COMPONENT_LABEL: "verify"}
 PROBE_FILE = "/data/iomesh-verify"
 PROBE_TEXT = "iomesh-verify-ok"
 RESULT_KEYS = ("cluster", "namespace", "storage_class", "pvc", "phase", "pv", "driver", "pv_nodes",
@@ -113,7 +115,7 @@ def node_id(node: Mapping, node_label_key: str) -> str:
     return str((_meta(node).get("labels") or {}).get(node_label_key) or _meta(node).get("name") or "")
 
 
-def pv_nodes(pv: Mapping, nodes: Sequence[Mapping], node_label_key: str = "kubernetes.io/hostname") -> list[str] | None:
+def pv_nodes(pv: Mapping, nodes: Sequence[Mapping], node_label_key: str = HOSTNAME_LABEL) -> list[str] | None:
     """Nodes on which the volume may be used, as the inventory names them; None when it has no required affinity."""
     terms = ((((pv.get("spec") or {}).get("nodeAffinity") or {}).get("required") or {}).get("nodeSelectorTerms"))
     if terms is None:
@@ -144,7 +146,7 @@ def skipped(clusters: Sequence[Mapping], namespace: str, reason: str) -> list[di
 
 def judge(cluster: Mapping, namespace: str, storage_classes: Sequence[Mapping], claims: Sequence[Mapping],
           volumes: Sequence[Mapping], pods: Sequence[Mapping], nodes: Sequence[Mapping], events: Sequence[Mapping],
-          node_label_key: str = "kubernetes.io/hostname", check_pod: bool = True,
+          node_label_key: str = HOSTNAME_LABEL, check_pod: bool = True,
           wait_timeout: int | None = None) -> dict:
     """The verification result of one cluster (RESULT_KEYS); every failed check adds a problem."""
     name = claim_name(cluster["name"])
@@ -248,7 +250,7 @@ def _finish(res: dict, problems: list[str], check_pod: bool) -> dict:
 
 def judge_all(clusters: Sequence[Mapping], namespace: str, storage_classes: Sequence[Mapping],
               claims: Sequence[Mapping], volumes: Sequence[Mapping], pods: Sequence[Mapping],
-              nodes: Sequence[Mapping], events: Sequence[Mapping], node_label_key: str = "kubernetes.io/hostname",
+              nodes: Sequence[Mapping], events: Sequence[Mapping], node_label_key: str = HOSTNAME_LABEL,
               check_pod: bool = True, wait_timeout: int | None = None) -> list[dict]:
     return [judge(c, namespace, storage_classes, claims, volumes, pods, nodes, events, node_label_key, check_pod,
                   wait_timeout) for c in clusters]

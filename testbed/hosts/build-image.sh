@@ -7,7 +7,7 @@
 #   --force     rebuild the image even if it exists (reuses the cached rootfs tarball)
 #   --no-cache  also re-run debootstrap (ignore the cached rootfs tarball)
 #   --image     image name (default localhost/iomesh-testbed-debian12:latest)
-# Cache: ${IOMESH_TESTBED_CACHE:-<repo>/.testbed/cache}/podman-rootfs-<hash>.tar
+# Cache: ${IOMESH_TESTBED_CACHE:-~/.cache/iomesh-testbed}/podman-rootfs-<hash>.tar
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -3,7 +3,8 @@
 # Common helpers for the testbed host scripts. Sourced, never executed.
 #
 # Environment knobs (all optional):
-#   IOMESH_TESTBED_CACHE   cache dir (rootfs tarballs, VM disk/kernel, ssh key); default <repo>/.testbed/cache
+#   IOMESH_TESTBED_CACHE   cache dir (rootfs tarballs, VM disk/kernel, ssh key); default ~/.cache/iomesh-testbed, so
+#                          that every clone on one machine (CI runs on a fresh clone) reuses what is keyed by its recipe
 #   IOMESH_TESTBED_STATE   state dir (inventories, VM overlays, pid files);      default <repo>/.testbed/state
 #   IOMESH_TESTBED_MIRROR  Debian mirror URL; default: read from this machine's apt sources
 #   IOMESH_TESTBED_SUITE   Debian suite; default bookworm
@@ -11,7 +12,7 @@
 
 TESTBED_HOSTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TESTBED_REPO_ROOT="$(cd "${TESTBED_HOSTS_DIR}/../../.." && pwd)"
-TESTBED_CACHE="${IOMESH_TESTBED_CACHE:-${TESTBED_REPO_ROOT}/.testbed/cache}"
+TESTBED_CACHE="${IOMESH_TESTBED_CACHE:-${XDG_CACHE_HOME:-${HOME:-${TESTBED_REPO_ROOT}/.testbed}/.cache}/iomesh-testbed}"
 TESTBED_STATE="${IOMESH_TESTBED_STATE:-${TESTBED_REPO_ROOT}/.testbed/state}"
 TESTBED_SUITE="${IOMESH_TESTBED_SUITE:-bookworm}"
 TESTBED_IMAGE_DEFAULT="localhost/iomesh-testbed-debian12:latest"

@@ -2,7 +2,7 @@
 
     python -m kubeemu serve --kubeconfig kc --plugin iomesh_twin [--config testbed.yaml]
 
-What it models (details in each module; the domain reference is shared/domain/iomesh-domain.md):
+What it models (details in each module; the collection's view of IOMesh is in docs/architecture.md and docs/pitfalls.md):
 
 * webhook.py    the operator's validating webhook on IOMeshCluster CREATE/UPDATE (P10)
 * zookeeper.py  the zookeeper-operator: ZookeeperCluster -> StatefulSet, Services, status

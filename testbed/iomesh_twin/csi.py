@@ -10,12 +10,12 @@ provisioner ..." event) and only when its target IOMesh cluster is usable:
   `parameters.iomeshCluster` = "<ns>/<name>" names an existing IOMeshCluster whose meta has a leader;
 * a class without them (the chart's single-cluster default `iomesh-csi-driver`) reaches the IOMesh
   cluster behind the driver's --meta_proxy (default iomesh-access.<driver namespace>.svc:10206), i.e. the
-  management cluster — in a multi-cluster setup every such volume lands there (pitfall P5).
+  management cluster — in a multi-cluster setup every such volume lands there (docs/pitfalls.md P5).
 
 Otherwise the PVC stays Pending with a Warning ProvisioningFailed event saying why. The PV gets
 spec.csi.driver com.iomesh.csi-driver and a required node affinity on TOPOLOGY_KEY listing the nodes of
 the IOMesh cluster the volume lives in (where its iSCSI redirector runs). The driver's real topology key
-is undocumented (domain Q4); the twin uses kubernetes.io/hostname.
+is undocumented (docs/architecture.md#volume-topology-key); the twin uses kubernetes.io/hostname.
 Deleting a PVC: reclaimPolicy Delete deletes the PV (and the volume), Retain leaves it Released.
 """
 

@@ -36,7 +36,7 @@ MOUNT_TYPE_LABEL = "iomesh.com/mount-type"
 MOUNT_TYPES = ("cacheWithJournal", "rawCache", "dataStore", "dataStoreWithJournal")
 CACHE_TYPES = ("cacheWithJournal", "rawCache")
 META_PORT, CHUNK_PORT = 10100, 10200
-PORT_OFFSET_STEP = 1000  # twin's choice: the real allocation scheme is not documented (domain Q7)
+PORT_OFFSET_STEP = 1000  # twin's choice: the real allocation scheme is not documented
 META_STATUS_OK = "Healthy"
 CHUNK_STATUS_OK = "CHUNK_STATUS_CONNECTED_HEALTHY"
 

@@ -1,4 +1,4 @@
-"""The IOMesh operator's validating webhook, as the API server experiences it (pitfall P10).
+"""The IOMesh operator's validating webhook, as the API server experiences it (docs/pitfalls.md P10).
 
 The API server consults every ValidatingWebhookConfiguration whose rules cover CREATE/UPDATE of
 iomesh.com iomeshclusters (the chart's `iomesh-validating-webhook-configuration`). For each webhook it

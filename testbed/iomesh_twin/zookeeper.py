@@ -4,7 +4,7 @@ Runs only while its Deployment (image iomesh/zookeeper-operator) has an availabl
 ZookeeperClusters in WATCH_NAMESPACE ("" = all namespaces). Pods are placed by the emulator's scheduler
 from `spec.pod` (affinity, nodeSelector, tolerations); their `data` PVCs use `spec.persistence.spec`
 (hostpath, WaitForFirstConsumer: bound when the pod is scheduled). Like the real operator, a change of
-`spec.pod` after creation is not applied to the StatefulSet (pitfall P21); `spec.replicas` is.
+`spec.pod` after creation is not applied to the StatefulSet (docs/pitfalls.md P21); `spec.replicas` is.
 With `persistence.reclaimPolicy: Delete` its finalizer removes the PVCs when the cluster is deleted.
 """
 

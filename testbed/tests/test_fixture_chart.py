@@ -70,7 +70,7 @@ def _zk_affinity(nodes, release):
     return affinity
 
 
-# The management cluster's values as the seed / English docs describe them (domain doc §5.1).
+# The management cluster's values as the seed / English docs describe them (docs/architecture.md#rendering).
 SEED_VALUES = {
     "iomesh": {
         "chunk": {"dataCIDR": DATA_CIDR, "podPolicy": {"affinity": _node_affinity(MGMT_NODES)}},
@@ -236,7 +236,7 @@ def zk_cr(docs) -> dict:
 
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
-# (kind, name) the roles wait on or look up (domain doc §0.3, §5.3).
+# (kind, name) the roles wait on or look up (docs/architecture.md#object-names, #management-cluster-wait-order).
 EXPECTED_OBJECTS = {
     ("Deployment", "operator"),
     ("Service", "operator"),
@@ -1156,7 +1156,7 @@ def test_workload_pods_carry_lookup_labels_and_match_their_selectors(helm):
         assert workload["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
         assert {"app", "app.kubernetes.io/name", "app.kubernetes.io/instance"} <= set(labels), name
         assert labels["app.kubernetes.io/instance"] == RELEASE
-    # Labels that docs and operators select on (domain doc §7.1: -l app=openebs-ndm).
+    # Labels that docs and operators select on (docs/architecture.md#blockdevices-live-in-the-management-namespace: -l app=openebs-ndm).
     by_name = {w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"] for w in workloads}
     assert by_name["iomesh-csi-driver-node-plugin"]["app"] == "iomesh-csi-driver-node-plugin"
     assert by_name["iomesh-csi-driver-controller-plugin"]["app"] == "iomesh-csi-driver-controller-plugin"

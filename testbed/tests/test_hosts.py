@@ -7,7 +7,7 @@
   vm-iscsi-selftest.sh (apt-get install open-iscsi targetcli-fb + iSCSI login; ~4 min more).
 
 Both use their own network / VM names and a private state dir, so they do not touch hosts a
-developer started with the default names; the image cache (<repo>/.testbed/cache, or
+developer started with the default names; the image cache (~/.cache/iomesh-testbed, or
 IOMESH_TESTBED_CACHE) is shared.
 """
 

@@ -1,5 +1,5 @@
 """The `multicluster` molecule scenario: the whole site.yml on the testbed. create -> check on a fresh cluster ->
-converge -> idempotence (changed=0) -> verify (domain doc §15 scenarios 1-9 and the report) -> check on the
+converge -> idempotence (changed=0) -> verify (docs/architecture.md#acceptance-scenarios 1-9, report) -> check on the
 converged clusters (changed=0) -> destroy.
 
 Run on the seed inventory with helm 4 (the Kubernetes side: --skip-tags iomesh_prereq, as teams whose hosts are

@@ -2,7 +2,7 @@
 
 The two clusters of inventories/seed-example are deployed once for the module (mgmt.yml, cluster.yml); the tests
 then run in file order and each states what it leaves behind for the next one. Expectations are written from the
-domain reference (shared/domain/iomesh-domain.md, sections 8-10 and scenarios 3-5), not from the filters.
+facts of docs/architecture.md (CSI connection and StorageClass, verification, scenarios 3-5), not from the filters.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def test_csi_creates_configmaps_and_storage_classes(stage):
             "replicaFactor": "2",
             "thinProvision": "true",
             "csi.storage.k8s.io/fstype": "ext4",
-        }  # no parameters.reclaimPolicy (P9): the policy is the top-level field
+        }  # no parameters.reclaimPolicy (docs/pitfalls.md P9): the policy is the top-level field
         assert sc["reclaimPolicy"] == "Delete"
         assert sc["allowVolumeExpansion"] is True
         assert sc["volumeBindingMode"] == "Immediate"
@@ -353,6 +353,6 @@ def test_verify_keep_leaves_bound_claims_within_their_clusters(stage):
         terms = pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
         allowed = {v for t in terms for e in t["matchExpressions"] for v in e["values"]}
         assert terms and allowed <= set(nodes), terms
-    # No claim anywhere uses the chart's single-cluster class (P5).
+    # No claim anywhere uses the chart's single-cluster class (docs/pitfalls.md P5).
     every_claim = stage.get("/api/v1/persistentvolumeclaims")["items"]
     assert all(c["spec"].get("storageClassName") != "iomesh-csi-driver" for c in every_claim)

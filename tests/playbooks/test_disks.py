@@ -1,4 +1,4 @@
-"""playbooks/disks.yml against the API emulator with the IOMesh twin (domain scenarios 6, 7 and 17).
+"""playbooks/disks.yml on the API emulator with the IOMesh twin (docs/architecture.md#acceptance-scenarios 6, 7, 17).
 
 The two seed clusters are deployed once for this module (playbooks/mgmt.yml and playbooks/cluster.yml, with
 every node's disks declared); then the disk stage runs in check mode, for real, again (changed=0) and in check

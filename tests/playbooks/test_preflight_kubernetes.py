@@ -129,7 +129,8 @@ def test_existing_single_cluster_is_refused_unless_allowed(run_playbook, testbed
     run, writes = preflight(run_playbook, testbed)
     assert_refused(run, writes, before, testbed.state(),
                    "Helm release iomesh in namespace iomesh-system is an IOMesh installation without node affinity "
-                   "(a single-cluster install)", "(pitfall P2)", "set iomesh_allow_single_cluster_conversion: true")
+                   "(a single-cluster install)", "(docs/pitfalls.md P2)",
+                   "set iomesh_allow_single_cluster_conversion: true")
 
     # As a user types it on the command line (a string), to make sure it is read as a boolean.
     run, writes = preflight(run_playbook, testbed, "-e", "iomesh_allow_single_cluster_conversion=true")
@@ -153,7 +154,7 @@ def test_unsupported_kubernetes_is_refused_unless_allowed(run_playbook, start_te
 
 
 def test_warnings_can_be_made_fatal(run_playbook, start_testbed):
-    # A seventh worker in no IOMesh cluster: its CSI node plugin would crash-loop (P4), a warning.
+    # A seventh worker in no IOMesh cluster: its CSI node plugin would crash-loop (docs/pitfalls.md P4), a warning.
     testbed = start_testbed(nodes=SEED_NODES + [{"name": "k8s-woker-6", "internalIP": "10.234.1.16"}])
     run, writes = preflight(run_playbook, testbed)
     assert run.rc == 0, run
@@ -177,8 +178,9 @@ def _converged(testbed) -> dict:
     group_vars = yaml.safe_load((SEED / "group_vars" / "all" / "iomesh.yml").read_text())
     groups = {group: list(spec["hosts"]) for group, spec in hosts.items()}
     hostvars = {host: dict(hv) for spec in hosts.values() for host, hv in spec["hosts"].items()}
-    settings = {k: v for k, v in group_vars.items() if k.startswith("iomesh_") and k != "iomesh_clusters"}
-    mgmt, cluster1 = filters.iomesh_topology(group_vars["iomesh_clusters"], groups, hostvars, settings)
+    raw = {k: v for k, v in group_vars.items() if k.startswith("iomesh_") and k != "iomesh_clusters"}
+    mgmt, cluster1 = filters.iomesh_topology(group_vars["iomesh_clusters"], groups, hostvars, raw)
+    settings = filters.iomesh_settings(raw)
     values = testbed.workdir / "values.yaml"
     values.write_text(yaml.safe_dump(filters.iomesh_mgmt_values(mgmt, settings)))
     install = testbed.helm("install", "iomesh", str(CHART), "-n", "iomesh-system", "--create-namespace", "-f", str(values))
@@ -189,7 +191,7 @@ def _converged(testbed) -> dict:
     code, body = testbed.post("/apis/zookeeper.pravega.io/v1beta1/namespaces/iomesh-cluster-1/zookeeperclusters",
                               zookeeper)
     assert code == 201, body
-    # The operator's webhook admits IOMeshClusters once the operator runs (pitfall P10): bounded retries.
+    # The operator's webhook admits IOMeshClusters once the operator runs (docs/pitfalls.md P10): bounded retries.
     for _attempt in range(60):
         code, body = testbed.post("/apis/iomesh.com/v1alpha1/namespaces/iomesh-cluster-1/iomeshclusters",
                                   iomesh_cluster)

@@ -1,4 +1,5 @@
-"""Bad input that preflight must reject before anything changes: one test each, asserting the message."""
+"""topology: the inventory contract. Bad input that preflight must reject before anything changes (one test
+each, asserting the message), the settings' defaults and the seed inventory normalised."""
 
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def test_chunk_replicas_more_than_nodes(inv):
 
 
 def test_community_edition_chunk_limit():
-    from .conftest import Inventory
+    from ..conftest import Inventory
 
     inv = Inventory(sizes=(3, 5))
     inv.clusters[1]["chunk_replicas"] = 5
@@ -300,3 +301,33 @@ def test_management_cluster_comes_first_and_namespaces_default(inv):
     clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars)
     assert [c["name"] for c in clusters] == ["iomesh", "iomesh-cluster-1"]
     assert [c["namespace"] for c in clusters] == ["iomesh-system", "iomesh-cluster-1"]
+
+
+def test_settings_filter_defaults():
+    settings = f.iomesh_settings({})
+    assert settings["iomesh_chart_version"] == "v1.0.1"
+    assert settings["iomesh_app_version"] == "v5.3.0-rc13"
+    assert settings["iomesh_edition"] == "community"
+    assert settings["iomesh_k8s_cluster_id"] == "k8s-cluster"
+    with pytest.raises(AnsibleFilterError, match="iomesh_platform"):
+        f.iomesh_settings({"iomesh_platform": "arm"})
+
+
+def test_seed_topology_is_normalised(seed_inventory):
+    report = f.iomesh_topology_report(
+        seed_inventory["clusters"], seed_inventory["groups"], seed_inventory["hostvars"], seed_inventory["settings"]
+    )
+    assert report["errors"] == []
+    mgmt, second = report["clusters"]
+    assert (mgmt["name"], mgmt["namespace"], mgmt["management"]) == ("iomesh", "iomesh-system", True)
+    assert mgmt["nodes"] == ["k8s-woker-0", "k8s-woker-1", "k8s-woker-2"]
+    assert (second["name"], second["namespace"], second["management"]) == ("iomesh-cluster-1", "iomesh-cluster-1", False)
+    assert second["nodes"] == ["k8s-woker-3", "k8s-woker-4", "k8s-woker-5"]
+    assert second["block_device_namespace"] == "iomesh-system"
+    assert second["zookeeper_name"] == "iomesh-cluster-1-zookeeper"
+    assert second["meta_addr"] == "iomesh-cluster-1-meta-client.iomesh-cluster-1.svc.cluster.local:10100"
+    assert mgmt["storage_class"] == {
+        "name": "iomesh", "fstype": "ext4", "replica_factor": "2", "thin_provision": "true",
+        "reclaim_policy": "Delete", "volume_binding_mode": "Immediate", "allow_volume_expansion": True,
+    }
+    assert report["settings"]["iomesh_app_version"] == "v5.3.0-rc13"

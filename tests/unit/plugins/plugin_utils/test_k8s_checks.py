@@ -1,9 +1,9 @@
-"""iomesh_cluster_problems: nodes, server version, an existing release and IOMeshClusters, as read from the API."""
+"""k8s_checks (through iomesh_cluster_problems): nodes, server version, an existing release and IOMeshClusters,
+as read from the API."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 
 
@@ -24,7 +24,8 @@ def clusters(inv):
 
 
 def check(clusters, nodes, version="v1.25.16", release=None, settings=None, existing=None, **options):
-    return f.iomesh_cluster_problems(clusters, nodes, version, release, settings or {}, options, iomesh_clusters=existing)
+    return f.iomesh_cluster_problems(clusters, nodes, version, release, f.iomesh_settings(settings or {}), options,
+                                     iomesh_clusters=existing)
 
 
 def all_nodes():
@@ -178,7 +179,7 @@ def test_single_cluster_iomesh_cluster_is_refused(clusters):
     assert len(errors) == 1
     assert ("IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 exists and its meta, chunk, redirector pods carry no "
             "node affinity (a single-cluster install)") in errors[0]
-    assert "pitfall P2" in errors[0] and "Nothing was changed" in errors[0]
+    assert "docs/pitfalls.md P2" in errors[0] and "Nothing was changed" in errors[0]
     assert "iomesh_allow_single_cluster_conversion: true" in errors[0]
     allowed = check(clusters, all_nodes(), existing=existing, allow_single_cluster_conversion=True)
     assert allowed["errors"] == []
@@ -224,13 +225,3 @@ def test_foreign_iomesh_clusters_are_a_warning(clusters):
     assert result["warnings"][0].startswith(
         "IOMeshCluster(s) team-a/a, team-a/iomesh-cluster-1, team-b/store exist but are not in iomesh_clusters")
     assert "share it" in result["warnings"][0]
-
-
-def test_bad_arguments(clusters):
-    with pytest.raises(AnsibleFilterError, match="cluster list"):
-        f.iomesh_cluster_problems("iomesh", [], "v1.25.0")
-    with pytest.raises(AnsibleFilterError, match="Node objects"):
-        f.iomesh_cluster_problems(clusters, "w0", "v1.25.0")
-    for bad in ("iomesh", {"items": []}, ["iomesh"]):
-        with pytest.raises(AnsibleFilterError, match="IOMeshCluster objects"):
-            f.iomesh_cluster_problems(clusters, [], "v1.25.0", iomesh_clusters=bad)

@@ -1,4 +1,4 @@
-"""Inventory helpers for the filter tests."""
+"""Inventories and fixtures shared by the tests of plugins/filter and plugins/plugin_utils."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[3]
 SEED_INVENTORY = ROOT / "inventories" / "seed-example"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

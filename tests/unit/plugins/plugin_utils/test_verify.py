@@ -1,14 +1,14 @@
-"""iomesh_storage_class_conflicts, iomesh_pv_nodes, iomesh_verify_manifests, iomesh_verify_results."""
+"""verify (through iomesh_pv_nodes, iomesh_verify_manifests, iomesh_verify_results): the PV's nodes, the
+verification claims and pods, and the verdict on each cluster."""
 
 from __future__ import annotations
 
 import copy
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
-from ansible_collections.iomesh.multicluster.plugins.filter.iomesh_csi import FilterModule
+
 
 MANAGED = {"app.kubernetes.io/managed-by": "iomesh.multicluster"}
 
@@ -20,7 +20,7 @@ def clusters(inv):
 
 @pytest.fixture
 def wanted(clusters, inv):
-    return [f.iomesh_csi_manifests(cl, inv.settings)[1] for cl in clusters]
+    return [f.iomesh_csi_manifests(cl, f.iomesh_settings(inv.settings))[1] for cl in clusters]
 
 
 def existing(sc, labels=None, **changes):
@@ -40,135 +40,6 @@ def existing(sc, labels=None, **changes):
         else:
             have[key] = value
     return have
-
-
-def pv(name, sc_name):
-    return {"metadata": {"name": name}, "spec": {"storageClassName": sc_name}}
-
-
-# --- StorageClass conflicts ---------------------------------------------------------------------------------
-
-def test_registered():
-    assert set(FilterModule().filters()) == {
-        "iomesh_storage_class_conflicts", "iomesh_pv_nodes", "iomesh_verify_manifests", "iomesh_verify_results"}
-
-
-def test_nothing_exists(wanted):
-    plan = c.iomesh_storage_class_conflicts(wanted, [])
-    assert plan == {"conflicts": [], "recreate": [], "adopt": [], "errors": [], "warnings": []}
-
-
-def test_equal_class_is_no_conflict(wanted):
-    have = [existing(sc) for sc in wanted]
-    plan = c.iomesh_storage_class_conflicts(wanted, have)
-    assert plan["conflicts"] == [] and plan["errors"] == []
-
-
-def test_api_defaults_are_no_difference(wanted):
-    """The server fills in reclaimPolicy Delete and volumeBindingMode Immediate; an empty mountOptions equals none."""
-    have = existing(wanted[1], reclaimPolicy=None, volumeBindingMode=None, mountOptions=[])
-    assert c.iomesh_storage_class_conflicts(wanted, [have])["errors"] == []
-
-
-def test_allow_volume_expansion_is_mutable(wanted):
-    have = existing(wanted[1], allowVolumeExpansion=False)
-    assert c.iomesh_storage_class_conflicts(wanted, [have])["conflicts"] == []
-
-
-@pytest.mark.parametrize("change, field, old, new", [
-    ({"parameters.replicaFactor": "3"}, "parameters.replicaFactor", "'3'", "'2'"),
-    ({"parameters.thinProvision": "false"}, "parameters.thinProvision", "'false'", "'true'"),
-    ({"parameters.csi.storage.k8s.io/fstype": "xfs"}, "parameters.csi.storage.k8s.io/fstype", "'xfs'", "'ext4'"),
-    ({"parameters.iomeshCluster": "x/y"}, "parameters.iomeshCluster", "'x/y'", "'iomesh-cluster-1/iomesh-cluster-1'"),
-    ({"parameters.clusterConnection": None}, "parameters.clusterConnection", "(unset)",
-     "'iomesh-cluster-1/iomesh-cluster-1-csi-configmap'"),
-    ({"parameters.reclaimPolicy": "Delete"}, "parameters.reclaimPolicy", "'Delete'", "(unset)"),
-    ({"reclaimPolicy": "Retain"}, "reclaimPolicy", "'Retain'", "'Delete'"),
-    ({"volumeBindingMode": "WaitForFirstConsumer"}, "volumeBindingMode", "'WaitForFirstConsumer'", "'Immediate'"),
-    ({"provisioner": "other.csi"}, "provisioner", "'other.csi'", "'com.iomesh.csi-driver'"),
-    ({"mountOptions": ["discard"]}, "mountOptions", "['discard']", "(unset)"),
-    ({"allowedTopologies": [{"matchLabelExpressions": []}]}, "allowedTopologies", "[{'matchLabelExpressions': []}]",
-     "(unset)"),
-])
-def test_each_immutable_field_is_refused(wanted, change, field, old, new):
-    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], **change)])
-    assert plan["recreate"] == [] and len(plan["errors"]) == 1
-    error = plan["errors"][0]
-    assert error.startswith("StorageClass iomesh-cluster-1 (cluster iomesh-cluster-1) already exists with different "
-                            "immutable fields: ")
-    assert f"{field} {old} -> {new}" in error
-    assert "iomesh_csi_recreate_storage_classes: true" in error and "Fix:" in error
-    assert plan["conflicts"][0]["differences"][0]["field"] == field
-    assert plan["conflicts"][0]["action"] == "refuse"
-
-
-def test_every_difference_is_listed(wanted):
-    have = existing(wanted[1], reclaimPolicy="Retain", **{"parameters.replicaFactor": "3", "parameters.auth": "true"})
-    plan = c.iomesh_storage_class_conflicts(wanted, [have, existing(wanted[0], volumeBindingMode="WaitForFirstConsumer")])
-    assert [e.split(" ", 2)[1] for e in plan["errors"]] == ["iomesh", "iomesh-cluster-1"]
-    fields = [d["field"] for d in plan["conflicts"][1]["differences"]]
-    assert fields == ["parameters.auth", "parameters.replicaFactor", "reclaimPolicy"]
-
-
-def test_recreate_without_volumes(wanted):
-    have = existing(wanted[1], **{"parameters.replicaFactor": "3"})
-    plan = c.iomesh_storage_class_conflicts(wanted, [have], [pv("other", "iomesh")], True)
-    assert plan["errors"] == [] and plan["recreate"] == ["iomesh-cluster-1"]
-    assert plan["conflicts"][0]["action"] == "recreate"
-    assert "deleted and created again" in plan["warnings"][0]
-
-
-def test_recreate_refused_while_a_volume_uses_the_class(wanted):
-    have = existing(wanted[1], **{"parameters.replicaFactor": "3"})
-    volumes = [pv("pvc-b", "iomesh-cluster-1"), pv("pvc-a", "iomesh-cluster-1"), pv("pvc-c", "iomesh")]
-    plan = c.iomesh_storage_class_conflicts(wanted, [have], volumes, True)
-    assert plan["recreate"] == []
-    assert "PersistentVolume(s) pvc-a, pvc-b use it, so it is not recreated" in plan["errors"][0]
-    assert plan["conflicts"][0]["persistent_volumes"] == ["pvc-a", "pvc-b"]
-
-
-def test_recreate_refused_when_volumes_were_not_read(wanted):
-    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], reclaimPolicy="Retain")], None, True)
-    assert plan["recreate"] == [] and "were not read" in plan["errors"][0]
-
-
-@pytest.mark.parametrize("labels", [{}, {"app.kubernetes.io/managed-by": "Helm"}])
-def test_foreign_class_is_never_recreated(wanted, labels):
-    have = existing(wanted[1], labels=labels, **{"parameters.replicaFactor": "3"})
-    plan = c.iomesh_storage_class_conflicts(wanted, [have], [], True)
-    assert plan["recreate"] == []
-    assert "is not managed by iomesh.multicluster" in plan["errors"][0]
-    assert ("'Helm'" if labels else "missing") in plan["errors"][0]
-    assert "kubectl label storageclass iomesh-cluster-1 app.kubernetes.io/managed-by=iomesh.multicluster" in \
-        plan["errors"][0]
-
-
-def test_foreign_equal_class_is_adopted(wanted):
-    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], labels={})])
-    assert plan["errors"] == [] and plan["adopt"] == ["iomesh-cluster-1"]
-    assert plan["conflicts"][0]["action"] == "adopt" and "adopted" in plan["warnings"][0]
-
-
-def test_chart_default_class_is_a_warning(wanted):
-    chart = {"metadata": {"name": "iomesh-csi-driver",
-                          "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-             "provisioner": "com.iomesh.csi-driver", "parameters": {"replicaFactor": "2"}}
-    plan = c.iomesh_storage_class_conflicts(wanted, [chart])
-    assert plan["errors"] == [] and "pitfall P5" in plan["warnings"][0]
-    chart["metadata"]["annotations"] = {}
-    assert c.iomesh_storage_class_conflicts(wanted, [chart])["warnings"] == []
-
-
-@pytest.mark.parametrize("args, message", [
-    (("nope", []), "the input must be the StorageClass manifests"),
-    (([{"kind": "ConfigMap", "metadata": {"name": "x"}}], []), "must be a StorageClass manifest"),
-    (([], {"items": []}), "existing must be the resources list"),
-    (([], [], "x"), "persistent_volumes must be"),
-    (([], [], [], "yes"), "recreate must be true or false"),
-])
-def test_conflict_input_errors(args, message):
-    with pytest.raises(AnsibleFilterError, match=message):
-        c.iomesh_storage_class_conflicts(*args)
 
 
 # --- PV node affinity ---------------------------------------------------------------------------------------
@@ -220,17 +91,6 @@ def test_pv_nodes_named_by_label_key():
     assert c.iomesh_pv_nodes(pvol, nodes, "example.com/node") == ["bare", "w3"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (([], NODES), "expects a PersistentVolume"),
-    (({"kind": "Pod"}, NODES), "expects a PersistentVolume"),
-    ((volume(None), "w1"), "nodes must be"),
-    ((volume(None), NODES, "bad key!"), "node_label_key must be"),
-])
-def test_pv_nodes_input_errors(args, message):
-    with pytest.raises(AnsibleFilterError, match=message):
-        c.iomesh_pv_nodes(*args)
-
-
 # --- verification manifests ---------------------------------------------------------------------------------
 
 def test_verify_manifests(clusters):
@@ -249,19 +109,6 @@ def test_verify_manifests(clusters):
     assert container["image"] == "registry.example/busybox:1"
     assert "sync && grep -qx iomesh-verify-ok /data/iomesh-verify" in container["command"][2]
     assert container["readinessProbe"]["exec"]["command"] == ["grep", "-qx", "iomesh-verify-ok", "/data/iomesh-verify"]
-
-
-@pytest.mark.parametrize("args, message", [
-    (("x", "ns"), "expects the cluster list"),
-    (([{"name": "x"}], "ns"), "expects the cluster list"),
-    ((None, "Bad_NS"), "namespace must be"),
-    ((None, "ns", ""), "size must be"),
-    ((None, "ns", "1Gi", 3), "pod_image must be"),
-])
-def test_verify_manifests_input_errors(clusters, args, message):
-    args = (clusters if args[0] is None else args[0], *args[1:])
-    with pytest.raises(AnsibleFilterError, match=message):
-        c.iomesh_verify_manifests(*args)
 
 
 # --- verification verdicts ----------------------------------------------------------------------------------
@@ -451,42 +298,3 @@ def test_skipped(clusters):
         ("iomesh-cluster-1", "skipped", "Check mode: nothing created.", "iomesh-verify-iomesh-cluster-1")]
     assert set(results[0]) == {"cluster", "namespace", "storage_class", "pvc", "phase", "pv", "driver", "pv_nodes",
                                "within_cluster_nodes", "pod", "pod_node", "result", "message", "problems"}
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    ({"clusters": [{"name": "x"}]}, "expects the cluster list"),
-    ({"namespace": "NS"}, "namespace must be"),
-    ({"skip_reason": ""}, "skip_reason must be"),
-    ({"wait_timeout": "10"}, "wait_timeout must be"),
-    ({"claims": {"items": []}}, "claims must be the resources list"),
-    ({"nodes": ["w1"]}, "nodes must be the resources list"),
-    ({"check_pod": "yes"}, "check_pod must be true or false"),
-    ({"node_label_key": ""}, "node_label_key must be"),
-])
-def test_verify_results_input_errors(clusters, kwargs, message):
-    args = {"clusters": clusters, "namespace": "iomesh-verify", **kwargs}
-    with pytest.raises(AnsibleFilterError, match=message):
-        c.iomesh_verify_results(args.pop("clusters"), args.pop("namespace"), **args)
-
-
-# --- readiness checks of the verification waits -------------------------------------------------------------
-
-def test_readiness_pvc_bound():
-    claims = [{"metadata": {"name": "a"}, "status": {"phase": "Bound"}}, {"metadata": {"name": "b"}, "status": {}}]
-    state = f.iomesh_readiness(claims, "pvc_bound", names=["a", "b", "c"])
-    assert not state["ready"]
-    assert state["expected"] == "PersistentVolumeClaim(s) a, b, c Bound"
-    assert state["seen"] == "Bound: a; Pending: b; missing: c"
-    assert f.iomesh_readiness(claims[:1], "pvc_bound", names=["a"])["ready"]
-
-
-def test_readiness_pod_ready():
-    ready = {"metadata": {"name": "a"}, "spec": {"nodeName": "w1"},
-             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
-    done = {"metadata": {"name": "b"}, "spec": {"nodeName": "w2"}, "status": {"phase": "Succeeded"}}
-    waiting = {"metadata": {"name": "c"}, "spec": {"nodeName": "w3"}, "status": {"phase": "Pending", "containerStatuses": [
-        {"state": {"waiting": {"reason": "ContainerCreating"}}}]}}
-    assert f.iomesh_readiness([ready, done], "pod_ready", names=["a", "b"])["ready"]
-    state = f.iomesh_readiness([ready, waiting], "pod_ready", names=["a", "c", "d"])
-    assert not state["ready"]
-    assert state["seen"] == "ContainerCreating on w3: c; Ready on w1: a; missing: d"

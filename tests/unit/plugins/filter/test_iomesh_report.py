@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_report as r
 
-from .conftest import Inventory
+from ..conftest import Inventory
 
 SERIALS = {"cacheWithJournal": ("S4", "/dev/sdb", "SSD", 400 * 10**9), "dataStore": ("ZA", "/dev/sdc", "HDD", 2 * 10**12)}
 

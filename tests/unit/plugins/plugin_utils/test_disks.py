@@ -1,4 +1,4 @@
-"""iomesh_disk_plan / iomesh_disk_waits and the disk readiness checks: every rule of the disk stage."""
+"""disks (through iomesh_disk_plan / iomesh_disk_waits): every rule of the disk stage."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_disks as fd
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import readiness
 
+
 NS = "iomesh-system"
+
+
 CLUSTER = "iomesh.multicluster/cluster"
+
+
 MOUNT = "iomesh.multicluster/mount-type"
+
+
 GB = 1000 ** 3
 
 
@@ -69,7 +76,7 @@ def plan(inv, bds, crs="rendered"):
     clusters = clusters_of(inv)
     if crs == "rendered":
         crs = [cr(c) for c in clusters if c["mount_types"]]
-    return fd.iomesh_disk_plan(clusters, bds, inv.settings, crs)
+    return fd.iomesh_disk_plan(clusters, bds, f.iomesh_settings(inv.settings), crs)
 
 
 def only_error(result, *fragments):
@@ -126,7 +133,7 @@ def test_disk_attached_to_its_own_cluster_without_labels_is_accepted(inv):
     clusters = clusters_of(inv)
     crs = [cr(clusters[0]), cr(clusters[1], attached=[{"device": "blockdevice-w3-sdb", "mountType": "cacheWithJournal",
                                                        "nodeName": "w3"}])]
-    result = fd.iomesh_disk_plan(clusters, bds, inv.settings, crs)
+    result = fd.iomesh_disk_plan(clusters, bds, f.iomesh_settings(inv.settings), crs)
     assert result["errors"] == []
     assert next(i for i in result["labels"] if i["name"] == "blockdevice-w3-sdb")["changed"]
 
@@ -151,7 +158,7 @@ def test_cluster_without_disks_has_nothing_to_do(inv):
 
 def test_without_iomesh_clusters_the_device_map_is_not_judged(inv):
     declare(inv)
-    result = fd.iomesh_disk_plan(clusters_of(inv), default_bds(), inv.settings)
+    result = fd.iomesh_disk_plan(clusters_of(inv), default_bds(), f.iomesh_settings(inv.settings))
     assert result["errors"] == [] and not any("deviceMap" in n for n in result["notes"])
 
 
@@ -277,7 +284,7 @@ def test_mount_type_the_mode_forbids_is_refused(inv):
     clusters = clusters_of(inv)
     # Preflight rejects this in the inventory already; the disk stage re-checks what it is handed.
     clusters[1]["disk_deployment_mode"] = "allFlash"
-    result = fd.iomesh_disk_plan(clusters, default_bds(), inv.settings)
+    result = fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings))
     assert len(result["errors"]) == 3   # the SSDs of w3..w5; dataStore is allowed in allFlash
     assert all("(cacheWithJournal): mount_type cacheWithJournal is rejected in allFlash mode" in e
                for e in result["errors"])
@@ -302,7 +309,7 @@ def test_disk_mounted_by_another_cluster_is_refused(inv):
     clusters = clusters_of(inv)
     crs = [cr(clusters[0], attached=[{"device": "blockdevice-w3-sdb", "mountType": "cacheWithJournal",
                                       "nodeName": "w3"}]), cr(clusters[1])]
-    only_error(fd.iomesh_disk_plan(clusters, bds, inv.settings, crs), "cluster iomesh-cluster-1, host w3",
+    only_error(fd.iomesh_disk_plan(clusters, bds, f.iomesh_settings(inv.settings), crs), "cluster iomesh-cluster-1, host w3",
                "blockdevice-w3-sdb", "already mounted by IOMesh cluster iomesh-system/iomesh (as cacheWithJournal)")
 
 
@@ -348,7 +355,7 @@ def test_every_problem_is_reported_at_once(inv):
 def test_missing_iomesh_cluster_is_a_problem(inv):
     declare(inv)
     clusters = clusters_of(inv)
-    result = fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, [cr(clusters[0])])
+    result = fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), [cr(clusters[0])])
     only_error(result, "IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 does not exist",
                "iomesh_cluster (playbooks/cluster.yml)")
 
@@ -357,7 +364,7 @@ def test_different_device_map_is_a_problem(inv):
     declare(inv)
     clusters = clusters_of(inv)
     broad = {"dataStore": {"selector": {"matchLabels": {"iomesh.com/bd-driverType": "HDD"}}}}
-    result = fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, [cr(clusters[0], device_map=broad), cr(clusters[1])])
+    result = fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), [cr(clusters[0], device_map=broad), cr(clusters[1])])
     only_error(result, "cluster iomesh: spec.chunk.deviceMap of IOMeshCluster iomesh-system/iomesh",
                "Re-run the iomesh_mgmt (playbooks/mgmt.yml) stage", "Nothing is labelled")
 
@@ -369,7 +376,7 @@ def test_device_map_comparison_ignores_order(inv):
     for entry in mgmt["spec"]["chunk"]["deviceMap"].values():
         entry["selector"]["matchExpressions"][0]["values"].reverse()
         entry["exclude"] = []
-    assert fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, [mgmt, cr(clusters[1])])["errors"] == []
+    assert fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), [mgmt, cr(clusters[1])])["errors"] == []
 
 
 def test_device_map_uses_the_node_label_key(inv):
@@ -377,9 +384,9 @@ def test_device_map_uses_the_node_label_key(inv):
     declare(inv)
     clusters = clusters_of(inv)
     crs = [cr(c) for c in clusters]
-    assert fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, crs)["errors"] != []
+    assert fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), crs)["errors"] != []
     crs = [cr(c, key="example.com/storage-node") for c in clusters]
-    assert fd.iomesh_disk_plan(clusters, default_bds(), inv.settings, crs)["errors"] == []
+    assert fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), crs)["errors"] == []
 
 
 def test_labelled_disk_no_longer_declared_is_a_warning_and_left_alone(inv):
@@ -420,71 +427,9 @@ def test_no_waits_for_a_plan_with_problems(inv):
         fd.iomesh_disk_waits(plan(inv, default_bds()), clusters_of(inv))
 
 
-@pytest.mark.parametrize("args, match", [
-    (("not clusters", []), "expects the cluster list"),
-    (([{"name": "x"}], []), "expects the cluster list"),
-    ((None, [], None, None), "expects the cluster list"),
-])
-def test_plan_rejects_bad_clusters(args, match):
-    with pytest.raises(AnsibleFilterError, match=match):
-        fd.iomesh_disk_plan(*args)
-
-
-def test_plan_rejects_bad_objects(inv):
-    clusters = clusters_of(inv)
-    with pytest.raises(AnsibleFilterError, match="blockdevices must be the resources list"):
-        fd.iomesh_disk_plan(clusters, {"items": []})
-    with pytest.raises(AnsibleFilterError, match="iomesh_clusters must be the resources list"):
-        fd.iomesh_disk_plan(clusters, [], {}, "x")
-    with pytest.raises(AnsibleFilterError, match="settings must be a dictionary"):
-        fd.iomesh_disk_plan(clusters, [], ["x"])
-    with pytest.raises(AnsibleFilterError, match="invalid settings"):
-        fd.iomesh_disk_plan(clusters, [], {"iomesh_edition": "gold"})
-    with pytest.raises(AnsibleFilterError, match="expects the result of"):
-        fd.iomesh_disk_waits([], clusters)
-
-
-def test_filter_module_exposes_both_filters():
-    assert set(fd.FilterModule().filters()) == {"iomesh_disk_plan", "iomesh_disk_waits"}
-
-
 def test_plan_does_not_modify_its_input(inv):
     declare(inv)
     bds = default_bds()
     before = copy.deepcopy(bds)
     plan(inv, bds)
     assert bds == before
-
-
-# --- readiness checks of the waits ---------------------------------------------------------------------------
-
-
-DEVICES = [{"device": "bd-a", "node": "w3", "path": "/dev/sdb", "mount_type": "cacheWithJournal"},
-           {"device": "bd-b", "node": "w3", "path": "/dev/sdc", "mount_type": "dataStore"}]
-
-
-def test_blockdevices_claimed():
-    objs = [{"metadata": {"name": "bd-a"}, "status": {"claimState": "Claimed"}},
-            {"metadata": {"name": "bd-b"}, "status": {"claimState": "Unclaimed"}}]
-    state = f.iomesh_readiness(objs, "blockdevices_claimed", devices=DEVICES)
-    assert not state["ready"]
-    assert state["seen"] == "Claimed: bd-a (/dev/sdb on w3); Unclaimed: bd-b (/dev/sdc on w3)"
-    assert state["expected"].startswith("2 BlockDevice(s) Claimed: bd-a (/dev/sdb on w3)")
-    objs[1]["status"]["claimState"] = "Claimed"
-    assert f.iomesh_readiness(objs, "blockdevices_claimed", devices=DEVICES)["ready"]
-    assert "missing: bd-b" in f.iomesh_readiness(objs[:1], "blockdevices_claimed", devices=DEVICES)["seen"]
-
-
-def test_attached_devices():
-    cluster = {"metadata": {"name": "c1"}, "status": {"attachedDevices": [
-        {"device": "bd-a", "mountType": "cacheWithJournal", "nodeName": "w3"}]}}
-    state = f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)
-    assert not state["ready"] and state["seen"] == "1/2 attached as declared; not attached: bd-b (/dev/sdc on w3)"
-    cluster["status"]["attachedDevices"].append({"device": "bd-b", "mountType": "dataStore", "nodeName": "w4"})
-    state = f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)
-    assert not state["ready"] and "attached with another mount type or node: bd-b (/dev/sdc on w3) as dataStore on w4" \
-        in state["seen"]
-    cluster["status"]["attachedDevices"][1]["nodeName"] = "w3"
-    assert f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)["ready"]
-    missing = f.iomesh_readiness([], "attached_devices", name="c1", devices=DEVICES)
-    assert not missing["ready"] and missing["seen"] == "IOMeshCluster c1 does not exist"

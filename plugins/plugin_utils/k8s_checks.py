@@ -91,7 +91,7 @@ def node_problems(clusters: Sequence[Mapping], nodes: Sequence[Mapping], key: st
     if spare:
         warnings.append(
             f"node(s) {', '.join(spare)} belong to no IOMesh cluster: the IOMesh CSI node plugin runs on every "
-            "schedulable node and stays in CrashLoopBackOff where no IOMesh redirector runs (pitfall P4); add them "
+            "schedulable node and stays in CrashLoopBackOff where no redirector runs (docs/pitfalls.md P4); add them "
             "to a cluster, or restrict csi-driver.driver.node.nodeSelector through iomesh_mgmt_extra_values."
         )
     return {"errors": errors, "warnings": warnings}
@@ -128,7 +128,7 @@ def version_problems(server_version: str, chart_version: str, allow_unsupported:
 PINNED_PARTS = ("meta", "chunk", "redirector")
 CONVERSION_RISK = (
     "IOMesh does not support expanding an existing cluster into multiple clusters: pinning its meta, chunk "
-    "and redirector pods to a node subset reschedules them (pitfall P2)."
+    "and redirector pods to a node subset reschedules them (docs/pitfalls.md P2)."
 )
 
 
@@ -151,7 +151,7 @@ def _conversion(what: str, allow_conversion: bool) -> dict:
 
 
 def release_problems(release: Mapping | None, cluster: Mapping, allow_conversion: bool = False) -> dict:
-    """Refuse to turn an existing single-cluster IOMesh release into the management cluster (pitfall P2).
+    """Refuse to turn an existing single-cluster IOMesh release into the management cluster (docs/pitfalls.md P2).
 
     `release` is what kubernetes.core.helm_info returns as `status` (None when there is no release).
     A release that already pins meta, chunk and redirector with node affinity was installed as a
@@ -182,7 +182,7 @@ def existing_cluster_problems(existing: Sequence[Mapping], clusters: Sequence[Ma
 
     - One of ours (same namespace and name) must pin meta, chunk and redirector with node affinity, as the
       manifests and management values this collection renders do; without, it is a single-cluster install
-      that deploying would convert (pitfall P2). `governed` lists (namespace, name) pairs a Helm release
+      that deploying would convert (docs/pitfalls.md P2). `governed` lists (namespace, name) pairs a Helm release
       decides (the management cluster when its release exists): release_problems judges those.
     - Another name in one of our namespaces: deploying would put a second IOMesh cluster there.
     - Anywhere else: not ours, but it shares the IOMesh operator (and CSI driver) with our clusters.

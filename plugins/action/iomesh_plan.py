@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan of a run: iomesh_clusters, the inventory and every iomesh_* variable, normalised and validated once."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, topology
+
+ARGUMENT_SPEC = {
+    "fail_on_problems": {"type": "bool", "default": True},
+}
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _value(self, value):
+        return topology.plain(self._templar.template(value))
+
+    def _hostvars(self, task_vars, clusters, groups):
+        """Only the variables the topology reads, of only the hosts of the clusters' groups (hostvars are lazy)."""
+        wanted = set()
+        for item in clusters if isinstance(clusters, list) else []:
+            group = item.get("hosts_group") if isinstance(item, dict) else None
+            if isinstance(group, str):
+                wanted.update(groups.get(group) or [])
+        hostvars = task_vars.get("hostvars") or {}
+        out = {}
+        for host in sorted(wanted):
+            if host not in hostvars:
+                continue
+            source = hostvars[host]
+            out[host] = {key: self._value(source[key]) for key in topology.HOST_KEYS if key in source}
+        return out
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        clusters = self._value(task_vars.get("iomesh_clusters"))
+        groups = {str(k): [str(h) for h in v] for k, v in (task_vars.get("groups") or {}).items()}
+        # Names of every iomesh_* variable (a misspelt one is reported); values of the settings only.
+        settings = {key: (self._value(task_vars[key]) if key in topology.SETTINGS_DEFAULTS else None)
+                    for key in task_vars if key.startswith("iomesh_")}
+        built = plan.build(clusters, groups, self._hostvars(task_vars, clusters, groups), settings)
+        # "warnings" of a task result are Ansible's own: the inventory's are returned as inventory_warnings.
+        built["inventory_warnings"] = built.pop("warnings")
+        if built["errors"] and args["fail_on_problems"]:
+            # Only the problems: the partial plan would bury the message under pages of data.
+            result.update(changed=False, failed=True, errors=built["errors"],
+                          msg=plan.problems_text("iomesh_plan", built["errors"]))
+            return result
+        result.update(changed=False, **built)
+        return result

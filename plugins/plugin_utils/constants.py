@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Facts of IOMesh, Kubernetes and this collection that are written once and imported everywhere.
+
+Python modules import these names; YAML never re-spells them: it reads them through the plugins (the plan
+that `iomesh.multicluster.iomesh_plan` hands to every role carries the ones tasks need).
+"""
+
+from __future__ import annotations
+
+# API versions of the objects the collection reads and writes.
+IOMESH_API_VERSION = "iomesh.com/v1alpha1"
+ZOOKEEPER_API_VERSION = "zookeeper.pravega.io/v1beta1"
+NDM_API_VERSION = "openebs.io/v1alpha1"
+COORDINATION_API_VERSION = "coordination.k8s.io/v1"
+
+# The node label every Kubernetes node and every NDM BlockDevice carries (docs/pitfalls.md).
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+# The label in which IOMesh's node-disk-manager repeats a BlockDevice's serial number.
+BD_SERIAL_LABEL = "iomesh.com/bd-serial"
+# Labels in which it repeats the device type and the drive type (SSD/HDD) when spec.details lacks them.
+BD_DEVICE_TYPE_LABEL = "iomesh.com/bd-deviceType"
+BD_DRIVE_TYPE_LABEL = "iomesh.com/bd-driverType"
+
+# What the collection stamps on the objects it owns.
+MANAGED_BY = "iomesh.multicluster"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+LABEL_PREFIX = "iomesh.multicluster"
+CLUSTER_LABEL = f"{LABEL_PREFIX}/cluster"
+MOUNT_TYPE_LABEL = f"{LABEL_PREFIX}/mount-type"
+
+# IOMesh's CSI driver and its connection.
+CSI_DRIVER = "com.iomesh.csi-driver"
+ISCSI_PORTAL = "127.0.0.1:3260"
+META_CLIENT_PORT = 10100
+META_LEADER_LABEL = "iomesh.com/meta-leader"

@@ -1,0 +1,89 @@
+"""Filters of plugins/filter/iomesh_csi.py: argument checks and registration."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
+from ansible_collections.iomesh.multicluster.plugins.filter.iomesh_csi import FilterModule
+
+
+@pytest.fixture
+def clusters(inv):
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+# --- StorageClass conflicts ---------------------------------------------------------------------------------
+
+def test_registered():
+    assert set(FilterModule().filters()) == {
+        "iomesh_storage_class_conflicts", "iomesh_pv_nodes", "iomesh_verify_manifests", "iomesh_verify_results"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (("nope", []), "the input must be the StorageClass manifests"),
+    (([{"kind": "ConfigMap", "metadata": {"name": "x"}}], []), "must be a StorageClass manifest"),
+    (([], {"items": []}), "existing must be the resources list"),
+    (([], [], "x"), "persistent_volumes must be"),
+    (([], [], [], "yes"), "recreate must be true or false"),
+])
+def test_conflict_input_errors(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_storage_class_conflicts(*args)
+
+
+# --- PV node affinity ---------------------------------------------------------------------------------------
+
+def node(name, **labels):
+    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}}}
+
+
+NODES = [node(f"w{i}", zone="a" if i < 3 else "b", rank=str(i)) for i in range(6)]
+
+
+def volume(*terms, driver="com.iomesh.csi-driver", sc="iomesh-cluster-1"):
+    spec = {"csi": {"driver": driver}, "storageClassName": sc}
+    if terms != (None,):
+        spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": list(terms)}}
+    return {"metadata": {"name": "pvc-1"}, "spec": spec}
+
+
+@pytest.mark.parametrize("args, message", [
+    (([], NODES), "expects a PersistentVolume"),
+    (({"kind": "Pod"}, NODES), "expects a PersistentVolume"),
+    ((volume(None), "w1"), "nodes must be"),
+    ((volume(None), NODES, "bad key!"), "node_label_key must be"),
+])
+def test_pv_nodes_input_errors(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_pv_nodes(*args)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("x", "ns"), "expects the cluster list"),
+    (([{"name": "x"}], "ns"), "expects the cluster list"),
+    ((None, "Bad_NS"), "namespace must be"),
+    ((None, "ns", ""), "size must be"),
+    ((None, "ns", "1Gi", 3), "pod_image must be"),
+])
+def test_verify_manifests_input_errors(clusters, args, message):
+    args = (clusters if args[0] is None else args[0], *args[1:])
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_verify_manifests(*args)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"clusters": [{"name": "x"}]}, "expects the cluster list"),
+    ({"namespace": "NS"}, "namespace must be"),
+    ({"skip_reason": ""}, "skip_reason must be"),
+    ({"wait_timeout": "10"}, "wait_timeout must be"),
+    ({"claims": {"items": []}}, "claims must be the resources list"),
+    ({"nodes": ["w1"]}, "nodes must be the resources list"),
+    ({"check_pod": "yes"}, "check_pod must be true or false"),
+    ({"node_label_key": ""}, "node_label_key must be"),
+])
+def test_verify_results_input_errors(clusters, kwargs, message):
+    args = {"clusters": clusters, "namespace": "iomesh-verify", **kwargs}
+    with pytest.raises(AnsibleFilterError, match=message):
+        c.iomesh_verify_results(args.pop("clusters"), args.pop("namespace"), **args)

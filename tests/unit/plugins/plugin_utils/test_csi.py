@@ -1,0 +1,151 @@
+"""csi (through iomesh_storage_class_conflicts): what applying the StorageClasses would do to existing ones."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
+
+
+MANAGED = {"app.kubernetes.io/managed-by": "iomesh.multicluster"}
+
+
+@pytest.fixture
+def clusters(inv):
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+@pytest.fixture
+def wanted(clusters, inv):
+    return [f.iomesh_csi_manifests(cl, f.iomesh_settings(inv.settings))[1] for cl in clusters]
+
+
+def existing(sc, labels=None, **changes):
+    """The StorageClass as the API server returns it (managed by the collection unless `labels` says otherwise),
+    plus `changes` (None removes a field)."""
+    have = copy.deepcopy(sc)
+    have["metadata"] = {"name": sc["metadata"]["name"], "labels": dict(MANAGED if labels is None else labels), "uid": "u-1",
+                        "resourceVersion": "7"}
+    for key, value in changes.items():
+        if key.startswith("parameters."):
+            if value is None:
+                have["parameters"].pop(key.split(".", 1)[1])
+            else:
+                have["parameters"][key.split(".", 1)[1]] = value
+        elif value is None:
+            have.pop(key, None)
+        else:
+            have[key] = value
+    return have
+
+
+def pv(name, sc_name):
+    return {"metadata": {"name": name}, "spec": {"storageClassName": sc_name}}
+
+
+def test_nothing_exists(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [])
+    assert plan == {"conflicts": [], "recreate": [], "adopt": [], "errors": [], "warnings": []}
+
+
+def test_equal_class_is_no_conflict(wanted):
+    have = [existing(sc) for sc in wanted]
+    plan = c.iomesh_storage_class_conflicts(wanted, have)
+    assert plan["conflicts"] == [] and plan["errors"] == []
+
+
+def test_api_defaults_are_no_difference(wanted):
+    """The server fills in reclaimPolicy Delete and volumeBindingMode Immediate; an empty mountOptions equals none."""
+    have = existing(wanted[1], reclaimPolicy=None, volumeBindingMode=None, mountOptions=[])
+    assert c.iomesh_storage_class_conflicts(wanted, [have])["errors"] == []
+
+
+def test_allow_volume_expansion_is_mutable(wanted):
+    have = existing(wanted[1], allowVolumeExpansion=False)
+    assert c.iomesh_storage_class_conflicts(wanted, [have])["conflicts"] == []
+
+
+@pytest.mark.parametrize("change, field, old, new", [
+    ({"parameters.replicaFactor": "3"}, "parameters.replicaFactor", "'3'", "'2'"),
+    ({"parameters.thinProvision": "false"}, "parameters.thinProvision", "'false'", "'true'"),
+    ({"parameters.csi.storage.k8s.io/fstype": "xfs"}, "parameters.csi.storage.k8s.io/fstype", "'xfs'", "'ext4'"),
+    ({"parameters.iomeshCluster": "x/y"}, "parameters.iomeshCluster", "'x/y'", "'iomesh-cluster-1/iomesh-cluster-1'"),
+    ({"parameters.clusterConnection": None}, "parameters.clusterConnection", "(unset)",
+     "'iomesh-cluster-1/iomesh-cluster-1-csi-configmap'"),
+    ({"parameters.reclaimPolicy": "Delete"}, "parameters.reclaimPolicy", "'Delete'", "(unset)"),
+    ({"reclaimPolicy": "Retain"}, "reclaimPolicy", "'Retain'", "'Delete'"),
+    ({"volumeBindingMode": "WaitForFirstConsumer"}, "volumeBindingMode", "'WaitForFirstConsumer'", "'Immediate'"),
+    ({"provisioner": "other.csi"}, "provisioner", "'other.csi'", "'com.iomesh.csi-driver'"),
+    ({"mountOptions": ["discard"]}, "mountOptions", "['discard']", "(unset)"),
+    ({"allowedTopologies": [{"matchLabelExpressions": []}]}, "allowedTopologies", "[{'matchLabelExpressions': []}]",
+     "(unset)"),
+])
+def test_each_immutable_field_is_refused(wanted, change, field, old, new):
+    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], **change)])
+    assert plan["recreate"] == [] and len(plan["errors"]) == 1
+    error = plan["errors"][0]
+    assert error.startswith("StorageClass iomesh-cluster-1 (cluster iomesh-cluster-1) already exists with different "
+                            "immutable fields: ")
+    assert f"{field} {old} -> {new}" in error
+    assert "iomesh_csi_recreate_storage_classes: true" in error and "Fix:" in error
+    assert plan["conflicts"][0]["differences"][0]["field"] == field
+    assert plan["conflicts"][0]["action"] == "refuse"
+
+
+def test_every_difference_is_listed(wanted):
+    have = existing(wanted[1], reclaimPolicy="Retain", **{"parameters.replicaFactor": "3", "parameters.auth": "true"})
+    plan = c.iomesh_storage_class_conflicts(wanted, [have, existing(wanted[0], volumeBindingMode="WaitForFirstConsumer")])
+    assert [e.split(" ", 2)[1] for e in plan["errors"]] == ["iomesh", "iomesh-cluster-1"]
+    fields = [d["field"] for d in plan["conflicts"][1]["differences"]]
+    assert fields == ["parameters.auth", "parameters.replicaFactor", "reclaimPolicy"]
+
+
+def test_recreate_without_volumes(wanted):
+    have = existing(wanted[1], **{"parameters.replicaFactor": "3"})
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], [pv("other", "iomesh")], True)
+    assert plan["errors"] == [] and plan["recreate"] == ["iomesh-cluster-1"]
+    assert plan["conflicts"][0]["action"] == "recreate"
+    assert "deleted and created again" in plan["warnings"][0]
+
+
+def test_recreate_refused_while_a_volume_uses_the_class(wanted):
+    have = existing(wanted[1], **{"parameters.replicaFactor": "3"})
+    volumes = [pv("pvc-b", "iomesh-cluster-1"), pv("pvc-a", "iomesh-cluster-1"), pv("pvc-c", "iomesh")]
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], volumes, True)
+    assert plan["recreate"] == []
+    assert "PersistentVolume(s) pvc-a, pvc-b use it, so it is not recreated" in plan["errors"][0]
+    assert plan["conflicts"][0]["persistent_volumes"] == ["pvc-a", "pvc-b"]
+
+
+def test_recreate_refused_when_volumes_were_not_read(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], reclaimPolicy="Retain")], None, True)
+    assert plan["recreate"] == [] and "were not read" in plan["errors"][0]
+
+
+@pytest.mark.parametrize("labels", [{}, {"app.kubernetes.io/managed-by": "Helm"}])
+def test_foreign_class_is_never_recreated(wanted, labels):
+    have = existing(wanted[1], labels=labels, **{"parameters.replicaFactor": "3"})
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], [], True)
+    assert plan["recreate"] == []
+    assert "is not managed by iomesh.multicluster" in plan["errors"][0]
+    assert ("'Helm'" if labels else "missing") in plan["errors"][0]
+    assert "kubectl label storageclass iomesh-cluster-1 app.kubernetes.io/managed-by=iomesh.multicluster" in \
+        plan["errors"][0]
+
+
+def test_foreign_equal_class_is_adopted(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], labels={})])
+    assert plan["errors"] == [] and plan["adopt"] == ["iomesh-cluster-1"]
+    assert plan["conflicts"][0]["action"] == "adopt" and "adopted" in plan["warnings"][0]
+
+
+def test_chart_default_class_is_a_warning(wanted):
+    chart = {"metadata": {"name": "iomesh-csi-driver",
+                          "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+             "provisioner": "com.iomesh.csi-driver", "parameters": {"replicaFactor": "2"}}
+    plan = c.iomesh_storage_class_conflicts(wanted, [chart])
+    assert plan["errors"] == [] and "docs/pitfalls.md P5" in plan["warnings"][0]
+    chart["metadata"]["annotations"] = {}
+    assert c.iomesh_storage_class_conflicts(wanted, [chart])["warnings"] == []

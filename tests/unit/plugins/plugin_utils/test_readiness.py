@@ -1,0 +1,259 @@
+"""readiness: the judgement behind every bounded wait (through iomesh_readiness), and wait_all, the loop behind
+the iomesh_wait action: shared reads, bounded waits that fail saying what they expected and saw, API errors
+surfaced."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import readiness
+
+
+NODES = ["w0", "w1", "w2"]
+
+
+def pod(name, node, state="Ready"):
+    status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    if state == "CrashLoopBackOff":
+        status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
+                  "containerStatuses": [{"state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}
+    elif state == "Unschedulable":
+        status = {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                                      "message": "0/6 nodes are available"}]}
+        node = None
+    return {"metadata": {"name": name}, "spec": {"nodeName": node} if node else {}, "status": status}
+
+
+def deployment(replicas, available, generation=1, observed=1):
+    return {"metadata": {"name": "operator", "generation": generation}, "spec": {"replicas": replicas},
+            "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": observed}}
+
+
+def test_deployment():
+    assert f.iomesh_readiness([deployment(3, 3)], "deployment", name="operator")["ready"]
+    partial = f.iomesh_readiness([deployment(3, 1)], "deployment", name="operator")
+    assert not partial["ready"] and partial["seen"] == "1/3 available, 1 updated"
+    stale = f.iomesh_readiness([deployment(3, 3, generation=2)], "deployment", name="operator")
+    assert not stale["ready"] and "rollout not observed" in stale["seen"]
+    missing = f.iomesh_readiness([], "deployment", name="operator")
+    assert not missing["ready"] and missing["seen"] == "Deployment operator does not exist"
+    assert missing["expected"] == "Deployment operator with all replicas available"
+
+
+def test_daemonset_uses_status_counts():
+    ds = {"metadata": {"name": "x"}, "status": {"desiredNumberScheduled": 6, "numberReady": 6}}
+    assert f.iomesh_readiness([ds], "daemonset", name="x")["ready"]
+    ds["status"]["numberReady"] = 5
+    assert f.iomesh_readiness([ds], "daemonset", name="x")["seen"] == "5/6 ready"
+    assert not f.iomesh_readiness([{"status": {}}], "daemonset", name="x")["ready"]
+
+
+def test_zookeeper():
+    zk = {"metadata": {"name": "c-zookeeper"}, "spec": {"replicas": 3}, "status": {"readyReplicas": 2}}
+    assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["seen"] == "2/3 ready replicas"
+    zk["status"]["readyReplicas"] = 3
+    assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["ready"]
+
+
+def test_pods_ready_on_the_cluster_nodes():
+    pods = [pod(f"c-meta-{i}", f"w{i}") for i in range(3)]
+    assert f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3)["ready"]
+
+
+def test_pod_outside_the_cluster_nodes_is_never_ready():
+    pods = [pod("c-meta-0", "w0"), pod("c-meta-1", "w1"), pod("c-meta-2", "w4")]
+    result = f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3)
+    assert not result["ready"] and "OUTSIDE the cluster's nodes: c-meta-2 on w4" in result["seen"]
+
+
+def test_unschedulable_pod_is_shown_with_its_reason():
+    pods = [pod("c-chunk-0", "w0"), pod("c-chunk-1", "w1"), pod("c-chunk-2", None, "Unschedulable")]
+    result = f.iomesh_readiness(pods, "pods_on_nodes", what="chunk", nodes=NODES, count=3)
+    assert not result["ready"]
+    assert "Pending (Unschedulable: 0/6 nodes are available): c-chunk-2" in result["seen"]
+
+
+def test_every_node():
+    pods = [pod("r-a", "w0"), pod("r-b", "w1")]
+    assert not f.iomesh_readiness(pods, "pods_on_nodes", what="redirector", nodes=NODES, every_node=True)["ready"]
+    pods.append(pod("r-c", "w2"))
+    assert f.iomesh_readiness(pods, "pods_on_nodes", what="redirector", nodes=NODES, every_node=True)["ready"]
+
+
+def test_csi_node_plugin_crash_on_pending_nodes_is_expected():
+    pods = [pod(f"p{i}", f"w{i}") for i in range(3)] + [pod(f"p{i}", f"w{i}", "CrashLoopBackOff") for i in range(3, 6)]
+    result = f.iomesh_readiness(pods, "csi_node_plugin", nodes=NODES, pending_nodes=["w3", "w4", "w5"])
+    assert result["ready"]
+    assert result["notes"] == ["expected until their cluster is deployed (docs/pitfalls.md P1): the CSI node plugin is "
+                               "not ready on w3 (CrashLoopBackOff), w4 (CrashLoopBackOff), w5 (CrashLoopBackOff)"]
+    pods[1] = pod("p1", "w1", "CrashLoopBackOff")
+    broken = f.iomesh_readiness(pods, "csi_node_plugin", nodes=NODES, pending_nodes=["w3", "w4", "w5"])
+    assert not broken["ready"] and "CrashLoopBackOff: p1@w1" in broken["seen"]
+
+
+def test_iomesh_cluster_status():
+    cr = {"metadata": {"name": "c"}, "status": {"summary": {"metaSummary": {"leader": "10.234.1.10:10100"}}, "license": {"serial": "abc"}}}
+    assert f.iomesh_readiness([cr], "iomesh_cluster", name="c")["ready"]
+    cr["status"]["license"] = {}
+    result = f.iomesh_readiness([cr], "iomesh_cluster", name="c")
+    assert not result["ready"] and result["seen"] == "meta leader 10.234.1.10:10100, licence serial none"
+
+
+def test_name_pattern_picks_pods_out_of_a_namespace():
+    pods = [pod(f"c-meta-{i}", f"w{i}") for i in range(3)] + [pod("c-chunk-0", "w4", "CrashLoopBackOff"), pod("operator-x", "w5")]
+    result = f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3, name_pattern=r"^c-meta-\d+$")
+    assert result["ready"] and "c-chunk-0" not in result["seen"]
+    assert not f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3)["ready"]
+
+
+# --- wait_all: the loop behind the iomesh_wait action ----------------------------------------------------------
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def listed_deployment(name, available, replicas=1):
+    return {"metadata": {"name": name, "generation": 1}, "spec": {"replicas": replicas},
+            "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": 1}}
+
+
+def wait_spec(label, name, kind="Deployment", check="deployment", **extra):
+    return {"label": label, "api_version": "apps/v1", "kind": kind, "namespace": "ns", "check": check,
+            "args": {"name": name}, **extra}
+
+
+def test_checks_pick_the_named_object_out_of_a_namespace_list():
+    listing = [listed_deployment("operator", 0), listed_deployment("iomesh-zookeeper-operator", 1)]
+    assert f.iomesh_readiness(listing, "deployment", name="iomesh-zookeeper-operator")["ready"]
+    assert not f.iomesh_readiness(listing, "deployment", name="operator")["ready"]
+    missing = f.iomesh_readiness(listing, "deployment", name="csi")
+    assert missing["seen"] == "Deployment csi does not exist"
+
+
+def test_service_check():
+    svc = {"metadata": {"name": "c-meta-client"}, "spec": {"ports": [{"port": 10100}, {"port": 10206}]}}
+    assert f.iomesh_readiness([svc], "service", name="c-meta-client", port=10100)["ready"]
+    wrong = f.iomesh_readiness([svc], "service", name="c-meta-client", port=10101)
+    assert not wrong["ready"] and wrong["seen"] == "ports 10100, 10206"
+    assert f.iomesh_readiness([], "service", name="c-meta-client")["seen"] == "Service c-meta-client does not exist"
+
+
+def test_waits_in_order_and_shares_reads_until_the_next_sleep():
+    clock = FakeClock()
+    reads = []
+    states = iter([[listed_deployment("a", 0), listed_deployment("b", 1)], [listed_deployment("a", 1), listed_deployment("b", 1)]])
+
+    def fetch(s):
+        reads.append(s["label"])
+        return next(states), None
+
+    done = readiness.wait_all([wait_spec("A", "a"), wait_spec("B", "b")], fetch, timeout=60, delay=5,
+                              clock=clock.clock, sleep=clock.sleep)
+    # First round: A not ready (one read); after the sleep one fresh read serves both A and B.
+    assert reads == ["A", "A"]
+    assert clock.sleeps == [5]
+    assert [(d["label"], d["polls"], d["seconds"]) for d in done] == [("A", 2, 5.0), ("B", 1, 0.0)]
+
+
+def test_gives_up_after_the_timeout_with_what_it_expected_and_saw():
+    clock = FakeClock()
+    with pytest.raises(readiness.WaitFailed) as err:
+        readiness.wait_all([wait_spec("the IOMesh operator", "operator")], lambda s: ([listed_deployment("operator", 0, 2)], None),
+                           timeout=20, delay=5, clock=clock.clock, sleep=clock.sleep)
+    message = str(err.value)
+    assert message.startswith("Gave up after 20 s (5 polls) waiting for the IOMesh operator in namespace ns.")
+    assert "Expected: Deployment operator with all replicas available. Seen: 0/2 available, 0 updated." in message
+    assert clock.now <= 20
+
+
+def test_an_api_error_is_what_it_saw_and_never_counts_as_ready():
+    clock = FakeClock()
+    with pytest.raises(readiness.WaitFailed) as err:
+        readiness.wait_all([wait_spec("ZooKeeper", "zk", kind="ZookeeperCluster", check="zookeeper")],
+                           lambda s: ([], "Failed to find exact match for zookeeper.pravega.io/v1beta1.ZookeeperCluster"),
+                           timeout=10, delay=5, clock=clock.clock, sleep=clock.sleep)
+    assert "Seen: the API read failed: Failed to find exact match" in str(err.value)
+
+
+def test_notes_of_the_last_judgement_are_returned():
+    clock = FakeClock()
+    pods = [
+        {"metadata": {"name": "p0"}, "spec": {"nodeName": "w0"},
+         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}},
+        {"metadata": {"name": "p3"}, "spec": {"nodeName": "w3"},
+         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
+                    "containerStatuses": [{"state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}},
+    ]
+    wait = {"label": "csi", "api_version": "v1", "kind": "Pod", "namespace": "ns", "check": "csi_node_plugin",
+            "args": {"nodes": ["w0"], "pending_nodes": ["w3"]}}
+    done = readiness.wait_all([wait], lambda s: (pods, None), timeout=10, delay=5, clock=clock.clock, sleep=clock.sleep)
+    assert done[0]["notes"] == [
+        "expected until their cluster is deployed (docs/pitfalls.md P1): the CSI node plugin is "
+        "not ready on w3 (CrashLoopBackOff)"
+    ]
+
+
+# --- readiness checks of the waits ---------------------------------------------------------------------------
+
+
+DEVICES = [{"device": "bd-a", "node": "w3", "path": "/dev/sdb", "mount_type": "cacheWithJournal"},
+           {"device": "bd-b", "node": "w3", "path": "/dev/sdc", "mount_type": "dataStore"}]
+
+
+def test_blockdevices_claimed():
+    objs = [{"metadata": {"name": "bd-a"}, "status": {"claimState": "Claimed"}},
+            {"metadata": {"name": "bd-b"}, "status": {"claimState": "Unclaimed"}}]
+    state = f.iomesh_readiness(objs, "blockdevices_claimed", devices=DEVICES)
+    assert not state["ready"]
+    assert state["seen"] == "Claimed: bd-a (/dev/sdb on w3); Unclaimed: bd-b (/dev/sdc on w3)"
+    assert state["expected"].startswith("2 BlockDevice(s) Claimed: bd-a (/dev/sdb on w3)")
+    objs[1]["status"]["claimState"] = "Claimed"
+    assert f.iomesh_readiness(objs, "blockdevices_claimed", devices=DEVICES)["ready"]
+    assert "missing: bd-b" in f.iomesh_readiness(objs[:1], "blockdevices_claimed", devices=DEVICES)["seen"]
+
+
+def test_attached_devices():
+    cluster = {"metadata": {"name": "c1"}, "status": {"attachedDevices": [
+        {"device": "bd-a", "mountType": "cacheWithJournal", "nodeName": "w3"}]}}
+    state = f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)
+    assert not state["ready"] and state["seen"] == "1/2 attached as declared; not attached: bd-b (/dev/sdc on w3)"
+    cluster["status"]["attachedDevices"].append({"device": "bd-b", "mountType": "dataStore", "nodeName": "w4"})
+    state = f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)
+    assert not state["ready"] and "attached with another mount type or node: bd-b (/dev/sdc on w3) as dataStore on w4" \
+        in state["seen"]
+    cluster["status"]["attachedDevices"][1]["nodeName"] = "w3"
+    assert f.iomesh_readiness([cluster], "attached_devices", name="c1", devices=DEVICES)["ready"]
+    missing = f.iomesh_readiness([], "attached_devices", name="c1", devices=DEVICES)
+    assert not missing["ready"] and missing["seen"] == "IOMeshCluster c1 does not exist"
+
+
+# --- readiness checks of the verification waits -------------------------------------------------------------
+
+def test_readiness_pvc_bound():
+    claims = [{"metadata": {"name": "a"}, "status": {"phase": "Bound"}}, {"metadata": {"name": "b"}, "status": {}}]
+    state = f.iomesh_readiness(claims, "pvc_bound", names=["a", "b", "c"])
+    assert not state["ready"]
+    assert state["expected"] == "PersistentVolumeClaim(s) a, b, c Bound"
+    assert state["seen"] == "Bound: a; Pending: b; missing: c"
+    assert f.iomesh_readiness(claims[:1], "pvc_bound", names=["a"])["ready"]
+
+
+def test_readiness_pod_ready():
+    ready = {"metadata": {"name": "a"}, "spec": {"nodeName": "w1"},
+             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    done = {"metadata": {"name": "b"}, "spec": {"nodeName": "w2"}, "status": {"phase": "Succeeded"}}
+    waiting = {"metadata": {"name": "c"}, "spec": {"nodeName": "w3"}, "status": {"phase": "Pending", "containerStatuses": [
+        {"state": {"waiting": {"reason": "ContainerCreating"}}}]}}
+    assert f.iomesh_readiness([ready, done], "pod_ready", names=["a", "b"])["ready"]
+    state = f.iomesh_readiness([ready, waiting], "pod_ready", names=["a", "c", "d"])
+    assert not state["ready"]
+    assert state["seen"] == "ContainerCreating on w3: c; Ready on w1: a; missing: d"

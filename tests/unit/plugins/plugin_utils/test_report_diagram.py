@@ -1,0 +1,74 @@
+"""report_diagram: Graphviz DOT and Mermaid of a judged view. Expected text is literal."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_diagram, report_model
+
+from ..conftest import Inventory
+
+
+@pytest.fixture
+def clusters():
+    inv = Inventory()
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+def deployed_mgmt():
+    """The release and the management IOMeshCluster; two meta pods on w0 (one of them the leader), none elsewhere."""
+    ns = "iomesh-system"
+    ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    return {
+        "release": {"chart": "iomesh-v1.0.1", "revision": 3, "status": "deployed"},
+        "iomesh_clusters": [{"metadata": {"name": "iomesh", "namespace": ns},
+                             "status": {"summary": {"metaSummary": {"leader": "10.234.1.10:10100"}}}}],
+        "pods": [{"metadata": {"name": f"iomesh-meta-{i}", "namespace": ns,
+                               "labels": {"iomesh.com/meta-leader": "true"} if i == 0 else {}},
+                  "spec": {"nodeName": "w0"}, "status": ready} for i in range(2)],
+    }
+
+
+def test_dot_draws_the_release_clusters_nodes_and_storage_classes(clusters):
+    dot = report_diagram.dot(report_model.build(clusters, deployed_mgmt(), None))
+    assert dot.startswith("digraph iomesh {\n") and dot.endswith("}\n")
+    assert '  "release:iomesh" [shape=folder, label="Helm release iomesh\\niomesh-v1.0.1 rev 3"];\n' in dot
+    assert '    "iomeshcluster:iomesh-system:iomesh" [shape=component, label="IOMeshCluster iomesh\\nleader w0"];\n' in dot
+    assert '    "node:iomesh:w0" [label="w0\\nmeta x2\\nmeta leader"];\n' in dot
+    assert '    "node:iomesh:w1" [label="w1"];\n' in dot
+    assert '  "release:iomesh" -> "iomeshcluster:iomesh-system:iomesh";\n' in dot
+    assert '    "iomeshcluster:iomesh-cluster-1:iomesh-cluster-1" [shape=component, style=dashed, color=red, ' \
+           'label="IOMeshCluster iomesh-cluster-1\\nnot deployed"];\n' in dot
+    assert '  "storageclass:iomesh-cluster-1" [shape=note, style=dashed, color=red, ' \
+           'label="StorageClass iomesh-cluster-1\\nmissing"];\n' in dot
+    assert dot.count("  subgraph cluster_") == 2
+    assert "pvc:" not in dot
+
+
+def test_dot_draws_the_verification_claim(clusters):
+    results = [{"cluster": "iomesh-cluster-1", "pvc": "check", "result": "failed", "message": "m"}]
+    dot = report_diagram.dot(report_model.build(clusters, deployed_mgmt(), results))
+    assert '  "pvc:iomesh-cluster-1" [shape=oval, color=red, label="PVC check\\nverification failed"];\n' in dot
+    assert '  "pvc:iomesh-cluster-1" -> "storageclass:iomesh-cluster-1";\n' in dot
+
+
+def test_mermaid_ids_are_made_of_safe_characters(clusters):
+    text = report_diagram.mermaid(report_model.build(clusters, deployed_mgmt(), None))
+    assert text.startswith("flowchart LR\n  n_release_iomesh[\"Helm release iomesh<br/>iomesh-v1.0.1\"]\n")
+    assert "  subgraph n_sub_iomesh_cluster_1 [\"iomesh-cluster-1, namespace iomesh-cluster-1\"]\n" in text
+    assert "    n_cr_iomesh_cluster_1{{\"IOMeshCluster iomesh-cluster-1<br/>not deployed\"}}\n" in text
+    assert "  n_sc_iomesh_cluster_1[/\"StorageClass iomesh-cluster-1<br/>missing\"/]\n" in text
+    assert "  n_release_iomesh --> n_cr_iomesh\n" in text
+    ids = re.findall(r"^\s+(n_\w+)[\[({]", text, re.M)
+    assert len(ids) == len(set(ids))
+
+
+def test_mermaid_quotes_are_escaped():
+    inv = Inventory()
+    clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    observed = deployed_mgmt()
+    observed["release"]["chart"] = 'say "hi"'
+    text = report_diagram.mermaid(report_model.build(clusters, observed, None))
+    assert 'n_release_iomesh["Helm release iomesh<br/>say #quot;hi#quot;"]' in text

@@ -1,0 +1,220 @@
+"""report_model: what the live state is and how it compares with the objects the stages render.
+
+Live objects are written out here as the API returns them; every expected value is a literal.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, report_model
+
+from ..conftest import Inventory
+
+MGMT_META_ADDR = "iomesh-meta-client.iomesh-system.svc.cluster.local:10100"
+OTHER_META_ADDR = "iomesh-cluster-1-meta-client.iomesh-cluster-1.svc.cluster.local:10100"
+
+
+@pytest.fixture
+def clusters():
+    """A 3-node management cluster and a 5-node enterprise cluster with its own replicas and StorageClass."""
+    inv = Inventory(sizes=(3, 5))
+    inv.settings = {"iomesh_edition": "enterprise"}
+    inv.clusters[1].update(meta_replicas=5, chunk_replicas=4,
+                           storage_class={"reclaim_policy": "Retain", "replica_factor": "3"})
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+@pytest.fixture
+def settings():
+    return {**plan.default_settings(), "iomesh_edition": "enterprise", "iomesh_k8s_cluster_id": "prod-k8s"}
+
+
+def pod(name, ns, node, ready=True):
+    return {"metadata": {"name": name, "namespace": ns}, "spec": {"nodeName": node},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+def storage_class(**override):
+    sc = {
+        "metadata": {"name": "iomesh-cluster-1"},
+        "provisioner": "com.iomesh.csi-driver",
+        "parameters": {"iomeshCluster": "iomesh-cluster-1/iomesh-cluster-1",
+                       "clusterConnection": "iomesh-cluster-1/iomesh-cluster-1-csi-configmap",
+                       "replicaFactor": "3", "thinProvision": "true", "csi.storage.k8s.io/fstype": "ext4"},
+        "reclaimPolicy": "Retain",
+        "volumeBindingMode": "Immediate",
+        "allowVolumeExpansion": True,
+    }
+    sc.update(override)
+    return sc
+
+
+def configmap(name, ns, cluster_id="prod-k8s", meta_addr=OTHER_META_ADDR):
+    return {"metadata": {"name": name, "namespace": ns},
+            "data": {"clusterId": cluster_id, "iscsiPortal": "127.0.0.1:3260", "metaAddr": meta_addr}}
+
+
+def other_cluster_crs(ready_zk=3):
+    return {
+        "iomesh_clusters": [{"metadata": {"name": "iomesh-cluster-1", "namespace": "iomesh-cluster-1"},
+                             "status": {"summary": {"metaSummary": {"leader": "10.234.1.13:10100"}}}}],
+        "zookeeper_clusters": [{"metadata": {"name": "iomesh-cluster-1-zookeeper", "namespace": "iomesh-cluster-1"},
+                                "spec": {"replicas": 3}, "status": {"readyReplicas": ready_zk}}],
+    }
+
+
+def cluster_view(view, name):
+    return next(c for c in view["clusters"] if c["name"] == name)
+
+
+# --- what the stages apply ------------------------------------------------------------------------------------
+
+def test_desired_of_an_additional_cluster_is_its_rendered_crs_and_csi_objects(clusters, settings):
+    want = report_model.desired(clusters[1], settings)
+    assert want["iomesh_cluster"] == "iomesh-cluster-1"
+    assert want["zookeeper_cluster"] == "iomesh-cluster-1-zookeeper"
+    assert want["replicas"] == {"meta": 5, "chunk": 4, "zookeeper": 3, "redirector": 5}
+    assert want["configmap"]["metadata"]["name"] == "iomesh-cluster-1-csi-configmap"
+    assert want["configmap"]["metadata"]["namespace"] == "iomesh-cluster-1"
+    assert want["configmap"]["data"] == {"clusterId": "prod-k8s", "iscsiPortal": "127.0.0.1:3260",
+                                         "metaAddr": OTHER_META_ADDR}
+    sc = want["storage_class"]
+    assert (sc["metadata"]["name"], sc["provisioner"], sc["reclaimPolicy"]) == \
+        ("iomesh-cluster-1", "com.iomesh.csi-driver", "Retain")
+    assert sc["parameters"]["replicaFactor"] == "3"
+    assert want["pod_patterns"]["iscsi-redirector"] == "^iomesh-cluster-1-iscsi-redirector-[a-z0-9]+$"
+
+
+def test_desired_of_the_management_cluster_reads_the_helm_values(clusters, settings):
+    want = report_model.desired(clusters[0], settings)
+    assert (want["iomesh_cluster"], want["zookeeper_cluster"]) == ("iomesh", "iomesh-zookeeper")
+    assert want["replicas"] == {"meta": 3, "chunk": 3, "zookeeper": 3, "redirector": 3}
+    assert want["configmap"]["data"]["metaAddr"] == MGMT_META_ADDR
+    assert want["pod_patterns"]["meta"] == "^iomesh-meta-[0-9]+$"
+
+
+# --- judging the live state against it ------------------------------------------------------------------------
+
+def test_storage_class_is_judged_against_the_rendered_one_with_api_defaults(clusters, settings):
+    # Written without reclaimPolicy, volumeBindingMode and allowVolumeExpansion: the API server stores its defaults.
+    live = storage_class(parameters={**storage_class()["parameters"], "replicaFactor": "2"})
+    for field in ("reclaimPolicy", "volumeBindingMode", "allowVolumeExpansion"):
+        del live[field]
+    view = report_model.build(clusters, {"storage_classes": [live]}, None, settings)
+    sc = cluster_view(view, "iomesh-cluster-1")["storage_class"]
+    assert sc["found"] is True
+    assert sc["fields"] == {
+        "provisioner": "com.iomesh.csi-driver",
+        "iomeshCluster": "iomesh-cluster-1/iomesh-cluster-1",
+        "clusterConnection": "iomesh-cluster-1/iomesh-cluster-1-csi-configmap",
+        "replicaFactor": "2",
+        "thinProvision": "true",
+        "csi.storage.k8s.io/fstype": "ext4",
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "Immediate",
+        "allowVolumeExpansion": False,
+    }
+    assert "iomesh-cluster-1: StorageClass iomesh-cluster-1: replicaFactor is 2, the inventory says 3; reclaimPolicy " \
+           "is Delete, the inventory says Retain; allowVolumeExpansion is False, the inventory says True." \
+        in view["problems"]
+
+
+def test_storage_class_as_the_stage_wrote_it_is_no_problem(clusters, settings):
+    view = report_model.build(clusters, {"storage_classes": [storage_class()]}, None, settings)
+    assert cluster_view(view, "iomesh-cluster-1")["storage_class"]["mismatches"] == []
+    assert not [p for p in view["problems"] if "StorageClass iomesh-cluster-1" in p]
+
+
+def test_configmap_cluster_id_is_judged_only_when_the_settings_are_known(clusters, settings):
+    observed = {"configmaps": [configmap("iomesh-cluster-1-csi-configmap", "iomesh-cluster-1", "k8s-cluster"),
+                               configmap("iomesh-csi-configmap", "iomesh-system", "k8s-cluster", MGMT_META_ADDR)]}
+    known = report_model.problems(clusters, observed, None, settings)
+    assert "iomesh-cluster-1: CSI ConfigMap iomesh-cluster-1/iomesh-cluster-1-csi-configmap: clusterId is k8s-cluster, " \
+           "expected prod-k8s." in known
+    assert "iomesh: CSI ConfigMap iomesh-system/iomesh-csi-configmap: clusterId is k8s-cluster, expected prod-k8s." \
+        in known
+    unknown = report_model.problems(clusters, observed, None)
+    assert not [p for p in unknown if "clusterId" in p]
+
+
+def test_configmap_differences_are_listed_in_a_fixed_order(clusters):
+    live = configmap("iomesh-cluster-1-csi-configmap", "iomesh-cluster-1", "", "old:10100")
+    live["data"]["iscsiPortal"] = ""
+    view = report_model.build(clusters, {"configmaps": [live]}, None)
+    assert cluster_view(view, "iomesh-cluster-1")["configmap"]["mismatches"] == [
+        f"metaAddr is old:10100, expected {OTHER_META_ADDR}",
+        "iscsiPortal is empty, expected 127.0.0.1:3260",
+        "clusterId is empty",
+    ]
+
+
+def test_configmap_is_looked_up_where_the_live_storage_class_points(clusters):
+    live_sc = storage_class(parameters={**storage_class()["parameters"], "clusterConnection": "elsewhere/conn"})
+    view = report_model.build(clusters, {"storage_classes": [live_sc], "configmaps": []}, None)
+    cm = cluster_view(view, "iomesh-cluster-1")["configmap"]
+    assert (cm["namespace"], cm["name"], cm["found"]) == ("elsewhere", "conn", False)
+    assert "iomesh-cluster-1: CSI ConfigMap elsewhere/conn does not exist (stage iomesh_csi not run)." in view["problems"]
+
+
+def test_replica_counts_come_from_the_rendered_crs(clusters):
+    ns = "iomesh-cluster-1"
+    pods = [pod(f"iomesh-cluster-1-meta-{i}", ns, f"w{3 + i}") for i in range(3)]
+    pods += [pod(f"iomesh-cluster-1-chunk-{i}", ns, f"w{3 + i}") for i in range(4)]
+    pods += [pod(f"iomesh-cluster-1-zookeeper-{i}", ns, f"w{3 + i}") for i in range(3)]
+    pods += [pod(f"iomesh-cluster-1-iscsi-redirector-r{i}", ns, f"w{3 + i}") for i in range(5)]
+    view = report_model.build(clusters, {"pods": pods, **other_cluster_crs()}, None)
+    own = [p for p in view["problems"] if p.startswith("iomesh-cluster-1:") and "pods ready" in p]
+    assert own == ["iomesh-cluster-1: 3 of 5 meta pods ready."]
+
+
+def test_pods_are_sorted_by_the_names_pod_patterns(clusters):
+    ns = "iomesh-cluster-1"
+    pods = [pod("iomesh-cluster-1-meta-0", ns, "w3"), pod("iomesh-cluster-1-iscsi-redirector-x9z", ns, "w4"),
+            pod("iomesh-cluster-1-metadata-0", ns, "w3"), pod("iomesh-cluster-1-meta-a", ns, "w3"),
+            pod("iomesh-meta-0", ns, "w3")]
+    view = report_model.build(clusters, {"pods": pods}, None)
+    found = cluster_view(view, "iomesh-cluster-1")["pods"]["pods"]
+    assert [(p["name"], p["component"]) for p in found] == [
+        ("iomesh-cluster-1-iscsi-redirector-x9z", "redirector"), ("iomesh-cluster-1-meta-0", "meta")]
+
+
+def test_zookeeper_is_looked_up_by_its_rendered_name(clusters):
+    observed = other_cluster_crs()
+    observed["zookeeper_clusters"][0]["metadata"]["name"] = "zk"
+    view = report_model.build(clusters, observed, None)
+    assert "iomesh-cluster-1: ZookeeperCluster iomesh-cluster-1/iomesh-cluster-1-zookeeper does not exist." \
+        in view["problems"]
+    observed = other_cluster_crs(ready_zk=1)
+    view = report_model.build(clusters, observed, None)
+    assert cluster_view(view, "iomesh-cluster-1")["zookeeper"] == {
+        "name": "iomesh-cluster-1-zookeeper", "found": True, "ready": 1, "replicas": 3}
+    assert "iomesh-cluster-1: ZooKeeper iomesh-cluster-1-zookeeper: 1 of 3 replicas ready." in view["problems"]
+
+
+def test_block_device_matched_by_its_serial_label(clusters):
+    inv = Inventory()
+    for host in inv.hostvars:
+        inv.hostvars[host]["iomesh_disks"] = [{"serial": f"SN-{host}", "mount_type": "dataStoreWithJournal"}]
+    inv.clusters[0]["disk_deployment_mode"] = "allFlash"
+    inv.clusters[1]["disk_deployment_mode"] = "allFlash"
+    clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    bd = {"metadata": {"name": "blockdevice-1", "namespace": "iomesh-system",
+                       "labels": {"iomesh.com/bd-serial": "SN-w0", "iomesh.multicluster/cluster": "iomesh",
+                                  "iomesh.multicluster/mount-type": "dataStoreWithJournal"}},
+          "spec": {"nodeAttributes": {"nodeName": "w0"}, "path": "/dev/sdx", "details": {}},
+          "status": {"claimState": "Unclaimed", "state": "Active"}}
+    view = report_model.build(clusters, {"block_devices": [bd]}, None)
+    rows = [r for r in cluster_view(view, "iomesh")["disks"]["rows"] if r["node"] == "w0"]
+    assert [(r["block_device"], r["declared"], r["label_cluster"]) for r in rows] == \
+        [("blockdevice-1", "serial SN-w0 as dataStoreWithJournal", "iomesh")]
+
+
+def test_words_of_the_view():
+    assert [report_model.existence(x) for x in (True, False, None)] == ["exists", "missing",
+                                                                          "unknown (could not be read)"]
+    row = {"path": "", "serial": "", "block_device": "", "declared": "serial S1 as dataStore"}
+    assert report_model.disk_name(row) == "serial S1 as dataStore"
+    assert report_model.disk_name({**row, "serial": "S1"}) == "S1"
+    assert report_model.disk_name({**row, "path": "/dev/sdb", "serial": "S1"}) == "/dev/sdb"
+    assert report_model.COMPONENT_NAMES == ("meta", "chunk", "redirector", "zookeeper")
