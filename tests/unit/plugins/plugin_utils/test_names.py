@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import names
 
-FACTS = Path("/work/shared/reference/iomesh-chart-render-facts.md")
+# The real chart's render facts live in the project's shared/ folder, beside the repository (CI clones it there too).
+FACTS = Path(__file__).resolve().parents[4].parent / "shared" / "reference" / "iomesh-chart-render-facts.md"
 
 # What `helm template <R>` of the real chart names each shared workload, the same in v1.0.1, v1.1.0 and v1.2.0
 # (docs: the chart render facts, rows "Deployment"/"DaemonSet").
