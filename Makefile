@@ -7,7 +7,7 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell scripts/find_python.sh)
 REQUIREMENTS = requirements/dev$(shell $(PYTHON) -c 'import sys; print("" if sys.version_info >= (3, 12) else "-py311")').txt
-PYTEST_ARGS ?= -n 2 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
 
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections

@@ -5,8 +5,9 @@
 * prereq_vm (marker ``vm``): one QEMU VM with a real kernel; needs root,
   qemu-system-x86_64, qemu-img and ssh.
 
-Only one scenario runs at a time (the machine has 2 cores); each test leaves no container or VM behind
-(molecule's destroy runs even on failure: --destroy=always).
+Each run has its own molecule ephemeral directory, so pytest-xdist may run scenarios side by side (the prereq
+containers and the multicluster hosts have different names); each test leaves no container or VM behind (molecule's
+destroy runs even on failure: --destroy=always).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"),
+        # Each run its own molecule state, so that scenarios (and two cases of one scenario) can run at once.
+        MOLECULE_EPHEMERAL_DIRECTORY=str(tmp_path / "molecule"),
         CONTAINERS_CONF=str(HOSTS_DIR / "containers.conf"),
         TMPDIR=str(tmp_path),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
