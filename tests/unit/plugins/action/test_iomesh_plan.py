@@ -44,7 +44,7 @@ def run(tmp_path, extra_vars=None, task_args=None, check=False, host_vars=None):
                ANSIBLE_DEPRECATION_WARNINGS="1")
     args = [ansible_playbook(), "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "plan.yml"),
             "-e", f"@{tmp_path / 'extra.json'}"] + (["--check"] if check else [])
-    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     result = json.loads((tmp_path / "plan.json").read_text()) if (tmp_path / "plan.json").exists() else None
     return proc.returncode, result, proc.stdout + proc.stderr
 

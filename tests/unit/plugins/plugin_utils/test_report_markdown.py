@@ -19,8 +19,8 @@ def pod(name, ns, node, ready=True):
     spec = {"nodeName": node} if node else {}
     status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
     if not node:
-        status = {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
-                                                       "reason": "Unschedulable"}]}
+        unschedulable = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}
+        status = {"phase": "Pending", "conditions": [unschedulable]}
     return {"metadata": {"name": name, "namespace": ns}, "spec": spec, "status": status}
 
 

@@ -211,8 +211,8 @@ def test_block_device_matched_by_its_serial_label(clusters):
 
 
 def test_words_of_the_view():
-    assert [report_model.existence(x) for x in (True, False, None)] == ["exists", "missing",
-                                                                          "unknown (could not be read)"]
+    words = [report_model.existence(x) for x in (True, False, None)]
+    assert words == ["exists", "missing", "unknown (could not be read)"]
     row = {"path": "", "serial": "", "block_device": "", "declared": "serial S1 as dataStore"}
     assert report_model.disk_name(row) == "serial S1 as dataStore"
     assert report_model.disk_name({**row, "serial": "S1"}) == "S1"
