@@ -11,7 +11,7 @@
 #   CONTAINERS_CONF        kept if already set, else set to containers.conf beside this file
 
 TESTBED_HOSTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TESTBED_REPO_ROOT="$(cd "${TESTBED_HOSTS_DIR}/../../.." && pwd)"
+TESTBED_REPO_ROOT="$(cd "${TESTBED_HOSTS_DIR}/../.." && pwd)"
 TESTBED_CACHE="${IOMESH_TESTBED_CACHE:-${XDG_CACHE_HOME:-${HOME:-${TESTBED_REPO_ROOT}/.testbed}/.cache}/iomesh-testbed}"
 TESTBED_STATE="${IOMESH_TESTBED_STATE:-${TESTBED_REPO_ROOT}/.testbed/state}"
 TESTBED_SUITE="${IOMESH_TESTBED_SUITE:-bookworm}"

@@ -321,3 +321,15 @@ def test_vm_lifecycle(tmp_path):
     assert down.returncode == 0, down.stderr
     assert not vm_dir.exists(), "VM state dir left behind"
     assert not _live_processes_mentioning([str(vm_dir)]), "qemu process left behind"
+
+
+def test_default_state_is_in_the_repository_and_cache_is_per_machine(tmp_path):
+    """lib.sh's defaults: state under <repo>/.testbed/state (molecule's create.yml reads the VM inventory there), the
+    image/VM cache in ~/.cache/iomesh-testbed, shared by every clone on the machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOMESH_TESTBED_") and k != "XDG_CACHE_HOME"}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run(["bash", "-c", 'source "$1"; printf "%s\\n%s\\n%s\\n" "$TESTBED_REPO_ROOT" "$TESTBED_STATE" '
+                          '"$TESTBED_CACHE"', "-", str(HOSTS_DIR / "lib.sh")],
+                         env=env, capture_output=True, text=True, check=True).stdout.split("\n")
+    repo = HOSTS_DIR.parents[1]
+    assert out[:3] == [str(repo), str(repo / ".testbed" / "state"), str(tmp_path / ".cache" / "iomesh-testbed")]
