@@ -7,7 +7,9 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell scripts/find_python.sh)
 REQUIREMENTS = requirements/dev$(shell $(PYTHON) -c 'import sys; print("" if sys.version_info >= (3, 12) else "-py311")').txt
-PYTEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
+# One test file is one unit of work (a module-scoped testbed is deployed once), taken in the order of testpaths: the
+# molecule cases, one file each, first. (pytest-xdist 3.8's loadgroup does not group under pytest 9.)
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections

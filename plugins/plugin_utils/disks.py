@@ -30,6 +30,8 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
 JOURNAL_MIN_BYTES = 60 * 1000 ** 3
 JOURNAL_TYPES = ("cacheWithJournal", "dataStoreWithJournal")
 SSD_TYPES = ("cacheWithJournal", "rawCache", "dataStoreWithJournal")
+# The node label NDM copies onto every BlockDevice: the only one a deviceMap guard can select on
+# (docs/architecture.md#disk-mapping). A BlockDevice's node is the inventory's iomesh_node_name.
 NODE_LABEL = HOSTNAME_LABEL
 
 
@@ -232,14 +234,14 @@ def _device_map_key(device_map: object) -> object:
     }
 
 
-def device_map_problems(cluster: Mapping, cr: Mapping | None, key: str) -> tuple[list[str], str]:
+def device_map_problems(cluster: Mapping, cr: Mapping | None) -> tuple[list[str], str]:
     """Whether the IOMeshCluster's spec.chunk.deviceMap is the one the inventory renders (errors, note)."""
     ref = f"{cluster['namespace']}/{cluster['name']}"
     stage = "iomesh_mgmt (playbooks/mgmt.yml)" if cluster.get("management") else "iomesh_cluster (playbooks/cluster.yml)"
     if cr is None:
         return [f"cluster {cluster['name']}: IOMeshCluster {ref} does not exist; deploy it first with the {stage} "
                 "stage (site.yml runs the stages in order), then this one."], ""
-    want = render.device_map(cluster, key)
+    want = render.device_map(cluster)
     seen = (_spec(cr).get("chunk") or {}).get("deviceMap") or {}
     if _device_map_key(seen) != _device_map_key(want):
         return [f"cluster {cluster['name']}: spec.chunk.deviceMap of IOMeshCluster {ref} is not the one the inventory "
@@ -248,7 +250,8 @@ def device_map_problems(cluster: Mapping, cr: Mapping | None, key: str) -> tuple
                 "selector could mount disks nobody declared."], ""
     note = (f"cluster {cluster['name']}: spec.chunk.deviceMap of IOMeshCluster {ref} selects "
             f"{', '.join(sorted(want))} by the labels {CLUSTER_LABEL}={cluster['name']} and {MOUNT_TYPE_LABEL}=<type>, "
-            f"only on {key} In [{', '.join(cluster['nodes'])}], as rendered by the {stage} stage; left unchanged.")
+            f"only on {NODE_LABEL} In [{', '.join(cluster['nodes'])}], as rendered by the {stage} stage; "
+            "left unchanged.")
     return [], note
 
 
@@ -262,7 +265,6 @@ def disk_plan(clusters: Sequence[Mapping], blockdevices: Sequence[Mapping], sett
     With `iomesh_clusters` (the IOMeshCluster objects) the deviceMap of each cluster is verified too, and a
     disk another cluster has mounted is named with that cluster. When errors is not empty, label nothing.
     """
-    key = str((settings or {}).get("iomesh_node_label_key") or NODE_LABEL)
     errors: list[str] = []
     warnings: list[str] = []
     notes: list[str] = []
@@ -282,7 +284,7 @@ def disk_plan(clusters: Sequence[Mapping], blockdevices: Sequence[Mapping], sett
             notes.append(f"cluster {name}: no host declares iomesh_disks; nothing to mount for this cluster.")
             continue
         if iomesh_clusters is not None:
-            problems, note = device_map_problems(cluster, crs.get((cluster["namespace"], name)), key)
+            problems, note = device_map_problems(cluster, crs.get((cluster["namespace"], name)))
             errors.extend(problems)
             notes.extend([note] if note else [])
         hosts = {node: host for host, node in (cluster.get("host_nodes") or {}).items()}

@@ -37,6 +37,81 @@ POD_SUFFIXES = {
 }
 
 
+# Kubernetes' limit for names that are DNS labels (Services, Jobs through their job-name label, workloads whose
+# pods carry their name in labels): the limit every name below must keep.
+DNS_LABEL_MAX = 63
+
+# Objects the IOMesh operator, the ZooKeeper operator and this collection make for every IOMesh cluster <C>,
+# the management cluster included, as (kind, suffix appended to <C>) (docs/architecture.md#object-names).
+CLUSTER_OBJECTS = (
+    ("IOMeshCluster", ""),
+    ("ZookeeperCluster", "-zookeeper"),
+    ("StatefulSet", "-zookeeper"),
+    ("ConfigMap", "-zookeeper-configmap"),
+    ("Service", "-zookeeper-client"),
+    ("Service", "-zookeeper-headless"),
+    ("Service", "-zookeeper-admin-server"),
+    ("StatefulSet", "-meta"),
+    ("Service", "-meta-client"),
+    ("StatefulSet", "-chunk"),
+    ("DaemonSet", "-iscsi-redirector"),
+    ("ConfigMap", "-csi-configmap"),
+)
+
+# Objects the chart names after Helm release <R> (the management cluster), as (kind, suffix appended to <R>): every
+# other name with <R> that `helm template` renders in chart v1.0.1, v1.1.0 or v1.2.0 (its IOMeshCluster <R> and
+# ZookeeperCluster <R>-zookeeper are among CLUSTER_OBJECTS; one kind stands for several sharing a name). Written
+# literally, not by the fullname rule: a release containing a sub-chart's name only makes them shorter. The longest,
+# the post-install hook Job, is what limits the release name (docs/pitfalls.md P23).
+RELEASE_OBJECTS = (
+    ("Job", "-zookeeper-operator-post-install-upgrade"),
+    ("Service", "-openebs-ndm-cluster-exporter-service"),
+    ("Service", "-openebs-ndm-node-exporter-service"),
+    ("Deployment", "-openebs-ndm-cluster-exporter"),
+    ("DaemonSet", "-blockdevice-monitor-prober"),
+    ("DaemonSet", "-openebs-ndm-node-exporter"),
+    ("DaemonSet", "-hostpath-provisioner"),
+    ("Deployment", "-openebs-ndm-operator"),
+    ("Deployment", "-blockdevice-monitor"),
+    ("ConfigMap", "-openebs-ndm-config"),
+    ("Deployment", "-zookeeper-operator"),
+    ("DaemonSet", "-deck-plugin-iomesh"),
+    ("ClusterRole", "-deck-impersonate"),
+    ("DaemonSet", "-openebs-ndm"),
+    ("LimitRange", "-limit-range"),
+    ("ServiceAccount", "-operator"),
+    ("Deployment", "-deck"),
+)
+
+
+def _longest(objects: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    return max(objects, key=lambda item: len(item[1]))
+
+
+# The longest cluster and release names whose every object name stays a DNS label: 63 - 23 = 40 for any cluster
+# (<C>-zookeeper-admin-server), 63 - 40 = 23 for the management cluster (<R>-zookeeper-operator-post-install-upgrade).
+MAX_CLUSTER_NAME = DNS_LABEL_MAX - len(_longest(CLUSTER_OBJECTS)[1])
+MAX_RELEASE_NAME = min(MAX_CLUSTER_NAME, DNS_LABEL_MAX - len(_longest(RELEASE_OBJECTS)[1]))
+
+
+def longest_cluster_object(cluster_name: str) -> tuple[str, str]:
+    """(kind, name) of the longest object name the operators and this collection make for cluster <cluster_name>."""
+    kind, suffix = _longest(CLUSTER_OBJECTS)
+    return kind, f"{cluster_name}{suffix}"
+
+
+def longest_release_object(release: str) -> tuple[str, str]:
+    """(kind, name) of the longest object name the chart makes for Helm release <release>."""
+    kind, suffix = _longest(RELEASE_OBJECTS)
+    return kind, f"{release}{suffix}"
+
+
+def object_names(cluster_name: str, management: bool = False) -> list[tuple[str, str]]:
+    """(kind, name) of every object named after IOMesh cluster <cluster_name> (and after its release if management)."""
+    objects = CLUSTER_OBJECTS + (RELEASE_OBJECTS if management else ())
+    return [(kind, f"{cluster_name}{suffix}") for kind, suffix in objects]
+
+
 class InvalidName(ValueError):
     """A name that cannot prefix Kubernetes objects."""
 

@@ -61,16 +61,18 @@ def zookeeper_affinity(nodes: Sequence[str], app_label: str, weight: int = ZOOKE
     return affinity
 
 
-def device_map(cluster: Mapping, key: str = HOSTNAME_LABEL) -> dict:
+def device_map(cluster: Mapping) -> dict:
     """spec.chunk.deviceMap: one label selector per mount type the inventory declares.
 
     The selectors match only BlockDevices that the disk stage has validated and labelled for this cluster,
     and the hostname guard keeps a cluster from ever taking another cluster's disks, even if mislabelled.
+    The guard is kubernetes.io/hostname whatever iomesh_node_label_key is: NDM labels each BlockDevice with the
+    hostname of its node and with none of the node's other labels (docs/architecture.md#disk-mapping).
     """
     return {
         mount_type: {
             "selector": {
-                "matchExpressions": [{"key": key, "operator": "In", "values": list(cluster["nodes"])}],
+                "matchExpressions": [{"key": HOSTNAME_LABEL, "operator": "In", "values": list(cluster["nodes"])}],
                 "matchLabels": {CLUSTER_LABEL: cluster["name"], MOUNT_TYPE_LABEL: mount_type},
             }
         }
@@ -102,7 +104,7 @@ def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
         "replicaCount": cluster["chunk_replicas"],
     }
     if cluster["mount_types"]:
-        chunk["deviceMap"] = device_map(cluster, key)
+        chunk["deviceMap"] = device_map(cluster)
     return {
         "iomesh": {
             "chunk": chunk,
@@ -179,7 +181,7 @@ def iomesh_cluster_manifest(cluster: Mapping, settings: Mapping, mgmt_cr: Mappin
         "replicas": cluster["chunk_replicas"],
     }
     if cluster["mount_types"]:
-        chunk["deviceMap"] = device_map(cluster, key)
+        chunk["deviceMap"] = device_map(cluster)
     return {
         "apiVersion": IOMESH_API_VERSION,
         "kind": "IOMeshCluster",

@@ -29,6 +29,7 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants impo
     META_LEADER_LABEL,
     MOUNT_TYPE_LABEL,
 )
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.disks import bd_node
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
     labels as _labels,
     meta as _meta,
@@ -355,7 +356,7 @@ def _disk_row(bd: Mapping | None, node: str) -> dict:
     details = spec.get("details") or {}
     status = (bd or {}).get("status") or {}
     return {
-        "node": str((spec.get("nodeAttributes") or {}).get("nodeName") or node),
+        "node": bd_node(bd) or node if bd else node,
         "block_device": _name(bd) if bd else "",
         "path": str(spec.get("path") or ""),
         "serial": str(details.get("serial") or ""),
@@ -384,7 +385,7 @@ def _disks_view(cluster: Mapping, observed: Mapping, cr: Mapping | None, problem
     for node, disks in sorted((cluster.get("disks") or {}).items()):
         for disk in disks:
             bd = next((b for b in known.values()
-                       if ((b.get("spec") or {}).get("nodeAttributes") or {}).get("nodeName") == node
+                       if bd_node(b) == node
                        and _bd_matches(b, disk)), None)
             declared = f"{disk['id_key']} {disk['id']} as {disk['mount_type']}"
             if bd is None:

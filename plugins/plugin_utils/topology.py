@@ -25,8 +25,11 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 CHART_VERSION = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 
-# Longest suffix the chart appends to a cluster name: "<C>-zookeeper-admin-server" must stay a 63-char label.
-MAX_CLUSTER_NAME = 63 - len("-zookeeper-admin-server")
+# Longest names every object named after them stays a 63-character label with: any cluster's (40, the operators'
+# <C>-zookeeper-admin-server) and the management cluster's, which is also the Helm release name (23, the chart's
+# <R>-zookeeper-operator-post-install-upgrade Job; docs/pitfalls.md P23). Derived in names.py from the suffixes.
+MAX_CLUSTER_NAME = names.MAX_CLUSTER_NAME
+MAX_RELEASE_NAME = names.MAX_RELEASE_NAME
 
 EDITIONS = ("", "community", "enterprise")
 PLATFORMS = ("", "hygon_x86_64")
@@ -48,6 +51,8 @@ RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # Device paths NDM never reports, so a disk named by one of them can never be claimed.
 NDM_EXCLUDED_PATHS = ("/dev/fd0", "/dev/sr0", "/dev/ram", "/dev/dm-", "/dev/md", "/dev/loop")
 COMMUNITY_MAX_REPLICAS = 3
+# IOMesh's upper bound of chunk pods per cluster (enterprise; the licence may allow fewer).
+MAX_CHUNK_REPLICAS = 255
 MANAGEMENT_NAMESPACE = "iomesh-system"
 
 # chart version -> zbs appVersion (image tag stem of meta/chunk/redirector). Override: iomesh_app_version.
@@ -473,6 +478,15 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
             "characters, because it prefixes Services such as <name>-zookeeper-admin-server. Example: "
             "iomesh-cluster-1.",
         )
+    elif management and len(name) > MAX_RELEASE_NAME:
+        kind, longest = names.longest_release_object(name)
+        report.error(
+            f"{where}.name",
+            f"{name!r} ({len(name)} characters) is too long for the management cluster: it is also the Helm release "
+            f"name, and the chart names objects after it, the longest {kind} {longest} ({len(longest)} characters), "
+            f"over Kubernetes' 63-character limit, so helm install fails. Use at most {MAX_RELEASE_NAME} characters "
+            "(docs/pitfalls.md P23), e.g. iomesh.",
+        )
     else:
         name_ok = True
 
@@ -518,6 +532,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
     nodes = sorted(set(host_nodes.values()))
     # Counted by host: two hosts sharing a node name are reported once, as that, not as too few nodes.
     replicas = _check_replicas(where, item, len(host_nodes), conf["iomesh_edition"], report)
+    _check_disk_nodes(where, disks, replicas["chunk_replicas"], conf["iomesh_edition"], report)
     storage_class = _normalize_storage_class(where, name, name_ok, item.get("storage_class"), report)
 
     domain = conf["iomesh_cluster_domain"]
@@ -648,13 +663,43 @@ def _normalize_host_disks(here: str, raw: object, mode: str, where: str, report:
     return sorted(result, key=lambda d: (d["mount_type"], d["id_key"], d["id"]))
 
 
+def default_chunk_replicas(node_count: int, edition: str) -> int:
+    """One chunk pod per node, within the edition's limit and never below IOMesh's minimum of 3.
+
+    A node's disks serve its cluster only while a chunk pod runs on it (docs/pitfalls.md P11).
+    """
+    limit = COMMUNITY_MAX_REPLICAS if edition == "community" else MAX_CHUNK_REPLICAS
+    return max(3, min(node_count, limit))
+
+
+def _check_disk_nodes(where: str, disks: Mapping, chunk: object, edition: str, report: TopologyReport) -> None:
+    """Disks on more nodes than the cluster runs chunk pods are never all claimed (docs/pitfalls.md P11)."""
+    if not _is_int(chunk) or chunk < 3 or len(disks) <= chunk:
+        return
+    nodes = sorted(disks)
+    if edition == "community":
+        fix = (f"the community edition runs at most {COMMUNITY_MAX_REPLICAS} chunk pods per cluster: declare "
+               f"iomesh_disks on at most {chunk} nodes, or set iomesh_edition: enterprise (with a licence for "
+               f"{len(nodes)} nodes) and chunk_replicas: {len(nodes)}.")
+    else:
+        fix = (f"set chunk_replicas: {len(nodes)} (the {edition} edition allows up to {MAX_CHUNK_REPLICAS}, within "
+               f"the licence), or declare iomesh_disks on at most {chunk} nodes.")
+    report.error(
+        where,
+        f"iomesh_disks are declared on {len(nodes)} nodes ({', '.join(nodes)}) but the cluster runs {chunk} chunk "
+        f"pods, one per node, so the disks of the nodes without one are never mounted; {fix}",
+    )
+
+
 def _check_replicas(where: str, item: Mapping, node_count: int, edition: str, report: TopologyReport) -> dict:
     values = {}
-    for key in ("meta_replicas", "chunk_replicas", "zookeeper_replicas"):
-        value = item.get(key, 3)
+    defaults = {"meta_replicas": 3, "chunk_replicas": default_chunk_replicas(node_count, edition),
+                "zookeeper_replicas": 3}
+    for key, default in defaults.items():
+        value = item.get(key, default)
         if not _is_int(value):
             report.error(f"{where}.{key}", f"{value!r} is not a whole number.")
-            value = 3
+            value = default
         values[key] = value
     if node_count and node_count < 3:
         report.error(

@@ -54,7 +54,7 @@ class Ctx:
     dry_run: bool = False
     field_validation: str = "Warn"
     client: bool = True  # False for controllers: no admission hooks, internal-only fields may change
-    force: bool = False  # server-side apply force; accepted, ownership conflicts are not modelled
+    force: bool = False  # server-side apply: take over fields other managers own instead of a 409 Conflict
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -295,9 +295,11 @@ class ApiServer:
                 return
 
     def _managed(self, rt: ResourceType, obj: dict, old: dict | None, ctx: Ctx, operation: str,
-                 applied=None, subresource: str | None = None) -> None:
+                 applied: dict | None = None, subresource: str | None = None) -> None:
+        """managedFields of the write; applied is the apply configuration (operation Apply)."""
         patches.record_managed_fields(obj, old, ctx.field_manager, operation, rt.api_version, now(),
-                                      self.schema_of(rt), self.nav(rt), applied, subresource)
+                                      self.schema_of(rt), self.nav(rt), applied, subresource, ctx.force,
+                                      rt.is_custom)
 
     def _admit(self, rt: ResourceType, operation: str, obj: dict, old: dict | None, ctx: Ctx) -> None:
         if not ctx.client:
@@ -473,14 +475,13 @@ class ApiServer:
             config["metadata"].pop(k, None)
         schema, nav = self.schema_of(rt), self.nav(rt)
         if old is None:
-            _, applied = patches.server_side_apply(None, config, ctx.manager, schema, nav)
-            return self.create(rt, namespace, config, ctx, _applied=applied), True
+            return self.create(rt, namespace, clone(config), ctx, _applied=config), True
         live = self.present(rt, old)
         if subresource == "status":
             config = {"apiVersion": config["apiVersion"], "kind": config["kind"], "metadata": config["metadata"],
                       "status": config.get("status")}
-        merged, applied = patches.server_side_apply(live, config, ctx.manager, schema, nav)
-        return self._update(rt, old, clone(merged), ctx, subresource, "Apply", applied), False
+        merged = patches.server_side_apply(live, config, ctx.manager, schema, nav, subresource)
+        return self._update(rt, old, clone(merged), ctx, subresource, "Apply", config), False
 
     # --- delete ---
     def delete(self, rt: ResourceType, namespace: str | None, name: str, options: dict, ctx: Ctx
@@ -582,12 +583,14 @@ class ApiServer:
 def _strip_volatile(obj: dict) -> dict:
     meta = dict(obj.get("metadata") or {})
     meta.pop("resourceVersion", None)
-    meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"} for e in meta.get("managedFields") or []]
+    meta["managedFields"] = sorted(json.dumps({k: v for k, v in e.items() if k != "time"}, sort_keys=True)
+                                   for e in meta.get("managedFields") or [])
     return {**obj, "metadata": meta}
 
 
 def _same(old: dict, new: dict) -> bool:
-    """A write that changes nothing but managedFields timestamps is a no-op (resourceVersion kept)."""
+    """A write that changes nothing but managedFields timestamps (or their order, which follows the
+    timestamps) is a no-op (resourceVersion kept)."""
     return _strip_volatile(old) == _strip_volatile(new)
 
 

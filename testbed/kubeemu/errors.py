@@ -16,9 +16,10 @@ class ApiError(Exception):
 
     def status(self) -> dict:
         st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-              "message": self.message, "reason": self.reason, "code": self.code}
+              "message": self.message, "reason": self.reason}
         if self.details is not None:
             st["details"] = self.details
+        st["code"] = self.code  # metav1.Status field order: details before code
         return st
 
 

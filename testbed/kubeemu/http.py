@@ -241,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     new = strategic_merge(current, data, None, api.nav_builtin)
                 return self._send(200, self._scale(rt, namespace, name, new, ctx))
-            ctx.force = _truthy(_q(query, "force"))  # accepted; ownership conflicts are not modelled
+            ctx.force = _truthy(_q(query, "force"))  # server-side apply: take over conflicting fields
             obj, created = api.patch(rt, namespace, name, ctype, body, ctx, sub)
             return self._send(201 if created else 200, obj, warnings=ctx.warnings)
         if method == "DELETE":

@@ -7,11 +7,15 @@ volumes by name, ...), primitive lists with strategy `merge` unioned, `$patch: r
 `$deleteFromPrimitiveList/<f>`, `$setElementOrder/<f>` and `$retainKeys`. Patch metadata comes from the
 OpenAPI extensions in the bundled built-in schemas.
 
-Server-side apply is simplified: the applied configuration is merged into the live object using the
-schema's list types (`x-kubernetes-list-type`/`-list-map-keys`, falling back to the patch merge key),
-and fields the same manager applied before but omits now are removed unless another manager's
-managedFields entry still holds them. managedFields are kept per manager and operation as FieldsV1
-sets, but ownership conflicts are never reported (`force` is accepted and ignored)."""
+Server-side apply follows structured-merge-diff (sigs.k8s.io/structured-merge-diff merge.Updater) and
+kube-apiserver's fieldmanager: the applied configuration is merged into the live object using the schema's
+list types (`x-kubernetes-list-type`/`-list-map-keys`, falling back to the patch merge key; atomic maps
+such as label selectors are one field); fields the same manager applied before but omits now are removed
+unless another manager owns them; managedFields hold one FieldsV1 set per (manager, operation,
+subresource); an apply that changes a field another manager owns fails with 409 Conflict
+(FieldManagerConflict causes) unless `force=true`, which takes the field over. Not modelled: managedFields
+supplied by the client (they are ignored, never reset), per-version conversion of field sets, the
+"struct versus pointer struct" distinction for map members of built-in kinds."""
 
 from __future__ import annotations
 
@@ -197,6 +201,11 @@ def _strip_directives(v: Any) -> Any:
 
 
 # --- field sets (managedFields) --------------------------------------------------------------------
+#
+# A field set is a set of paths in FieldsV1 element syntax: ("f:spec", "f:containers", 'k:{"name":"a"}',
+# "f:image"). A trailing "." marks the node itself as a member: an associative-list item
+# ('k:{...}', ".") or, for Update operations, a map that the write created ("f:data", "."), as
+# structured-merge-diff's Compare records it (Apply sets, built from the configuration, hold no map members).
 
 Path = tuple[str, ...]
 _UNTRACKED_META = {"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink", "name",
@@ -204,21 +213,50 @@ _UNTRACKED_META = {"managedFields", "resourceVersion", "uid", "creationTimestamp
                    "deletionTimestamp", "deletionGracePeriodSeconds"}
 
 
+class _MapMember:
+    def __repr__(self) -> str:
+        return "<map>"
+
+
+_MAP = _MapMember()
+
+
 def _key_elem(item: dict, keys: list[str]) -> str:
     return "k:" + json.dumps({k: item.get(k) for k in keys if k in item}, separators=(",", ":"),
                              sort_keys=True)
 
 
-def field_leaves(obj: Any, schema: Schema | None, nav: SchemaNav, prefix: Path = ()) -> dict[Path, Any]:
-    """Leaf paths of an object in FieldsV1 element syntax, mapped to their values."""
+def _atomic_map(schema: Schema | None, nav: SchemaNav) -> bool:
+    node = schema or {}
+    return (node.get("x-kubernetes-map-type") or nav.resolve(schema).get("x-kubernetes-map-type")) in (
+        "atomic", "granular-atomic")
+
+
+def _is_map(schema: Schema | None, nav: SchemaNav, custom: bool) -> bool:
+    """A map (not a struct): its creation is recorded as a member. Built-in structs cannot be told from
+    pointer structs in OpenAPI, so only map[string]X types (additionalProperties) count there; every
+    object node of a custom resource does (kube-apiserver compares unstructured objects)."""
+    if custom:
+        return True
+    res = nav.resolve(schema)
+    return isinstance(res.get("additionalProperties"), dict) and not res.get("properties")
+
+
+def field_leaves(obj: Any, schema: Schema | None, nav: SchemaNav, prefix: Path = (), maps: bool = False,
+                 custom: bool = False) -> dict[Path, Any]:
+    """Paths of an object in FieldsV1 element syntax, mapped to their values (leaves, associative-list item
+    members and, with maps=True, map members)."""
     out: dict[Path, Any] = {}
-    if isinstance(obj, dict) and obj:
+    if isinstance(obj, dict) and obj and not (prefix and _atomic_map(schema, nav)):
+        if maps and prefix and prefix != ("f:metadata",) and not prefix[-1].startswith("k:") \
+                and _is_map(schema, nav, custom):
+            out[prefix + (".",)] = _MAP
         for k, v in obj.items():
             if not prefix and k in ("apiVersion", "kind"):
                 continue
             if prefix == ("f:metadata",) and k in _UNTRACKED_META:
                 continue
-            out.update(field_leaves(v, nav.child(schema, k), nav, prefix + (f"f:{k}",)))
+            out.update(field_leaves(v, nav.child(schema, k), nav, prefix + (f"f:{k}",), maps, custom))
         return out
     if isinstance(obj, list) and obj:
         kind, keys = nav.list_info(schema)
@@ -227,13 +265,47 @@ def field_leaves(obj: Any, schema: Schema | None, nav: SchemaNav, prefix: Path =
             for x in obj:
                 p = prefix + (_key_elem(x, keys),)
                 out[p + (".",)] = None
-                out.update(field_leaves(x, items, nav, p))
+                out.update(field_leaves(x, items, nav, p, maps, custom))
             return out
         if kind == "set" and all(not isinstance(x, (dict, list)) for x in obj):
             for x in obj:
                 out[prefix + ("v:" + json.dumps(x),)] = x
             return out
     out[prefix] = obj
+    return out
+
+
+def config_paths(config: Any, obj: Any, schema: Schema | None, nav: SchemaNav, prefix: Path = ()) -> set[Path]:
+    """The field set of an apply configuration (structured-merge-diff ToFieldSet), with associative-list
+    keys taken from the object it produced (a key field the configuration leaves to defaulting, such as a
+    port's protocol, names the item as stored)."""
+    out: set[Path] = set()
+    if isinstance(config, dict) and config and not (prefix and _atomic_map(schema, nav)):
+        live = obj if isinstance(obj, dict) else {}
+        for k, v in config.items():
+            if not prefix and k in ("apiVersion", "kind"):
+                continue
+            if prefix == ("f:metadata",) and k in _UNTRACKED_META:
+                continue
+            if v is None:
+                continue
+            out |= config_paths(v, live.get(k), nav.child(schema, k), nav, prefix + (f"f:{k}",))
+        return out
+    if isinstance(config, list) and config:
+        kind, keys = nav.list_info(schema)
+        if kind == "map" and keys and all(isinstance(x, dict) for x in config):
+            items = nav.items(schema)
+            live = [y for y in obj if isinstance(y, dict)] if isinstance(obj, list) else []
+            for x in config:
+                given = {k: x[k] for k in keys if k in x}
+                y = next((y for y in live if all(y.get(k) == v for k, v in given.items())), None)
+                p = prefix + (_key_elem(y if y is not None else x, keys),)
+                out.add(p + (".",))
+                out |= config_paths(x, y, items, nav, p)
+            return out
+        if kind == "set" and all(not isinstance(x, (dict, list)) for x in config):
+            return {prefix + ("v:" + json.dumps(x),) for x in config}
+    out.add(prefix)
     return out
 
 
@@ -254,6 +326,35 @@ def from_fields_v1(fields: dict, prefix: Path = ()) -> set[Path]:
         else:
             out.add(prefix + (k,))
     return out
+
+
+def path_string(path: Path) -> str:
+    """fieldpath.Path.String(): .spec.replicas, .spec.containers[name="a"].image, .metadata.finalizers[="x"]."""
+    out = []
+    for elem in path:
+        if elem == ".":
+            continue
+        if elem.startswith("f:"):
+            out.append("." + elem[2:])
+        elif elem.startswith("k:"):
+            key = json.loads(elem[2:])
+            out.append("[" + ",".join(f"{k}={_go_string(v)}" for k, v in sorted(key.items())) + "]")
+        elif elem.startswith("v:"):
+            out.append(f"[={_go_string(json.loads(elem[2:]))}]")
+        elif elem.startswith("i:"):
+            out.append(f"[{elem[2:]}]")
+    return "".join(out)
+
+
+def _go_string(v: Any) -> str:
+    return json.dumps(v, separators=(",", ":"), sort_keys=True)
+
+
+def _iteration_key(path: Path) -> list:
+    """fieldpath.Set.Iterate order: at each node its members (sorted) before its children (sorted)."""
+    elems = [e for e in path if e != "."]
+    order = {"f": 0, "k": 1, "v": 2, "i": 3}
+    return [(0 if i == len(elems) - 1 else 1, order.get(e[:1], 4), e) for i, e in enumerate(elems)]
 
 
 def remove_path(obj: Any, path: Path) -> None:
@@ -329,62 +430,122 @@ def manager_sets(obj: dict) -> list[tuple[dict, set[Path]]]:
             or []]
 
 
+def _is_entry(entry: dict, manager: str, operation: str, subresource: str | None) -> bool:
+    return (entry.get("manager") == manager and entry.get("operation") == operation
+            and (entry.get("subresource") or None) == (subresource or None))
+
+
 def server_side_apply(live: dict | None, config: dict, manager: str, schema: Schema | None,
-                      nav: SchemaNav) -> tuple[dict, set[Path]]:
-    """Returns (merged object without managedFields bookkeeping, the applier's new field set)."""
-    applied = set(field_leaves(config, schema, nav))
+                      nav: SchemaNav, subresource: str | None = None) -> dict:
+    """Merge an apply configuration into the live object and prune what the manager applied before and
+    omits now, unless another manager (any other entry, its own Update entry included) owns it.
+    Ownership and conflicts are recorded afterwards by record_managed_fields (config=...)."""
     if live is None:
-        return copy.deepcopy(config), applied
+        return copy.deepcopy(config)
     merged = apply_merge(live, config, schema, nav)
+    applied = config_paths(config, merged, schema, nav)
     previous: set[Path] = set()
     others: set[Path] = set()
     for entry, fields in manager_sets(live):
-        if entry.get("manager") == manager and entry.get("operation") == "Apply":
+        if _is_entry(entry, manager, "Apply", subresource):
             previous |= fields
         else:
             others |= fields
-    for path in sorted(previous - applied, key=len, reverse=True):
-        if path not in others and not any(o[:len(path)] == path for o in others):
-            remove_path(merged, path)
-    return merged, applied
+    owned = others | applied
+    for path in sorted(previous - owned, key=len, reverse=True):
+        target = path[:-1] if path[-1:] == (".",) else path
+        if not any(o[:len(target)] == target for o in owned):  # an item holding fields others own stays
+            remove_path(merged, target)
+    return merged
+
+
+def manager_identifier(entry: dict) -> str:
+    """fieldmanager BuildManagerIdentifier: the entry without time and fields; appliers without apiVersion."""
+    ident = {"manager": entry.get("manager") or "", "operation": entry.get("operation") or ""}
+    if entry.get("operation") != "Apply":
+        ident["apiVersion"] = entry.get("apiVersion") or ""
+    ident["subresource"] = entry.get("subresource") or ""
+    return json.dumps({k: v for k, v in ident.items() if v}, separators=(",", ":"))
+
+
+def print_manager(entry: dict) -> str:
+    """fieldmanager printManager: "kubectl-edit" using apps/v1, "m" with subresource "status", "helm"."""
+    out = json.dumps(entry.get("manager") or "")
+    if entry.get("subresource"):
+        out += f" with subresource {json.dumps(entry['subresource'])}"
+    if entry.get("operation") == "Update":
+        out += f" using {entry.get('apiVersion') or ''}"
+    return out
+
+
+def conflict_error(conflicts: list[tuple[dict, set[Path]]]) -> ApiError:
+    """409 Conflict as NewConflictError builds it (k8s.io/apimachinery managedfields/internal/conflict.go):
+    causes of type FieldManagerConflict, the message grouped by manager in identifier order."""
+    found: list[tuple[dict, str]] = []
+    for entry, paths in sorted(conflicts, key=lambda c: manager_identifier(c[0])):
+        seen: set[str] = set()
+        for p in sorted(paths, key=_iteration_key):
+            text = path_string(p)
+            if text not in seen:
+                seen.add(text)
+                found.append((entry, text))
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {print_manager(e)}", "field": f}
+              for e, f in found]
+    if len(found) == 1:
+        message = f"Apply failed with 1 conflict: conflict with {print_manager(found[0][0])}: {found[0][1]}"
+    else:
+        lines: list[str] = []
+        for entry, _ in sorted(conflicts, key=lambda c: manager_identifier(c[0])):
+            lines.append(f"conflicts with {print_manager(entry)}:")
+            lines.extend(f"- {f}" for e, f in found if e is entry)
+        message = f"Apply failed with {len(found)} conflicts: " + "\n".join(lines)
+    return ApiError(409, "Conflict", message, {"causes": causes})
+
+
+def _entry_order(entry: dict) -> tuple:
+    """fieldmanager sortEncodedManagedFields: operation, time, manager, apiVersion, subresource."""
+    return (entry.get("operation") or "", entry.get("time") or "", entry.get("manager") or "",
+            entry.get("apiVersion") or "", entry.get("subresource") or "")
 
 
 def record_managed_fields(new: dict, old: dict | None, manager: str, operation: str, api_version: str,
-                          now: str, schema: Schema | None, nav: SchemaNav, applied: set[Path] | None = None,
-                          subresource: str | None = None) -> None:
-    """Update new.metadata.managedFields: the writer takes the fields it set (Apply: its applied set;
-    Update: the fields whose values changed) and other managers lose them."""
-    new_leaves = field_leaves(new, schema, nav)
-    if applied is not None:
-        taken = applied & set(new_leaves) if new_leaves else set(applied)
-    else:
-        old_leaves = field_leaves(old, schema, nav) if old else {}
-        taken = {p for p, v in new_leaves.items() if p not in old_leaves or old_leaves[p] != v}
-    entries: list[dict | None] = []
+                          now: str, schema: Schema | None, nav: SchemaNav, config: dict | None = None,
+                          subresource: str | None = None, force: bool = False, custom: bool = False) -> None:
+    """Update new.metadata.managedFields as structured-merge-diff's Updater does.
+
+    Compare old and new: `changed` = added or modified fields, `removed` = fields gone. Apply: any other
+    manager (every entry but this manager's Apply entry for this subresource) owning a changed field is a
+    conflict (409) unless force, when the field is taken from it; the applier's set becomes exactly the
+    configuration's fields; an unchanged value another manager owns stays shared. Update: the writer's set
+    gains what it changed and every other manager loses it. Removed fields leave every set."""
+    new_vals = field_leaves(new, schema, nav, maps=True, custom=custom)
+    old_vals = field_leaves(old, schema, nav, maps=True, custom=custom) if old else {}
+    changed = {p for p, v in new_vals.items() if p not in old_vals or old_vals[p] != v}
+    entries: list[dict] = []
     mine: set[Path] = set()
-    slot = None  # keep the entries' order stable so that unchanged objects compare equal
+    conflicts: list[tuple[dict, set[Path]]] = []
     for entry, fields in manager_sets(old or {}):
-        same = (entry.get("manager") == manager and entry.get("operation") == operation
-                and entry.get("subresource") == subresource)
-        if same:
-            mine = fields if applied is None else set()
-            slot = len(entries)
-            entries.append(None)
+        if _is_entry(entry, manager, operation, subresource):
+            mine = fields
             continue
-        fields = {p for p in fields if p not in taken and p in new_leaves}
-        if fields:
-            entries.append({**entry, "fieldsV1": to_fields_v1(fields)})
-    mine = {p for p in mine | taken if p in new_leaves}
+        lost = fields & changed
+        if lost and operation == "Apply":
+            conflicts.append((entry, lost))
+        kept = {p for p in fields - lost if p in new_vals}
+        if kept:
+            entries.append({**entry, "fieldsV1": to_fields_v1(kept)})
+    if conflicts and not force:
+        raise conflict_error(conflicts)
+    if operation == "Apply":
+        mine = config_paths(config or {}, new, schema, nav)
+    mine = {p for p in mine | (changed if operation != "Apply" else set()) if p in new_vals}
     if mine:
         entry = {"manager": manager, "operation": operation, "apiVersion": api_version, "time": now,
                  "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(mine)}
         if subresource:
             entry["subresource"] = subresource
-        if slot is None:
-            entries.append(entry)
-        else:
-            entries[slot] = entry
-    entries = [e for e in entries if e is not None]
+        entries.append(entry)
+    entries.sort(key=_entry_order)
     if entries:
         new.setdefault("metadata", {})["managedFields"] = entries
     else:

@@ -3,7 +3,7 @@ cluster with helm and the values of iomesh_mgmt_values, the additional one with 
 iomesh_cluster_manifests - then every modelled behaviour checked through the API.
 
 One emulator (--delay 0) serves the whole module; tests that change shared state restore it.
-Run: .venv/bin/pytest testbed/tests/test_twin_*.py  (with xdist: -n 2 --dist loadgroup)
+Run: .venv/bin/pytest testbed/tests/test_twin_*.py  (with xdist: -n 2 --dist loadfile)
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def seed_inventory(host_disks: dict[str, list[dict]] | None = None) -> tuple[dic
 
 def topology(host_disks: dict | None = None) -> tuple[list[dict], dict]:
     groups, hostvars, clusters, settings = seed_inventory(host_disks)
-    return filters.iomesh_topology(clusters, groups, hostvars, settings), settings
+    return filters.iomesh_topology(clusters, groups, hostvars, settings), filters.iomesh_settings(settings)
 
 
 def default_host_disks(config: dict | None = None) -> dict[str, list[dict]]:

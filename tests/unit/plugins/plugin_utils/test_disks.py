@@ -64,11 +64,15 @@ def clusters_of(inv):
     return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
 
 
-def cr(cluster, key="kubernetes.io/hostname", attached=(), device_map=None):
-    """The IOMeshCluster as the mgmt/cluster stages leave it: the rendered deviceMap."""
+def cr(cluster, key=None, attached=(), device_map=None):
+    """The IOMeshCluster as the mgmt/cluster stages leave it: the rendered deviceMap (or one guarded on `key`)."""
     from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render
+    if device_map is None:
+        device_map = render.device_map(cluster)
+        for entry in device_map.values() if key else ():
+            entry["selector"]["matchExpressions"][0]["key"] = key
     return {"metadata": {"name": cluster["name"], "namespace": cluster["namespace"]},
-            "spec": {"chunk": {"deviceMap": render.device_map(cluster, key) if device_map is None else device_map}},
+            "spec": {"chunk": {"deviceMap": device_map}},
             "status": {"attachedDevices": list(attached)}}
 
 
@@ -379,14 +383,18 @@ def test_device_map_comparison_ignores_order(inv):
     assert fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), [mgmt, cr(clusters[1])])["errors"] == []
 
 
-def test_device_map_uses_the_node_label_key(inv):
+def test_device_map_guard_is_the_hostname_label_whatever_the_node_label_key(inv):
+    # BlockDevices carry kubernetes.io/hostname, never the node's other labels (docs/architecture.md#disk-mapping).
     inv.settings["iomesh_node_label_key"] = "example.com/storage-node"
     declare(inv)
     clusters = clusters_of(inv)
-    crs = [cr(c) for c in clusters]
-    assert fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), crs)["errors"] != []
-    crs = [cr(c, key="example.com/storage-node") for c in clusters]
-    assert fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), crs)["errors"] == []
+    hostname_guarded = [cr(c) for c in clusters]
+    result = fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), hostname_guarded)
+    assert result["errors"] == []
+    assert any("only on kubernetes.io/hostname In [w3, w4, w5]" in note for note in result["notes"]), result["notes"]
+    label_guarded = [cr(c, key="example.com/storage-node") for c in clusters]
+    result = fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), label_guarded)
+    assert len(result["errors"]) == 2 and "is not the one the inventory renders" in result["errors"][0]
 
 
 def test_labelled_disk_no_longer_declared_is_a_warning_and_left_alone(inv):

@@ -105,3 +105,50 @@ def test_chart_storage_classes_are_the_real_charts():
     # docs: the chart render facts, rows "StorageClass" (the same in every version).
     assert names.CHART_STORAGE_CLASSES == ("iomesh-csi-driver", "hostpath")
     assert names.CHART_STORAGE_CLASS_PREFIX == "iomesh-localpv-manager-"
+
+
+def _facts_names():
+    """{version: {(kind, name)}} of every row of the chart render facts."""
+    sections = re.split(r"^## Chart (v[0-9.]+):.*$", FACTS.read_text(), flags=re.M)
+    return {version: {tuple(cell.strip() for cell in line.split("|")[1:3]) for line in table.splitlines()
+                      if line.startswith("| ")}
+            for version, table in zip(sections[1::2], sections[2::2])}
+
+
+def test_release_objects_are_every_name_the_real_chart_derives_from_the_release():
+    if not FACTS.exists():
+        pytest.skip("the chart render facts are not on this machine")
+    versions = _facts_names()
+    listed = {suffix for _kind, suffix in names.RELEASE_OBJECTS + names.CLUSTER_OBJECTS}
+    for version, rows in versions.items():
+        for _kind, name in rows:
+            if "<R>" in name:
+                assert name.startswith("<R>") and name[3:] in listed, (version, name)
+    for kind, suffix in names.RELEASE_OBJECTS:
+        assert any((kind, f"<R>{suffix}") in rows for rows in versions.values()), (kind, suffix)
+
+
+def test_longest_chart_made_names_as_the_real_chart_renders_them():
+    if not FACTS.exists():
+        pytest.skip("the chart render facts are not on this machine")
+    for version, rows in _facts_names().items():
+        assert ("Job", "<R>-zookeeper-operator-post-install-upgrade") in rows, version
+        assert ("Service", "<R>-openebs-ndm-cluster-exporter-service") in rows, version
+        assert ("Service", "<R>-openebs-ndm-node-exporter-service") in rows, version
+
+
+def test_name_limits_are_exact():
+    # 63 - len("-zookeeper-operator-post-install-upgrade") = 63 - 40; 63 - len("-zookeeper-admin-server") = 63 - 23.
+    assert names.MAX_RELEASE_NAME == 23
+    assert names.MAX_CLUSTER_NAME == 40
+    assert names.longest_release_object("r" * 23) == ("Job", "r" * 23 + "-zookeeper-operator-post-install-upgrade")
+    assert len(names.longest_release_object("r" * 23)[1]) == 63
+    assert names.longest_cluster_object("c" * 40) == ("Service", "c" * 40 + "-zookeeper-admin-server")
+    assert len(names.longest_cluster_object("c" * 40)[1]) == 63
+
+
+def test_every_object_name_fits_at_the_limits():
+    assert max(len(name) for _kind, name in names.object_names("r" * 23, management=True)) == 63
+    assert max(len(name) for _kind, name in names.object_names("c" * 40)) == 63
+    assert ("Service", "c1-zookeeper-client") in names.object_names("c1")
+    assert ("Service", "iomesh-openebs-ndm-node-exporter-service") in names.object_names("iomesh", management=True)

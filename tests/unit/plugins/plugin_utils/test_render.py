@@ -126,6 +126,26 @@ def test_device_map_for_hybrid_flash(inv):
     assert mgmt_map["cacheWithJournal"]["selector"]["matchLabels"]["iomesh.multicluster/cluster"] == "iomesh"
 
 
+def test_device_map_guard_uses_the_hostname_label_and_affinity_the_node_label_key(inv):
+    # NDM labels a BlockDevice kubernetes.io/hostname=<node>; it never copies other node labels
+    # (docs/architecture.md#disk-mapping), so only the pods' node affinity follows iomesh_node_label_key.
+    inv.settings["iomesh_node_label_key"] = "example.com/storage-node"
+    _declare_disks(inv, "hybridFlash")
+    settings = f.iomesh_settings(inv.settings)
+    mgmt, other = topology(inv)
+    guard = {"key": "kubernetes.io/hostname", "operator": "In", "values": ["w3", "w4", "w5"]}
+    spec = f.iomesh_cluster_manifests(other, settings)[1]["spec"]
+    for entry in spec["chunk"]["deviceMap"].values():
+        assert entry["selector"]["matchExpressions"] == [guard]
+    affinity = spec["chunk"]["podPolicy"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert affinity["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == "example.com/storage-node"
+    chunk = f.iomesh_mgmt_values(mgmt, settings)["iomesh"]["chunk"]
+    for entry in chunk["deviceMap"].values():
+        assert entry["selector"]["matchExpressions"] == [{**guard, "values": ["w0", "w1", "w2"]}]
+    affinity = chunk["podPolicy"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert affinity["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == "example.com/storage-node"
+
+
 def test_device_map_for_all_flash(inv):
     inv.clusters[1]["disk_deployment_mode"] = "allFlash"
     inv.clusters[0]["disk_deployment_mode"] = "allFlash"

@@ -210,6 +210,24 @@ def test_block_device_matched_by_its_serial_label(clusters):
         [("blockdevice-1", "serial SN-w0 as dataStoreWithJournal", "iomesh")]
 
 
+def test_block_device_found_on_its_node_by_the_hostname_label_as_the_disk_stage_finds_it():
+    # The disk stage reads a BlockDevice's node from spec.nodeAttributes.nodeName, else from its kubernetes.io/hostname
+    # label (docs/architecture.md#blockdevices-live-in-the-management-namespace); so does the report.
+    inv = Inventory()
+    for host in inv.hostvars:
+        inv.hostvars[host]["iomesh_disks"] = [{"serial": f"SN-{host}", "mount_type": "dataStoreWithJournal"}]
+    inv.clusters[0]["disk_deployment_mode"] = "allFlash"
+    inv.clusters[1]["disk_deployment_mode"] = "allFlash"
+    clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    bd = {"metadata": {"name": "blockdevice-2", "namespace": "iomesh-system",
+                       "labels": {"kubernetes.io/hostname": "w1"}},
+          "spec": {"path": "/dev/sdy", "details": {"serial": "SN-w1"}},
+          "status": {"claimState": "Unclaimed", "state": "Active"}}
+    view = report_model.build(clusters, {"block_devices": [bd]}, None)
+    rows = [r for r in cluster_view(view, "iomesh")["disks"]["rows"] if r["block_device"] == "blockdevice-2"]
+    assert [(r["node"], r["declared"]) for r in rows] == [("w1", "serial SN-w1 as dataStoreWithJournal")]
+
+
 def test_words_of_the_view():
     words = [report_model.existence(x) for x in (True, False, None)]
     assert words == ["exists", "missing", "unknown (could not be read)"]

@@ -331,3 +331,91 @@ def test_seed_topology_is_normalised(seed_inventory):
         "reclaim_policy": "Delete", "volume_binding_mode": "Immediate", "allow_volume_expansion": True,
     }
     assert report["settings"]["iomesh_app_version"] == "v5.3.0-rc13"
+
+
+# --- Real-cluster fidelity: names the real chart makes from the management cluster's name (docs/pitfalls.md P23).
+# The chart render facts (v1.0.1, v1.1.0, v1.2.0) name a Job <R>-zookeeper-operator-post-install-upgrade: 23 + 40 = 63.
+
+
+def test_management_name_of_23_characters_is_accepted(inv):
+    inv.clusters[0]["name"] = "m" * 23
+    assert problems(inv) == []
+
+
+def test_management_name_of_24_characters_is_refused_naming_the_chart_made_name(inv):
+    inv.clusters[0]["name"] = "m" * 24
+    only_problem(inv, "iomesh_clusters[0] (" + "m" * 24 + ").name", "24 characters", "at most 23",
+                 "Job " + "m" * 24 + "-zookeeper-operator-post-install-upgrade", "64 characters",
+                 "helm install", "docs/pitfalls.md P23")
+
+
+def test_management_name_over_26_characters_names_the_longest_chart_made_name(inv):
+    # It also breaks <R>-openebs-ndm-cluster-exporter-service (27 + 37 = 64); the message names the longest.
+    inv.clusters[0]["name"] = "m" * 27
+    only_problem(inv, "at most 23", "Job " + "m" * 27 + "-zookeeper-operator-post-install-upgrade (67 characters)")
+
+
+def test_additional_cluster_keeps_its_own_limit_of_40(inv):
+    inv.clusters[1]["name"] = "a" * 40
+    assert problems(inv) == []
+    inv.clusters[1]["name"] = "a" * 24
+    assert problems(inv) == []
+
+
+# --- Real-cluster fidelity: disks declared on nodes that run no chunk pod can never be claimed.
+
+
+def _hybrid(inv, hosts):
+    for host in hosts:
+        inv.hostvars[host]["iomesh_disks"] = [{"serial": f"SSD-{host}", "mount_type": "cacheWithJournal"},
+                                              {"serial": f"HDD-{host}", "mount_type": "dataStore"}]
+
+
+def test_community_disks_on_more_nodes_than_chunk_pods_are_refused():
+    from ..conftest import Inventory
+
+    inv = Inventory(sizes=(3, 4))
+    _hybrid(inv, ["w3", "w4", "w5", "w6"])
+    only_problem(inv, "iomesh_clusters[1] (iomesh-cluster-1)", "w3, w4, w5, w6", "4 nodes", "3 chunk pods",
+                 "community edition", "at most 3", "iomesh_edition: enterprise", "declare iomesh_disks on at most 3")
+
+
+def test_enterprise_disks_on_more_nodes_than_chunk_replicas_are_refused():
+    from ..conftest import Inventory
+
+    inv = Inventory(sizes=(3, 5))
+    inv.settings["iomesh_edition"] = "enterprise"
+    inv.clusters[1]["chunk_replicas"] = 4
+    _hybrid(inv, ["w3", "w4", "w5", "w6", "w7"])
+    only_problem(inv, "iomesh_clusters[1] (iomesh-cluster-1)", "w3, w4, w5, w6, w7", "5 nodes", "4 chunk pods",
+                 "chunk_replicas: 5")
+
+
+def test_disks_on_as_many_nodes_as_chunk_pods_pass():
+    from ..conftest import Inventory
+
+    inv = Inventory(sizes=(3, 4))
+    _hybrid(inv, ["w3", "w4", "w5"])
+    assert problems(inv) == []
+
+
+@pytest.mark.parametrize(("edition", "nodes", "expected"), [
+    ("community", 3, 3), ("community", 5, 3), ("enterprise", 3, 3), ("enterprise", 5, 5), ("enterprise", 7, 7),
+])
+def test_default_chunk_replicas_follow_the_nodes_within_the_edition(edition, nodes, expected):
+    from ..conftest import Inventory
+
+    inv = Inventory(sizes=(3, nodes))
+    inv.settings["iomesh_edition"] = edition
+    clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    assert clusters[1]["chunk_replicas"] == expected
+    assert clusters[1]["meta_replicas"] == 3
+
+
+def test_enterprise_disks_on_every_node_pass_with_the_default_chunk_replicas():
+    from ..conftest import Inventory
+
+    inv = Inventory(sizes=(3, 5))
+    inv.settings["iomesh_edition"] = "enterprise"
+    _hybrid(inv, ["w3", "w4", "w5", "w6", "w7"])
+    assert problems(inv) == []
