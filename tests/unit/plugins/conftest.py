@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED_INVENTORY = ROOT / "inventories" / "seed-example"
@@ -69,3 +70,38 @@ class Inventory:
 @pytest.fixture
 def inv():
     return Inventory()
+
+
+# --- StorageClasses (the csi and verify tests) -------------------------------------------------------------------
+MANAGED = {"app.kubernetes.io/managed-by": "iomesh.multicluster"}
+
+
+@pytest.fixture
+def clusters(inv):
+    """The seed's clusters, normalised."""
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+@pytest.fixture
+def wanted(clusters, inv):
+    """The StorageClass the collection applies for each seed cluster."""
+    return [f.iomesh_csi_manifests(cl, f.iomesh_settings(inv.settings))[1] for cl in clusters]
+
+
+def existing(sc, labels=None, **changes):
+    """The StorageClass as the API server returns it (managed by the collection unless `labels` says otherwise),
+    plus `changes` (None removes a field)."""
+    have = copy.deepcopy(sc)
+    have["metadata"] = {"name": sc["metadata"]["name"], "labels": dict(MANAGED if labels is None else labels), "uid": "u-1",
+                        "resourceVersion": "7"}
+    for key, value in changes.items():
+        if key.startswith("parameters."):
+            if value is None:
+                have["parameters"].pop(key.split(".", 1)[1])
+            else:
+                have["parameters"][key.split(".", 1)[1]] = value
+        elif value is None:
+            have.pop(key, None)
+        else:
+            have[key] = value
+    return have

@@ -3,43 +3,10 @@ verification claims and pods, and the verdict on each cluster."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
-from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
 
-
-MANAGED = {"app.kubernetes.io/managed-by": "iomesh.multicluster"}
-
-
-@pytest.fixture
-def clusters(inv):
-    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
-
-
-@pytest.fixture
-def wanted(clusters, inv):
-    return [f.iomesh_csi_manifests(cl, f.iomesh_settings(inv.settings))[1] for cl in clusters]
-
-
-def existing(sc, labels=None, **changes):
-    """The StorageClass as the API server returns it (managed by the collection unless `labels` says otherwise),
-    plus `changes` (None removes a field)."""
-    have = copy.deepcopy(sc)
-    have["metadata"] = {"name": sc["metadata"]["name"], "labels": dict(MANAGED if labels is None else labels), "uid": "u-1",
-                        "resourceVersion": "7"}
-    for key, value in changes.items():
-        if key.startswith("parameters."):
-            if value is None:
-                have["parameters"].pop(key.split(".", 1)[1])
-            else:
-                have["parameters"][key.split(".", 1)[1]] = value
-        elif value is None:
-            have.pop(key, None)
-        else:
-            have[key] = value
-    return have
+from ..conftest import existing  # the clusters and wanted fixtures are in ..conftest too
 
 
 # --- PV node affinity ---------------------------------------------------------------------------------------
