@@ -105,3 +105,24 @@ def existing(sc, labels=None, **changes):
         else:
             have[key] = value
     return have
+
+
+# --- host facts (the prereq filter and hostcheck tests) -----------------------------------------------------------
+GB = 1000 ** 3
+
+
+def facts(**over):
+    """Gathered facts of a Debian 12 storage host that passes every check, with `over` replacing keys."""
+    base = {
+        "os_family": "Debian", "distribution": "Debian", "distribution_version": "12.8", "pkg_mgr": "apt",
+        "selinux": {"status": "disabled"},
+        "processor_vcpus": 16, "memtotal_mb": 64000,
+        "mounts": [
+            {"mount": "/", "size_available": 20 * GB},
+            {"mount": "/opt", "size_available": 500 * GB},
+            {"mount": "/optical", "size_available": 1 * GB},
+        ],
+        "all_ipv4_addresses": ["192.168.0.5", "10.234.1.12"],
+    }
+    base.update(over)
+    return base

@@ -9,6 +9,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_prereq as f
 
+from ..conftest import facts
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -17,25 +18,6 @@ ROLE_VARS = yaml.safe_load((ROOT / "roles/iomesh_prereq/vars/main.yml").read_tex
 
 
 OS_TABLE = ROLE_VARS["__iomesh_prereq_os_table"]
-
-
-GB = 1000 ** 3
-
-
-def facts(**over):
-    base = {
-        "os_family": "Debian", "distribution": "Debian", "distribution_version": "12.8", "pkg_mgr": "apt",
-        "selinux": {"status": "disabled"},
-        "processor_vcpus": 16, "memtotal_mb": 64000,
-        "mounts": [
-            {"mount": "/", "size_available": 20 * GB},
-            {"mount": "/opt", "size_available": 500 * GB},
-            {"mount": "/optical", "size_available": 1 * GB},
-        ],
-        "all_ipv4_addresses": ["192.168.0.5", "10.234.1.12"],
-    }
-    base.update(over)
-    return base
 
 
 def test_plan_input_errors():

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_prereq as f
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import hostcheck
 
+from ..conftest import GB, facts
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -25,9 +26,6 @@ OS_TABLE = ROLE_VARS["__iomesh_prereq_os_table"]
 
 
 THRESHOLDS = {"min_cpus": 8, "min_memory_mb": 16384, "min_opt_free_gb": 100, "opt_path": "/opt"}
-
-
-GB = 1000 ** 3
 
 
 CLUSTERS = [
@@ -43,22 +41,6 @@ GROUPS = {
     "iomesh_cluster_1_nodes": ["k8s-woker-3", "k8s-woker-4", "k8s-woker-5"],
     "consumers": ["k8s-woker-6", "k8s-woker-0"],
 }
-
-
-def facts(**over):
-    base = {
-        "os_family": "Debian", "distribution": "Debian", "distribution_version": "12.8", "pkg_mgr": "apt",
-        "selinux": {"status": "disabled"},
-        "processor_vcpus": 16, "memtotal_mb": 64000,
-        "mounts": [
-            {"mount": "/", "size_available": 20 * GB},
-            {"mount": "/opt", "size_available": 500 * GB},
-            {"mount": "/optical", "size_available": 1 * GB},
-        ],
-        "all_ipv4_addresses": ["192.168.0.5", "10.234.1.12"],
-    }
-    base.update(over)
-    return base
 
 
 # --- host selection -------------------------------------------------------------------------------------------------
