@@ -75,6 +75,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, code: int, body: Any, ctype: str = JSON, warnings: list[str] | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+        # Logged before the client can see the response: a test that reads the request log right after its own
+        # request finds it there.
+        self._status = code
+        if not self._logged:
+            self._log(self._start)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -83,7 +88,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Warning", '299 - ' + json.dumps(w))
         self.end_headers()
         self.wfile.write(data)
-        self._status = code
 
     def _error(self, err: ApiError) -> None:
         self._send(err.code, err.status())

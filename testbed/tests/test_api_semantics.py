@@ -403,3 +403,36 @@ def test_deployment_deletion_collects_replicasets_and_pods(emu):
     assert code == 200 and body["kind"] == "Status" and body["status"] == "Success"
     emu.wait_for(lambda: not emu.get(f"/api/v1/namespaces/{n}/pods")["items"]
                  and not emu.get(f"/apis/apps/v1/namespaces/{n}/replicasets")["items"])
+
+
+def test_a_request_is_in_the_request_log_once_its_response_arrives(emu):
+    """Tests judge a run by the requests logged since they started it: every request must be logged before its
+    response reaches the client, or a request of the test itself shows up in the next run's window."""
+    ns = "request-log-order"
+    emu.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    for i in range(200):
+        code, _, _ = emu.request("POST", f"/api/v1/namespaces/{ns}/configmaps",
+                                 {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}})
+        assert code == 201
+        last = emu.requests_logged()[-1]
+        assert (last["method"], last["path"], last["status"]) == (
+            "POST", f"/api/v1/namespaces/{ns}/configmaps", 201), f"request {i} was not logged before its response"
+
+
+def test_the_log_entry_is_written_before_the_response():
+    """The order inside the handler, without a race to win: log first, then status line, headers and body."""
+    from types import SimpleNamespace
+
+    from kubeemu import http as khttp
+
+    events: list[str] = []
+    handler = khttp.Handler.__new__(khttp.Handler)
+    handler.server = SimpleNamespace(log=SimpleNamespace(write=lambda **entry: events.append(f"log {entry['status']}")))
+    handler.wfile = SimpleNamespace(write=lambda data: events.append("body"))
+    handler.command, handler.path, handler.headers = "POST", "/api/v1/namespaces/ns/configmaps", {}
+    handler._logged, handler._start = False, 0.0
+    handler.send_response = lambda code, message=None: events.append(f"status {code}")
+    handler.send_header = lambda *args: None
+    handler.end_headers = lambda: events.append("headers")
+    handler._send(201, {"kind": "ConfigMap"})
+    assert events == ["log 201", "status 201", "headers", "body"]
