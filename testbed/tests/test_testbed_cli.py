@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+from iomesh_testbed.launcher import _alive
 
 TESTBED = Path(__file__).resolve().parents[1]
 ROOT = TESTBED.parent
@@ -31,14 +32,6 @@ def _run(args, env, check=True):
 
 def _pids(state: Path) -> list[int]:
     return [int(p.read_text()) for p in state.glob("*.pid")]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def _bring_up(tmp_path, nodes=None):

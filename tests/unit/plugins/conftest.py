@@ -126,3 +126,20 @@ def facts(**over):
     }
     base.update(over)
     return base
+
+
+# --- nodes and PersistentVolumes (the PV node affinity tests) ------------------------------------------------
+def node(name, **labels):
+    """A Node with its hostname label and `labels`."""
+    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}}}
+
+
+NODES = [node(f"w{i}", zone="a" if i < 3 else "b", rank=str(i)) for i in range(6)]
+
+
+def volume(*terms, driver="com.iomesh.csi-driver", sc="iomesh-cluster-1"):
+    """A PV of the CSI driver with node affinity `terms` (None: no nodeAffinity at all)."""
+    spec = {"csi": {"driver": driver}, "storageClassName": sc}
+    if terms != (None,):
+        spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": list(terms)}}
+    return {"metadata": {"name": "pvc-1"}, "spec": spec}

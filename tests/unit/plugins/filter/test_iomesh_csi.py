@@ -8,6 +8,8 @@ from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
 from ansible_collections.iomesh.multicluster.plugins.filter.iomesh_csi import FilterModule
 
+from ..conftest import NODES, volume
+
 
 @pytest.fixture
 def clusters(inv):
@@ -34,19 +36,6 @@ def test_conflict_input_errors(args, message):
 
 
 # --- PV node affinity ---------------------------------------------------------------------------------------
-
-def node(name, **labels):
-    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}}}
-
-
-NODES = [node(f"w{i}", zone="a" if i < 3 else "b", rank=str(i)) for i in range(6)]
-
-
-def volume(*terms, driver="com.iomesh.csi-driver", sc="iomesh-cluster-1"):
-    spec = {"csi": {"driver": driver}, "storageClassName": sc}
-    if terms != (None,):
-        spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": list(terms)}}
-    return {"metadata": {"name": "pvc-1"}, "spec": spec}
 
 
 @pytest.mark.parametrize("args, message", [

@@ -6,23 +6,10 @@ from __future__ import annotations
 import pytest
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
 
-from ..conftest import existing  # the clusters and wanted fixtures are in ..conftest too
+from ..conftest import NODES, existing, node, volume  # the clusters and wanted fixtures are in ..conftest too
 
 
 # --- PV node affinity ---------------------------------------------------------------------------------------
-
-def node(name, **labels):
-    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}}}
-
-
-NODES = [node(f"w{i}", zone="a" if i < 3 else "b", rank=str(i)) for i in range(6)]
-
-
-def volume(*terms, driver="com.iomesh.csi-driver", sc="iomesh-cluster-1"):
-    spec = {"csi": {"driver": driver}, "storageClassName": sc}
-    if terms != (None,):
-        spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": list(terms)}}
-    return {"metadata": {"name": "pvc-1"}, "spec": spec}
 
 
 def expr(key, operator, *values):
