@@ -104,17 +104,31 @@ def iomesh_mgmt_values(cluster, settings=None):
     return render.mgmt_values(cluster, _settings(name, settings))
 
 
-def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None):
+def iomesh_mgmt_manifests(rendered, cluster):
+    name = "iomesh_mgmt_manifests"
+    cluster = _cluster(name, cluster)
+    if not cluster.get("management"):
+        raise AnsibleFilterError(f"{name}: cluster {cluster['name']} is not the management cluster")
+    if not isinstance(rendered, str):
+        raise AnsibleFilterError(f"{name}: expects the stdout of kubernetes.core.helm_template, got {type(rendered).__name__}")
+    try:
+        return render.mgmt_manifests(rendered, cluster)
+    except render.ChartRenderError as exc:
+        raise AnsibleFilterError(f"{name}: {exc}") from exc
+
+
+def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None, mgmt_zk=None):
     name = "iomesh_cluster_manifests"
     cluster = _cluster(name, cluster)
     if cluster.get("management"):
         raise AnsibleFilterError(
-            f"{name}: cluster {cluster['name']} is the management cluster; its CRs come from the Helm release "
-            "(use iomesh_mgmt_values)"
+            f"{name}: cluster {cluster['name']} is the management cluster; its CRs come from the chart "
+            "(use iomesh_mgmt_manifests)"
         )
-    if mgmt_cr is not None and not isinstance(mgmt_cr, Mapping):
-        raise AnsibleFilterError(f"{name}: mgmt_cr must be the management IOMeshCluster object, got {mgmt_cr!r}")
-    return render.cluster_manifests(cluster, _settings(name, settings), topology.plain(mgmt_cr))
+    for what, obj in (("mgmt_cr", mgmt_cr), ("mgmt_zk", mgmt_zk)):
+        if obj is not None and not isinstance(obj, Mapping):
+            raise AnsibleFilterError(f"{name}: {what} must be the management cluster's object as read, got {obj!r}")
+    return render.cluster_manifests(cluster, _settings(name, settings), topology.plain(mgmt_cr), topology.plain(mgmt_zk))
 
 
 def iomesh_csi_manifests(cluster, settings=None):
@@ -188,6 +202,7 @@ class FilterModule:
             "iomesh_zookeeper_affinity": iomesh_zookeeper_affinity,
             "iomesh_mgmt_values": iomesh_mgmt_values,
             "iomesh_cluster_manifests": iomesh_cluster_manifests,
+            "iomesh_mgmt_manifests": iomesh_mgmt_manifests,
             "iomesh_csi_manifests": iomesh_csi_manifests,
             "iomesh_cluster_problems": iomesh_cluster_problems,
             "iomesh_readiness": iomesh_readiness,

@@ -36,3 +36,15 @@ CSI_DRIVER = "com.iomesh.csi-driver"
 ISCSI_PORTAL = "127.0.0.1:3260"
 META_CLIENT_PORT = 10100
 META_LEADER_LABEL = "iomesh.com/meta-leader"
+
+# The IOMesh operator's validating webhook (chart: ValidatingWebhookConfiguration iomesh-validating-webhook-configuration).
+IOMESH_WEBHOOK = "validate-iomeshcluster.iomesh.com"
+# What kube-apiserver says when it cannot call that webhook (failurePolicy Fail): the operator is not serving yet, or
+# still serves the certificate of an earlier chart render while the caBundle is the new one (x509). Writes of
+# IOMeshClusters are retried, for a bounded time, on this and on nothing else; a webhook that answers and denies
+# ("admission webhook ... denied the request") fails at once (docs/pitfalls.md P10).
+WEBHOOK_UNAVAILABLE = f'failed calling webhook "{IOMESH_WEBHOOK}"'
+
+# Helm: the annotation naming the release that made an object, and the one that stops Helm deleting it.
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+HELM_KEEP = {"helm.sh/resource-policy": "keep"}

@@ -41,6 +41,9 @@ def constants_view() -> dict:
         },
         "csi_driver": constants.CSI_DRIVER,
         "meta_client_port": constants.META_CLIENT_PORT,
+        "webhook_unavailable": constants.WEBHOOK_UNAVAILABLE,
+        "helm_release_annotation": constants.HELM_RELEASE_ANNOTATION,
+        "helm_keep": dict(constants.HELM_KEEP),
     }
 
 

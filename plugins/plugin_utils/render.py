@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import yaml
+
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
     CLUSTER_LABEL, CSI_DRIVER, HOSTNAME_LABEL, IOMESH_API_VERSION, ISCSI_PORTAL, MANAGED_BY, MANAGED_BY_LABEL,
     MOUNT_TYPE_LABEL, ZOOKEEPER_API_VERSION,
@@ -22,6 +24,12 @@ INTERNAL_STORAGE_CLASS = "hostpath"
 ZOOKEEPER_STORAGE_SIZE = "20Gi"
 ZOOKEEPER_RESOURCES = {"cpu": "400m", "memory": "2000Mi"}
 IMAGE_PULL_POLICY = "IfNotPresent"
+# ZooKeeper image of additional clusters when neither the inventory nor a management ZookeeperCluster names one
+# (the chart v1.0.1 default; v1.2.0's is 3.5.9-20, which additional clusters then copy).
+ZOOKEEPER_IMAGE = {"repository": "iomesh/zookeeper", "tag": "3.5.9"}
+# Fields of the management IOMeshCluster's spec that chart v1.1.0+ sets and that every cluster of the release
+# must share; copied to additional clusters as the image tags are (docs/pitfalls.md P6).
+SHARED_SPEC_FIELDS = ("version", "edition", "platform", "cpuExclusiveOptions")
 ZBS_IMAGES = {"meta": "iomesh/zbs-metad", "chunk": "iomesh/zbs-chunkd", "redirector": "iomesh/zbs-iscsi-redirectord"}
 OPERATOR_IMAGES = {
     "devicemanager": "iomesh/operator-devicemanager",
@@ -143,15 +151,34 @@ def _mgmt_images(mgmt_cr: Mapping | None, settings: Mapping) -> dict:
     return images
 
 
-def zookeeper_manifest(cluster: Mapping, settings: Mapping) -> dict:
+def _zookeeper_image(settings: Mapping, mgmt_zk: Mapping | None) -> dict:
+    """The inventory's ZooKeeper image if set, else the management ZookeeperCluster's, else the chart default."""
+    found = ((mgmt_zk or {}).get("spec") or {}).get("image") or {}
+    found = found if isinstance(found, Mapping) else {}
+    repository = settings.get("iomesh_zookeeper_image_repository") or found.get("repository") or ZOOKEEPER_IMAGE["repository"]
+    tag = settings.get("iomesh_zookeeper_image_tag") or found.get("tag") or ZOOKEEPER_IMAGE["tag"]
+    image = _image(str(repository), str(tag))
+    if not settings.get("iomesh_zookeeper_image_tag") and found.get("pullPolicy"):
+        image["pullPolicy"] = found["pullPolicy"]
+    return image
+
+
+def _zookeeper_resources(mgmt_zk: Mapping | None) -> dict:
+    """Resources of the management ZookeeperCluster's pods (they differ between chart versions), else the chart's."""
+    found = (((mgmt_zk or {}).get("spec") or {}).get("pod") or {}).get("resources")
+    if isinstance(found, Mapping) and found:
+        return {key: dict(found[key]) if isinstance(found[key], Mapping) else found[key] for key in sorted(found)}
+    return {"limits": dict(ZOOKEEPER_RESOURCES), "requests": dict(ZOOKEEPER_RESOURCES)}
+
+
+def zookeeper_manifest(cluster: Mapping, settings: Mapping, mgmt_zk: Mapping | None = None) -> dict:
     key = settings["iomesh_node_label_key"]
-    resources = dict(ZOOKEEPER_RESOURCES)
     return {
         "apiVersion": ZOOKEEPER_API_VERSION,
         "kind": "ZookeeperCluster",
         "metadata": {"labels": _labels(cluster), "name": cluster["zookeeper_name"], "namespace": cluster["namespace"]},
         "spec": {
-            "image": _image(settings["iomesh_zookeeper_image_repository"], settings["iomesh_zookeeper_image_tag"]),
+            "image": _zookeeper_image(settings, mgmt_zk),
             "persistence": {
                 "reclaimPolicy": "Delete",
                 "spec": {
@@ -161,7 +188,7 @@ def zookeeper_manifest(cluster: Mapping, settings: Mapping) -> dict:
             },
             "pod": {
                 "affinity": zookeeper_affinity(cluster["nodes"], cluster["zookeeper_name"], key=key),
-                "resources": {"limits": resources, "requests": dict(resources)},
+                "resources": _zookeeper_resources(mgmt_zk),
                 "securityContext": {"runAsUser": 0},
             },
             "replicas": cluster["zookeeper_replicas"],
@@ -182,11 +209,14 @@ def iomesh_cluster_manifest(cluster: Mapping, settings: Mapping, mgmt_cr: Mappin
     }
     if cluster["mount_types"]:
         chunk["deviceMap"] = device_map(cluster)
+    mgmt_spec = (mgmt_cr or {}).get("spec")
+    shared = mgmt_spec if isinstance(mgmt_spec, Mapping) else {}
     return {
         "apiVersion": IOMESH_API_VERSION,
         "kind": "IOMeshCluster",
         "metadata": {"labels": _labels(cluster), "name": cluster["name"], "namespace": cluster["namespace"]},
         "spec": {
+            **{field: shared[field] for field in SHARED_SPEC_FIELDS if shared.get(field) not in (None, "")},
             "chunk": chunk,
             "diskDeploymentMode": cluster["disk_deployment_mode"],
             "meta": {"image": images["meta"], "podPolicy": pinned, "replicas": cluster["meta_replicas"]},
@@ -199,9 +229,58 @@ def iomesh_cluster_manifest(cluster: Mapping, settings: Mapping, mgmt_cr: Mappin
     }
 
 
-def cluster_manifests(cluster: Mapping, settings: Mapping, mgmt_cr: Mapping | None = None) -> list[dict]:
+def cluster_manifests(cluster: Mapping, settings: Mapping, mgmt_cr: Mapping | None = None,
+                      mgmt_zk: Mapping | None = None) -> list[dict]:
     """ZookeeperCluster then IOMeshCluster of an additional cluster, in the order they must be applied."""
-    return [zookeeper_manifest(cluster, settings), iomesh_cluster_manifest(cluster, settings, mgmt_cr)]
+    return [zookeeper_manifest(cluster, settings, mgmt_zk), iomesh_cluster_manifest(cluster, settings, mgmt_cr)]
+
+
+class ChartRenderError(ValueError):
+    """`helm template` output that lacks the management cluster's custom resources."""
+
+
+# Labels of the chart's objects that would misstate who manages the management cluster's custom resources
+# once the collection applies them (helm.sh/chart also changes with every chart version).
+_HELM_ONLY_LABELS = (MANAGED_BY_LABEL, "helm.sh/chart")
+
+
+def mgmt_manifests(rendered: str, cluster: Mapping) -> list[dict]:
+    """ZookeeperCluster then IOMeshCluster of the management cluster, taken from `helm template` of the chart.
+
+    The release is installed with iomesh.create: false and the collection applies these two itself, after the
+    operator's webhook serves the current certificate (docs/pitfalls.md P10): their spec is the chart's own
+    rendering (same values, iomesh.create: true), so it stays exactly what the chart would create. Labels keep the
+    chart's, with the collection as manager and the cluster label added.
+    """
+    wanted = {("ZookeeperCluster", cluster["zookeeper_name"]): None, ("IOMeshCluster", cluster["name"]): None}
+    try:
+        documents = list(yaml.safe_load_all(rendered or ""))
+    except yaml.YAMLError as exc:
+        raise ChartRenderError(f"helm template output is not YAML: {exc}") from exc
+    for doc in documents:
+        if not isinstance(doc, Mapping):
+            continue
+        key = (doc.get("kind"), (doc.get("metadata") or {}).get("name"))
+        if key in wanted and wanted[key] is None:
+            wanted[key] = doc
+    missing = [f"{kind} {name}" for (kind, name), doc in wanted.items() if doc is None]
+    if missing:
+        raise ChartRenderError(
+            f"the chart rendered no {' and no '.join(missing)} with iomesh.create: true; the chart at "
+            "iomesh_chart_ref / iomesh_chart_repo_url is not an IOMesh chart this collection supports"
+        )
+    out = []
+    for (kind, name), doc in wanted.items():
+        labels = {k: str(v) for k, v in sorted(((doc.get("metadata") or {}).get("labels") or {}).items())
+                  if k not in _HELM_ONLY_LABELS}
+        labels.update(_labels(cluster))
+        out.append({
+            "apiVersion": doc.get("apiVersion") or (IOMESH_API_VERSION if kind == "IOMeshCluster" else ZOOKEEPER_API_VERSION),
+            "kind": kind,
+            "metadata": {"labels": labels, "name": name, "namespace": cluster["namespace"]},
+            "spec": doc.get("spec") or {},
+        })
+    return out
 
 
 def csi_manifests(cluster: Mapping, settings: Mapping) -> list[dict]:

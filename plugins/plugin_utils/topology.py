@@ -67,6 +67,8 @@ SETTINGS_DEFAULTS = {
     "iomesh_chart_version": "v1.0.1",
     "iomesh_chart_repo_url": "http://iomesh.com/charts",
     "iomesh_chart_ref": "",
+    # The chart's name in the repository index (chart v1.2.0 calls itself IOMesh in its Chart.yaml).
+    "iomesh_chart_name": "iomesh",
     "iomesh_app_version": "",
     "iomesh_edition": "community",
     "iomesh_platform": "",
@@ -76,8 +78,9 @@ SETTINGS_DEFAULTS = {
     "iomesh_helm_binary": "",
     "iomesh_node_label_key": HOSTNAME_LABEL,
     "iomesh_cluster_domain": "cluster.local",
-    "iomesh_zookeeper_image_repository": "iomesh/zookeeper",
-    "iomesh_zookeeper_image_tag": "3.5.9",
+    # Empty: what the management ZookeeperCluster runs (it differs between chart versions).
+    "iomesh_zookeeper_image_repository": "",
+    "iomesh_zookeeper_image_tag": "",
 }
 
 # Variables of the collection that are not settings: checked so a misspelt iomesh_* variable is reported.
@@ -170,6 +173,12 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             report.warn(key, f"is not a variable of iomesh.multicluster and is ignored{hint}")
+
+    for key in ("iomesh_chart_name", "iomesh_zookeeper_image_repository", "iomesh_zookeeper_image_tag"):
+        if not isinstance(out[key], str) or any(c.isspace() for c in out[key]):
+            report.error(key, f"{out[key]!r} must be a string without spaces.")
+    if not out["iomesh_chart_name"]:
+        report.error("iomesh_chart_name", "must name the chart in the repository (default 'iomesh').")
 
     edition = out["iomesh_edition"]
     if edition not in EDITIONS:
