@@ -9,6 +9,8 @@ that `iomesh.multicluster.iomesh_plan` hands to every role carries the ones task
 
 from __future__ import annotations
 
+import re
+
 # API versions of the objects the collection reads and writes.
 IOMESH_API_VERSION = "iomesh.com/v1alpha1"
 ZOOKEEPER_API_VERSION = "zookeeper.pravega.io/v1beta1"
@@ -42,8 +44,9 @@ IOMESH_WEBHOOK = "validate-iomeshcluster.iomesh.com"
 # What kube-apiserver says when it cannot call that webhook (failurePolicy Fail): the operator is not serving yet, or
 # still serves the certificate of an earlier chart render while the caBundle is the new one (x509). Writes of
 # IOMeshClusters are retried, for a bounded time, on this and on nothing else; a webhook that answers and denies
-# ("admission webhook ... denied the request") fails at once (docs/pitfalls.md P10).
-WEBHOOK_UNAVAILABLE = f'failed calling webhook "{IOMESH_WEBHOOK}"'
+# ("admission webhook ... denied the request") fails at once (docs/pitfalls.md P10). A regular expression: the
+# kubernetes.core modules report the API's Status as JSON text, where the quotes around the name are escaped.
+WEBHOOK_UNAVAILABLE = r'failed calling webhook \\*"' + re.escape(IOMESH_WEBHOOK) + r'\\*"'
 
 # Helm: the annotation naming the release that made an object, and the one that stops Helm deleting it.
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"

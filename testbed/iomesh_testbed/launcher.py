@@ -9,10 +9,14 @@ A process is either a child of its caller (stopped with it: tests) or detached i
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -21,7 +25,13 @@ from pathlib import Path
 import yaml
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-CHART = PACKAGE_ROOT / "charts" / "iomesh"
+CHARTS = PACKAGE_ROOT / "charts"
+# The fixture IOMesh chart v1.0.1, an installable chart directory as it is. It also holds the templates of every
+# version; CHART_OVERLAYS/<version> holds what a later version changes (Chart.yaml, values, CRDs): chart_dir().
+CHART = CHARTS / "iomesh"
+CHART_OVERLAYS = CHARTS / "versions"
+CHART_VERSIONS = ("v1.0.1", "v1.1.0", "v1.2.0")
+DEFAULT_CHART_VERSION = CHART_VERSIONS[0]
 HOSTS = PACKAGE_ROOT / "hosts"
 DATA_CIDR = "10.234.1.0/24"
 SEED_NODES = tuple(f"k8s-woker-{i}" for i in range(6))
@@ -132,6 +142,123 @@ class Emulator(Process):
         raise RuntimeError(f"the API emulator did not start within {timeout:.0f} s:\n{self.output()[-4000:]}")
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared objects out in full (no anchors/aliases)."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _merge_values(base: Mapping, overlay: Mapping) -> dict:
+    """`overlay` merged over `base`: maps merge key by key, a None removes the key, anything else replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _add_crd_fields(crd: dict, fields: Mapping[str, Mapping]) -> None:
+    """Add properties to a CRD's schemas: {dotted path of an object under openAPIV3Schema: {property: schema}}."""
+    for served in crd["spec"]["versions"]:
+        schema = served["schema"]["openAPIV3Schema"]
+        for path, properties in fields.items():
+            node = schema
+            for part in path.split("."):
+                node = node["properties"][part]
+            node.setdefault("properties", {}).update(copy.deepcopy(dict(properties)))
+
+
+def _overlays(version: str) -> list[Path]:
+    """The overlay directories that make `version` out of the v1.0.1 chart, oldest first."""
+    if version not in CHART_VERSIONS:
+        raise ValueError(f"the fixture chart has versions {', '.join(CHART_VERSIONS)}, not {version!r}")
+    return [CHART_OVERLAYS / v for v in CHART_VERSIONS[1:CHART_VERSIONS.index(version) + 1]]
+
+
+def chart_name(version: str = DEFAULT_CHART_VERSION) -> str:
+    """The chart name of `version` (`iomesh`; `IOMesh` from v1.2.0, as the real chart)."""
+    overlays = _overlays(version)
+    chart_yaml = (overlays[-1] if overlays else CHART) / "Chart.yaml"
+    return yaml.safe_load(chart_yaml.read_text())["name"]
+
+
+def assemble_chart(version: str, dest: Path) -> Path:
+    """Write the fixture chart of `version` as chart directory dest/<chart name> and return it.
+
+    Templates and CRDs of CHART; Chart.yaml of the version's overlay; values.yaml = CHART's values with every
+    overlay up to the version merged over them; each overlay's crds/ added and its crd-fields.yaml applied.
+    """
+    overlays = _overlays(version)
+    target = dest / chart_name(version)
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(CHART, target)
+    if not overlays:
+        return target
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    crd_fields: dict[str, list[Mapping]] = {}
+    for overlay in overlays:
+        values = _merge_values(values, yaml.safe_load((overlay / "values.yaml").read_text()) or {})
+        for crd_file in sorted((overlay / "crds").glob("*.yaml")):
+            shutil.copy2(crd_file, target / "crds" / crd_file.name)
+        fields_file = overlay / "crd-fields.yaml"
+        if fields_file.exists():
+            for crd_name, fields in (yaml.safe_load(fields_file.read_text()) or {}).items():
+                crd_fields.setdefault(crd_name, []).append(fields)
+    shutil.copy2(overlays[-1] / "Chart.yaml", target / "Chart.yaml")
+    sources = ", ".join(f"charts/versions/{o.name}/values.yaml" for o in overlays)
+    header = (f"# Values of the IOMesh fixture chart {version}: assembled by iomesh_testbed.launcher from\n"
+              f"# charts/iomesh/values.yaml and {sources}.\n")
+    (target / "values.yaml").write_text(header + yaml.dump(values, Dumper=_PlainDumper, sort_keys=False))
+    for crd_file in sorted((target / "crds").glob("*.yaml")):
+        docs = [d for d in yaml.safe_load_all(crd_file.read_text()) if d]
+        if not any(d["metadata"]["name"] in crd_fields for d in docs):
+            continue
+        for doc in docs:
+            for fields in crd_fields.get(doc["metadata"]["name"], []):
+                _add_crd_fields(doc, fields)
+        header = (f"# Reduced CRD for the testbed (our own text), chart {version}: {crd_file.name} of\n"
+                  "# charts/iomesh/crds with the fields of charts/versions/*/crd-fields.yaml added by the launcher.\n")
+        crd_file.write_text(header + yaml.dump_all(docs, Dumper=_PlainDumper, sort_keys=False, explicit_start=True))
+    return target
+
+
+def _sources_digest() -> str:
+    digest = hashlib.sha256()
+    for root in (CHART, CHART_OVERLAYS):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(CHARTS)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def chart_dir(version: str = DEFAULT_CHART_VERSION) -> Path:
+    """The fixture chart of `version` as a chart directory (for helm template/lint/install/package).
+
+    v1.0.1 is CHART itself; later versions are assembled once per content of the chart sources, under the
+    temporary directory (concurrent callers: the first complete one wins).
+    """
+    if version == DEFAULT_CHART_VERSION:
+        return CHART
+    cache = Path(tempfile.gettempdir()) / f"iomesh-testbed-charts-{os.getuid()}" / _sources_digest() / version
+    target = cache / chart_name(version)
+    if (target / "Chart.yaml").exists():
+        return target
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=cache.parent))
+    try:
+        assemble_chart(version, staging)
+        with contextlib.suppress(OSError):  # another caller renamed its copy first
+            os.rename(staging, cache)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def wait_http(url: str, what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -144,14 +271,17 @@ def wait_http(url: str, what: str, timeout: float = 20.0) -> None:
 
 
 class ChartRepo(Process):
-    """The fixture chart packaged and served as a Helm repository on 127.0.0.1:`port`."""
+    """The fixture chart, every version of `versions`, packaged and served as one Helm repository on
+    127.0.0.1:`port` (index entries `iomesh` v1.0.1 and v1.1.0, `IOMesh` v1.2.0, like the real charts)."""
 
     def __init__(self, workdir: Path, port: int, helm: str, env: Mapping[str, str] | None = None,
-                 detach: bool = False):
+                 detach: bool = False, versions: Sequence[str] = CHART_VERSIONS):
         repo = workdir / "charts"
         repo.mkdir(parents=True, exist_ok=True)
-        subprocess.run([helm, "package", str(CHART), "-d", str(repo)], check=True, stdout=subprocess.DEVNULL,
-                       env=dict(env) if env is not None else None)
+        self.versions = tuple(versions)
+        for version in self.versions:
+            subprocess.run([helm, "package", str(chart_dir(version)), "-d", str(repo)], check=True,
+                           stdout=subprocess.DEVNULL, env=dict(env) if env is not None else None)
         self.url = f"http://127.0.0.1:{port}"
         subprocess.run([helm, "repo", "index", str(repo), "--url", self.url], check=True,
                        env=dict(env) if env is not None else None)

@@ -4,7 +4,8 @@
 
 What it models (details in each module; the collection's view of IOMesh is in docs/architecture.md and docs/pitfalls.md):
 
-* webhook.py    the operator's validating webhook on IOMeshCluster CREATE/UPDATE (P10)
+* webhook.py    the operator's validating webhook on IOMeshCluster CREATE/UPDATE (P10), the serving certificate
+                it loaded vs the caBundle a helm upgrade rotates (iomeshTwin.webhookCertReloadSeconds)
 * zookeeper.py  the zookeeper-operator: ZookeeperCluster -> StatefulSet, Services, status
 * operator.py   the IOMesh operator: IOMeshCluster -> meta/chunk StatefulSets, redirector DaemonSet,
                 meta-client Service, status; and its devicemanager (deviceMap -> BlockDeviceClaims)
@@ -24,7 +25,7 @@ from .csi import CSIProvisioner
 from .ndm import NDMOperator, NodeDiskManager
 from .operator import IOMeshOperator
 from .pods import IOMeshPodStates
-from .webhook import IOMeshClusterWebhook
+from .webhook import DEFAULT_CERT_RELOAD_SECONDS, IOMeshClusterWebhook, ServingCerts, WebhookCertWatcher
 from .zookeeper import ZookeeperOperator
 
 __all__ = ["register"]
@@ -33,6 +34,7 @@ __all__ = ["register"]
 def register(options: dict):
     config = options.get("config") or {}
     twin = config.get("iomeshTwin") or {}
+    certs = ServingCerts(float(twin.get("webhookCertReloadSeconds", DEFAULT_CERT_RELOAD_SECONDS)))
     controllers = [ZookeeperOperator(), IOMeshOperator(), NodeDiskManager(config), NDMOperator(),
-                   CSIProvisioner(twin.get("clusterDomain", "cluster.local"))]
-    return controllers, [IOMeshClusterWebhook()], [IOMeshPodStates()]
+                   CSIProvisioner(twin.get("clusterDomain", "cluster.local")), WebhookCertWatcher(certs)]
+    return controllers, [IOMeshClusterWebhook(certs)], [IOMeshPodStates()]

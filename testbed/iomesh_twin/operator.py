@@ -15,6 +15,14 @@ applied with kubectl / kubernetes.core.k8s alike), while an operator pod is avai
    claimed by someone else, or of a mount type the diskDeploymentMode forbids are refused with a Warning event.
 5. status: readyReplicas, summary (meta leader / alive hosts, chunks with their data IP and space),
    license (trial, serial unique per cluster), runningImages, attachedDevices, portOffset.
+
+The management cluster (the IOMeshCluster in the operator's own namespace, i.e. the chart's release namespace;
+the oldest one if there are several) also gets Service `iomesh-access` in that namespace (ClusterIP; ports
+3260 iscsi, 10206 meta-proxy, 10201, 10207): the access point of the CSI driver's default --meta_proxy
+(iomesh-access.<namespace>.svc:10206). The operator, not the chart, creates it as soon as it reconciles the
+cluster, owned by the IOMeshCluster (garbage-collected with it), and restores its ports and owner if they are
+changed (not its type: users make it a LoadBalancer for external storage). Its selector (which pods back it)
+is not documented; the twin gives it none (no Endpoints anyway).
 """
 
 from __future__ import annotations
@@ -39,6 +47,11 @@ META_PORT, CHUNK_PORT = 10100, 10200
 PORT_OFFSET_STEP = 1000  # twin's choice: the real allocation scheme is not documented
 META_STATUS_OK = "Healthy"
 CHUNK_STATUS_OK = "CHUNK_STATUS_CONNECTED_HEALTHY"
+ACCESS_SERVICE = "iomesh-access"
+ACCESS_PORTS = [{"name": "iscsi", "port": 3260, "targetPort": 3260, "protocol": "TCP"},
+                {"name": "meta-proxy", "port": 10206, "targetPort": 10206, "protocol": "TCP"},
+                {"name": "tcp-10201", "port": 10201, "targetPort": 10201, "protocol": "TCP"},
+                {"name": "tcp-10207", "port": 10207, "targetPort": 10207, "protocol": "TCP"}]
 
 
 def cluster_pods(api, cr: dict, component: str, pods: list[dict]) -> list[dict]:
@@ -77,23 +90,54 @@ def _affinity(pod_policy: dict, app: str) -> dict:
 class IOMeshOperator(Controller):
     name = "iomesh-twin-operator"
     watches = {(IOMESH_AV, "IOMeshCluster"), (ZK_AV, "ZookeeperCluster"), ("apps/v1", "StatefulSet"),
-               ("apps/v1", "DaemonSet"), ("apps/v1", "Deployment"), ("v1", "Pod"), (NDM_AV, "BlockDevice"),
-               (NDM_AV, "BlockDeviceClaim")}
+               ("apps/v1", "DaemonSet"), ("apps/v1", "Deployment"), ("v1", "Pod"), ("v1", "Service"),
+               (NDM_AV, "BlockDevice"), (NDM_AV, "BlockDeviceClaim")}
 
     def __init__(self):
         self.events = Events()
 
     def reconcile(self, api) -> None:
-        if not any(available(d) for d in workloads(api, "Deployment", OPERATOR_IMAGE)):
+        operators = [d for d in workloads(api, "Deployment", OPERATOR_IMAGE) if available(d)]
+        if not operators:
             return
         clusters = safe_list(api, IOMESH_AV, "IOMeshCluster")
         self._cleanup_claims(api, clusters)
         offsets = self._offsets(clusters)
         pods = api.list("v1", "Pod")
         nodes = {n["metadata"]["name"]: n for n in api.list("v1", "Node")}
+        for ns in sorted({d["metadata"]["namespace"] for d in operators}):
+            mgmt = sorted((c for c in clusters if c["metadata"]["namespace"] == ns and active(c)),
+                          key=lambda c: (c["metadata"].get("creationTimestamp", ""), c["metadata"]["name"]))
+            if mgmt:
+                self._access_service(api, mgmt[0])
         for cr in clusters:
             if active(cr):
                 self._sync(api, cr, offsets[cr["metadata"]["uid"]], pods, nodes)
+
+    @staticmethod
+    def _access_service(api, cr: dict) -> None:
+        """Service iomesh-access of the management cluster: created once, ports and owner kept."""
+        ns = cr["metadata"]["namespace"]
+        owner = owner_ref(cr)
+        svc = api.get("v1", "Service", ACCESS_SERVICE, ns)
+        if svc is None:
+            api.create({"apiVersion": "v1", "kind": "Service",
+                        "metadata": {"name": ACCESS_SERVICE, "namespace": ns, "ownerReferences": [owner],
+                                     "labels": {CLUSTER_LABEL: cr["metadata"]["name"]}},
+                        "spec": {"type": "ClusterIP", "ports": ACCESS_PORTS}})
+            return
+        if not active(svc):
+            return
+        patch: dict = {}
+        have = [{k: p.get(k) for k in ("name", "port", "targetPort", "protocol")}
+                for p in svc["spec"].get("ports") or []]
+        if have != ACCESS_PORTS:
+            patch["spec"] = {"ports": ACCESS_PORTS}
+        refs = svc["metadata"].get("ownerReferences") or []
+        if not any(r.get("uid") == owner["uid"] for r in refs):
+            patch["metadata"] = {"ownerReferences": [r for r in refs if not r.get("controller")] + [owner]}
+        if patch:
+            api.patch_merge("v1", "Service", ACCESS_SERVICE, ns, patch)
 
     # --- port offsets ---
     @staticmethod

@@ -8,17 +8,41 @@ calls the referenced Service:
 * no ready pod behind the Service (operator Deployment not available)
                                  -> 500 InternalError "... dial tcp <clusterIP>:443: connect: connection refused"
   (with failurePolicy Ignore the request passes instead);
+* a ready pod serves a certificate the API server does not trust (the webhook's caBundle does not hold the CA
+  that pod serves, or there is no caBundle: the API server then uses the system roots)
+                                 -> 500 InternalError "... tls: failed to verify certificate: x509: certificate
+                                    signed by unknown authority" (failurePolicy Ignore: the request passes);
 * reachable (a ready operator pod) -> the operator validates the object; a rejection is
   403 Forbidden "admission webhook \"validate-iomeshcluster.iomesh.com\" denied the request: ...".
 
 Without a webhook configuration nothing is checked, as on a real cluster.
+
+Serving certificate (ServingCerts). The real chart generates a new CA and serving certificate on every render,
+so every `helm upgrade` rewrites Secret `iomesh-webhook-cert` (ca.crt, tls.crt, tls.key; in the webhook Service's
+namespace) and the caBundle of the webhook configuration. An operator pod serves the Secret content it loaded
+when it started (became ready); a change reaches it only after the kubelet synced the mounted Secret and the
+operator's certificate watcher reloaded it, `iomeshTwin.webhookCertReloadSeconds` (default 60) after the
+change, or when the pod is replaced. So right after an upgrade the API server trusts the new CA while the
+operator still serves the old certificate. Certificates are compared by content (PEM blocks), not verified.
+With several ready operator pods the call fails if any of them serves an untrusted certificate (on a cluster
+the Service picks one at random, so such calls fail some of the time).
 """
 
 from __future__ import annotations
 
-from kubeemu.plugin import AdmissionDenied, AdmissionHook
+import base64
+import re
+import threading
+import time
+
+from kubeemu.plugin import AdmissionDenied, AdmissionHook, Controller
 
 from .util import IOMESH_AV, pod_ready, selector_matches
+
+WEBHOOK_CERT_SECRET = "iomesh-webhook-cert"
+DEFAULT_CERT_RELOAD_SECONDS = 60.0
+UNKNOWN_AUTHORITY = "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+_PEM = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----", re.S)
 
 # Mount types the devicemanager knows and the ones each diskDeploymentMode rejects (CRD description:
 # all-flash rejects cache partitions, hybrid rejects dataStoreWithJournal).
@@ -44,9 +68,107 @@ def spec_problems(obj: dict) -> list[str]:
     return problems
 
 
+def pem_blocks(data: bytes) -> set[bytes]:
+    """The PEM blocks in `data` without whitespace; data that holds no PEM block counts as one opaque block."""
+    blocks = _PEM.findall(data) or ([data] if data.strip() else [])
+    return {re.sub(rb"\s+", b"", b) for b in blocks}
+
+
+def trusts(ca_bundle: str | None, served_ca: bytes) -> bool:
+    """Whether a webhook's clientConfig.caBundle (base64 of PEM, as the API returns it) holds the CA that signed
+    what the server serves (its ca.crt). Without a caBundle the API server uses the system roots, which never
+    hold a CA the chart generated."""
+    if not ca_bundle:
+        return False
+    try:
+        bundle = base64.b64decode(ca_bundle, validate=True)
+    except ValueError:
+        return False
+    return bool(pem_blocks(served_ca) & pem_blocks(bundle))
+
+
+class ServingCerts:
+    """The content of each webhook certificate Secret over time, when each operator pod became ready, and so
+    what each pod serves. Times are taken when the twin sees a change (the Secret watcher runs right after a
+    write, or after `--delay` for a client's write, like a kubelet's sync): object timestamps have whole seconds,
+    too coarse to order a rotation and a pod start within the same second."""
+
+    def __init__(self, reload_seconds: float = DEFAULT_CERT_RELOAD_SECONDS):
+        self.reload_seconds = reload_seconds
+        self._versions: dict[str, list[tuple[float, bytes]]] = {}  # namespace -> [(seen at, ca.crt)]
+        self._ready: dict[str, dict[str, float]] = {}  # namespace -> pod uid -> ready since
+        self._lock = threading.Lock()
+
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return list(self._versions)
+
+    def observe_secret(self, secret: dict, now: float) -> None:
+        """Record the Secret's content if it differs from the last one seen (a deleted Secret records nothing:
+        the kubelet keeps the files it last wrote)."""
+        try:
+            ca = base64.b64decode((secret.get("data") or {}).get("ca.crt") or "")
+        except ValueError:
+            ca = b""
+        with self._lock:
+            versions = self._versions.setdefault(secret["metadata"]["namespace"], [])
+            if not versions or versions[-1][1] != ca:
+                versions.append((now, ca))
+                del versions[:-16]
+
+    def observe_pods(self, namespace: str, pods: list[dict], now: float, complete: bool = True) -> None:
+        """Note when each pod became ready; a pod that is not ready (any more) forgets it, so a restarted
+        process loads the certificate anew. `complete`: `pods` are all pods of the namespace."""
+        with self._lock:
+            seen = self._ready.setdefault(namespace, {})
+            ready = {p["metadata"]["uid"] for p in pods if pod_ready(p) and not p["metadata"].get("deletionTimestamp")}
+            for uid in ready:
+                seen.setdefault(uid, now)
+            if complete:
+                for uid in [u for u in seen if u not in ready]:
+                    del seen[uid]
+
+    def served(self, namespace: str, pod_uid: str, now: float) -> bytes | None:
+        """The ca.crt of the certificate a ready pod serves at `now`: the content it loaded when it became
+        ready, or a later one once the reload delay has passed since that change. None when the Secret never
+        existed (the pod could not have mounted it)."""
+        with self._lock:
+            versions = list(self._versions.get(namespace) or [])
+            since = (self._ready.get(namespace) or {}).get(pod_uid, now)
+        if not versions:
+            return None
+        load = max(since, now - self.reload_seconds)
+        chosen = versions[0][1]  # a pod that started before the Secret existed waited for it
+        for at, ca in versions:
+            if at <= load:
+                chosen = ca
+        return chosen
+
+
+class WebhookCertWatcher(Controller):
+    """Feeds ServingCerts: each content of every `iomesh-webhook-cert` Secret as it is written, and when the
+    pods of those namespaces become ready."""
+    name = "iomesh-twin-webhook-certs"
+    watches = {("v1", "Secret"), ("v1", "Pod")}
+
+    def __init__(self, certs: ServingCerts):
+        self.certs = certs
+
+    def reconcile(self, api) -> None:
+        now = time.time()
+        for secret in api.list("v1", "Secret"):
+            if secret["metadata"]["name"] == WEBHOOK_CERT_SECRET:
+                self.certs.observe_secret(secret, now)
+        for ns in self.certs.namespaces():
+            self.certs.observe_pods(ns, api.list("v1", "Pod", ns), now)
+
+
 class IOMeshClusterWebhook(AdmissionHook):
     name = "iomesh-twin-webhook"
     admits = {(IOMESH_AV, "IOMeshCluster", "CREATE"), (IOMESH_AV, "IOMeshCluster", "UPDATE")}
+
+    def __init__(self, certs: ServingCerts | None = None):
+        self.certs = certs or ServingCerts()
 
     def admit(self, api, operation: str, obj: dict, old: dict | None) -> None:
         for config in api.list("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"):
@@ -65,8 +187,7 @@ class IOMeshClusterWebhook(AdmissionHook):
         ns = api.get("v1", "Namespace", obj["metadata"].get("namespace") or "default")
         return selector_matches(sel, (ns or {}).get("metadata", {}).get("labels"))
 
-    @staticmethod
-    def _call(api, hook: dict, obj: dict) -> None:
+    def _call(self, api, hook: dict, obj: dict) -> None:
         name = hook.get("name", "")
         cc = hook.get("clientConfig") or {}
         svc_ref = cc.get("service")
@@ -88,10 +209,20 @@ class IOMeshClusterWebhook(AdmissionHook):
                     if svc["spec"].get("selector") and selector_matches({"matchLabels": svc["spec"]["selector"]},
                                                                         p["metadata"].get("labels"))
                     and p["spec"].get("nodeName") and pod_ready(p) and not p["metadata"].get("deletionTimestamp")]
-        if not backends:
+        now = time.time()
+        secret = api.get("v1", "Secret", WEBHOOK_CERT_SECRET, svc_ns)
+        if secret is not None:
+            self.certs.observe_secret(secret, now)  # writes the watcher has not seen yet
+        self.certs.observe_pods(svc_ns, backends, now, complete=False)
+        served = [self.certs.served(svc_ns, p["metadata"]["uid"], now) for p in backends]
+        if not backends or any(ca is None for ca in served):  # no pod, or it cannot start without its Secret
             if fail:
                 raise AdmissionDenied(500, "InternalError", prefix + f"dial tcp {svc['spec'].get('clusterIP')}:"
                                       f"{port}: connect: connection refused")
+            return
+        if not all(trusts(cc.get("caBundle"), ca) for ca in served):
+            if fail:
+                raise AdmissionDenied(500, "InternalError", prefix + UNKNOWN_AUTHORITY)
             return
         problems = spec_problems(obj)
         if problems:

@@ -35,6 +35,10 @@ IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 RETURNS_DELETED_OBJECT = {("v1", "pods"), ("v1", "services"), ("v1", "namespaces")}
 
 
+JOB_DELETE_WARNING = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+                      "to remove them or set propagationPolicy=Orphan to suppress this warning")
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -64,6 +68,7 @@ class Ctx:
 
 class ApiServer:
     def __init__(self, server_version: str = "v1.25.16"):
+        self.version = server_version
         self.registry = Registry()
         self.store = Store()
         self.lock = self.store.lock
@@ -180,6 +185,8 @@ class ApiServer:
             meta["creationTimestamp"] = now()
             if rt.has_generation:
                 meta["generation"] = 1
+            if (rt.api_version, rt.kind) == ("batch/v1", "Job"):
+                defaults.job_selector(obj, self.version)  # the job strategy's Validate, once the uid exists
             self._managed(rt, obj, None, ctx, "Apply" if _applied is not None else "Update", _applied)
             self._admit(rt, "CREATE", obj, None, ctx)
             if ctx.dry_run:
@@ -505,6 +512,12 @@ class ApiServer:
             policy = options.get("propagationPolicy")
             if policy is None and options.get("orphanDependents") is not None:
                 policy = "Orphan" if options["orphanDependents"] else "Background"
+            if policy is None and ctx.client and (rt.api_version, rt.kind) == ("batch/v1", "Job"):
+                # batch/v1 Jobs keep the pre-GC default (DefaultGarbageCollectionPolicy: OrphanDependents),
+                # and the job REST storage warns about it. Controllers always send a policy.
+                policy = "Orphan"
+                if JOB_DELETE_WARNING not in ctx.warnings:
+                    ctx.warnings.append(JOB_DELETE_WARNING)
             finalizers = list(old["metadata"].get("finalizers") or [])
             if policy == "Foreground" and "foregroundDeletion" not in finalizers:
                 finalizers.append("foregroundDeletion")

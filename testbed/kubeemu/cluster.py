@@ -9,8 +9,8 @@ from .apiserver import ApiServer, Ctx
 from .controllers import CRDController, GarbageCollector, NamespaceController, PVCBinder, Runner
 from .http import RequestLog, Server
 from .plugin import ClusterAPI, load_plugins
-from .workloads import (DaemonSetController, DeploymentController, Kubelet, ReplicaSetController, Scheduler,
-                        StatefulSetController)
+from .workloads import (DaemonSetController, DeploymentController, JobController, Kubelet, ReplicaSetController,
+                        Scheduler, StatefulSetController)
 
 
 class Emulator:
@@ -28,8 +28,9 @@ class Emulator:
         self.api.admission = hooks
         for c in (CRDController(), NamespaceController(self.api), GarbageCollector(self.api),
                   PVCBinder(self.config["pvc"]["autoBindProvisioners"]), DeploymentController(),
-                  ReplicaSetController(), StatefulSetController(), DaemonSetController(), Scheduler(),
-                  Kubelet(self.api, pod_hooks), *controllers):
+                  ReplicaSetController(), StatefulSetController(), DaemonSetController(), JobController(),
+                  Scheduler(), Kubelet(self.api, pod_hooks, float(self.config["pods"]["completionSeconds"])),
+                  *controllers):
             self.runner.add(c)
         self.http = Server((host, port), self.api, self.version, RequestLog(log_requests))
 

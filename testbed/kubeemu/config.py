@@ -12,6 +12,9 @@ so a plugin may read e.g. per-node `disks` or a data CIDR from the same file.
         allocatable: {cpu: "8", memory: 16Gi, pods: "110"}
     pvc:
       autoBindProvisioners: [...]     # StorageClass provisioners the default binder serves
+    pods:
+      completionSeconds: 3            # how long the containers of a run-to-completion pod (a Job's pods, bare
+                                      # helm hook pods) run before they exit (workloads.Kubelet)
     objects: []                       # extra objects created at start-up (e.g. StorageClasses)
 """
 
@@ -24,6 +27,8 @@ import yaml
 
 DEFAULT_PROVISIONERS = ["kubevirt.io/hostpath-provisioner", "rancher.io/local-path", "k8s.io/minikube-hostpath",
                         "microk8s.io/hostpath", "docker.io/hostpath"]
+
+DEFAULT_COMPLETION_SECONDS = 3.0
 
 
 def default_nodes() -> list[dict]:
@@ -38,6 +43,7 @@ def load(path: str | None) -> dict[str, Any]:
     cfg = copy.deepcopy(cfg)
     cfg.setdefault("nodes", default_nodes())
     cfg.setdefault("pvc", {}).setdefault("autoBindProvisioners", list(DEFAULT_PROVISIONERS))
+    cfg.setdefault("pods", {}).setdefault("completionSeconds", DEFAULT_COMPLETION_SECONDS)
     cfg.setdefault("objects", [])
     return cfg
 

@@ -4,7 +4,8 @@ deletion, garbage collection, a minimal PVC binder).
 One thread runs every controller. A write to a watched kind schedules a reconcile: writes by API
 clients `delay` seconds later (so clients' wait loops see intermediate states), writes by controllers
 immediately, so a whole chain (Deployment -> ReplicaSet -> Pods -> scheduling -> readiness -> status)
-becomes visible `delay` seconds after the client's write. Every `resync` seconds all controllers run."""
+becomes visible `delay` seconds after the client's write. Every `resync` seconds all controllers run.
+A controller whose state changes with time alone returns the seconds after which it wants to run again."""
 
 from __future__ import annotations
 
@@ -79,7 +80,9 @@ class Runner:
             for i in ready:
                 c = self.controllers[i]
                 try:
-                    c.reconcile(self.cluster)
+                    again = c.reconcile(self.cluster)
+                    if isinstance(again, (int, float)) and not isinstance(again, bool):
+                        self._schedule(i, time.monotonic() + max(0.0, again))  # a timer (e.g. a container exits)
                 except ApiError as e:
                     if e.code != 409:
                         log.exception("controller %s failed", getattr(c, "name", c))

@@ -155,6 +155,33 @@ def job(obj: dict, create: bool) -> None:
     _template(spec)
 
 
+def job_selector(obj: dict, version: str) -> None:
+    """generateSelector of the job strategy (unless spec.manualSelector): pod template labels controller-uid and
+    job-name, selector on the uid; from 1.27 also the batch.kubernetes.io/ labels, and the selector uses that one."""
+    spec = obj.setdefault("spec", {})
+    if spec.get("manualSelector"):
+        return
+    uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
+    try:
+        minor = int(version.lstrip("v").split(".")[1])
+    except (IndexError, ValueError):
+        minor = 25
+    labels = spec.setdefault("template", {}).setdefault("metadata", {}).setdefault("labels", {})
+    if labels is None:
+        labels = spec["template"]["metadata"]["labels"] = {}
+    prefixed = minor >= 27
+    if prefixed:
+        labels.setdefault("batch.kubernetes.io/controller-uid", uid)
+        labels.setdefault("batch.kubernetes.io/job-name", name)
+    labels.setdefault("controller-uid", uid)
+    labels.setdefault("job-name", name)
+    selector = spec.get("selector") or {}
+    spec["selector"] = selector
+    match = selector.get("matchLabels") or {}
+    selector["matchLabels"] = match
+    match.setdefault("batch.kubernetes.io/controller-uid" if prefixed else "controller-uid", uid)
+
+
 def namespace(obj: dict, create: bool) -> None:
     name = obj["metadata"]["name"]
     obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name

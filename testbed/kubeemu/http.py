@@ -260,9 +260,10 @@ class Handler(BaseHTTPRequestHandler):
                 ctx.dry_run = True
             if name is None:
                 return self._send(200, api.delete_collection(rt, namespace, _q(query, "labelSelector"),
-                                                             _q(query, "fieldSelector"), options, ctx))
+                                                             _q(query, "fieldSelector"), options, ctx),
+                                  warnings=ctx.warnings)
             code, out = api.delete(rt, namespace, name, options, ctx)
-            return self._send(code, out)
+            return self._send(code, out, warnings=ctx.warnings)
         raise errors.method_not_allowed()
 
     def _scale(self, rt: ResourceType, namespace: str | None, name: str, scale: dict, ctx: Ctx) -> dict:

@@ -28,7 +28,9 @@ class Controller:
     name: str = "controller"
     watches: set[tuple[str, str]] = set()  # (apiVersion, kind); "*" matches any
 
-    def reconcile(self, api: ClusterAPI) -> None:  # level-triggered: look at the whole state, converge it
+    def reconcile(self, api: ClusterAPI) -> float | None:
+        """Level-triggered: look at the whole state, converge it. May return the seconds after which it wants to
+        run again although nothing is written (a timer: a container exits, a deadline passes)."""
         raise NotImplementedError
 
 

@@ -93,6 +93,9 @@ BUILTIN: list[ResourceType] = [
         False, "", "", True, cats="api-extensions"),
     _rt("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
         False, "", "", True, cats="api-extensions"),
+    # Stored only: the emulator aggregates no API server, so an APIService's group never appears in discovery
+    # and its status stays empty (kube-aggregator would report Available).
+    _rt("apiregistration.k8s.io/v1", "APIService", "apiservices", False, "", "status", cats="api-extensions"),
     _rt("networking.k8s.io/v1", "Ingress", "ingresses", True, "ing", "status", True),
     _rt("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
     _rt("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True, "netpol", "", True),

@@ -3,16 +3,21 @@
 Deployment -> ReplicaSet -> Pods (rollouts are instantaneous: the new ReplicaSet is scaled up and old
 ones down in one step), StatefulSet (pods <name>-0..n-1, PVCs from volumeClaimTemplates, OrderedReady
 creation), DaemonSet (one pod per eligible node, pinned with a matchFields node affinity as the real
-controller does). The scheduler honours nodeSelector, required node affinity, taints/tolerations,
-unschedulable nodes, cpu/memory/pods allocatable, required pod anti-affinity on kubernetes.io/hostname and
-PVC binding state. The kubelet marks scheduled pods Running and Ready unless a plugin PodHook decides
-otherwise. Nothing runs: images, probes and commands are never looked at."""
+controller does), Job (pods until `completions` succeeded or more than `backoffLimit` failed; Complete/Failed
+conditions; activeDeadlineSeconds; ttlSecondsAfterFinished). The scheduler honours nodeSelector, required
+node affinity, taints/tolerations, unschedulable nodes, cpu/memory/pods allocatable, required pod
+anti-affinity on kubernetes.io/hostname and PVC binding state. The kubelet marks scheduled pods Running and
+Ready unless a plugin PodHook decides otherwise; the containers of run-to-completion pods (see
+`runs_to_completion`) exit after `pods.completionSeconds` of the testbed config. Nothing runs: images,
+probes and commands are never looked at."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
+import time
 from typing import Any
 
 from .apiserver import ApiServer, random_suffix
@@ -375,6 +380,124 @@ def _ds_target(pod: dict) -> str | None:
     return None
 
 
+# --- Job ---------------------------------------------------------------------------------------------
+
+TERMINAL = ("Succeeded", "Failed")
+
+
+def _ts(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(ts: str | None) -> float | None:
+    try:
+        return dt.datetime.strptime(ts or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def job_finished(job: dict) -> str | None:
+    """"Complete" or "Failed" once the Job has that condition True."""
+    for c in (job.get("status") or {}).get("conditions") or []:
+        if c.get("type") in ("Complete", "Failed") and c.get("status") == "True":
+            return c["type"]
+    return None
+
+
+class JobController(Controller):
+    """kube-controller-manager's job controller and TTL-after-finished controller.
+
+    A Job runs `parallelism` pods at a time (at most the completions still missing) until `completions` pods
+    succeeded (without `completions`: until one succeeded and none is active) -> condition Complete,
+    status.succeeded, completionTime; or until more than `backoffLimit` pods failed (for restartPolicy
+    OnFailure: container restarts count) -> Failed/BackoffLimitExceeded; or until activeDeadlineSeconds
+    passed -> Failed/DeadlineExceeded. Active pods of a finished Job are deleted. Failed pods are replaced at
+    once (the real controller backs off 10s, 20s, ...). Counts are the pods present (the legacy tracking
+    without the job-tracking finalizer), never lower than what status already recorded. A suspended Job
+    runs no pods. ttlSecondsAfterFinished deletes the finished Job (and, by garbage collection, its pods)."""
+    name = "job"
+    watches = {("batch/v1", "Job"), ("v1", "Pod")}
+
+    def reconcile(self, api: ClusterAPI) -> float | None:
+        pods = api.list("v1", "Pod")
+        wake: float | None = None
+        for job in api.list("batch/v1", "Job"):
+            if not active(job):
+                continue
+            after = self._sync(api, job, [p for p in pods if owned_by(p, job)])
+            if after is not None:
+                wake = after if wake is None else min(wake, after)
+        return wake
+
+    def _sync(self, api: ClusterAPI, job: dict, pods: list[dict]) -> float | None:
+        spec, meta = job["spec"], job["metadata"]
+        ns = meta["namespace"]
+        now = time.time()
+        status = dict(job.get("status") or {})
+        done = job_finished(job)
+        if done:
+            ttl = spec.get("ttlSecondsAfterFinished")
+            if ttl is None:
+                return None
+            cond = next(c for c in status.get("conditions") or [] if c.get("type") == done)
+            finished = _epoch(status.get("completionTime") or cond.get("lastTransitionTime")) or now
+            if now < finished + ttl:
+                return finished + ttl - now
+            api.delete("batch/v1", "Job", meta["name"], ns)
+            return None
+        running = [p for p in pods if active(p) and (p.get("status") or {}).get("phase") not in TERMINAL]
+        if spec.get("suspend"):
+            for p in running:
+                api.delete("v1", "Pod", p["metadata"]["name"], ns)
+            return None
+        start = status.get("startTime") or _ts(now)
+        succeeded = max(status.get("succeeded", 0),
+                        sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"))
+        failed = max(status.get("failed", 0),
+                     sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed"))
+        restarts = sum(c.get("restartCount", 0) for p in running
+                       for c in (p.get("status") or {}).get("containerStatuses") or []) \
+            if spec["template"]["spec"].get("restartPolicy") == "OnFailure" else 0
+        completions = spec.get("completions")
+        parallelism = spec.get("parallelism", 1)
+        deadline = spec.get("activeDeadlineSeconds")
+        wake = None
+        finish: tuple[str, str, str] | None = None
+        if (completions is not None and succeeded >= completions) or \
+                (completions is None and succeeded and not running):
+            finish = ("Complete", "", "")
+        elif failed + restarts > spec.get("backoffLimit", 6):
+            finish = ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        elif deadline is not None and now >= (_epoch(start) or now) + deadline:
+            finish = ("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")
+        elif deadline is not None:
+            wake = (_epoch(start) or now) + deadline - now
+        ts = _ts(now)
+        if finish is not None:
+            for p in running:
+                api.delete("v1", "Pod", p["metadata"]["name"], ns)
+            running = []
+            cond = {"type": finish[0], "status": "True", "lastProbeTime": ts, "lastTransitionTime": ts}
+            if finish[1]:
+                cond.update(reason=finish[1], message=finish[2])
+            status["conditions"] = [*(status.get("conditions") or []), cond]
+            if finish[0] == "Complete":
+                status["completionTime"] = ts
+        else:
+            want = parallelism if completions is None else min(parallelism, completions - succeeded)
+            for _ in range(max(0, want - len(running))):
+                pod = pod_from_template(spec["template"], ns, f"{meta['name']}-{random_suffix()}", job, {})
+                pod["metadata"]["generateName"] = f"{meta['name']}-"
+                running.append(api.create(pod))
+        new = {**status, "startTime": start, "active": len(running), "succeeded": succeeded, "failed": failed,
+               "ready": sum(1 for p in running if pod_ready(p))}
+        new = drop_zero(new, ("ready",))
+        if new != (job.get("status") or {}):
+            job["status"] = new
+            api.update_status(job)
+        return wake
+
+
 # --- scheduler --------------------------------------------------------------------------------------
 
 _SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": 1e-9, "u": 1e-6,
@@ -568,34 +691,108 @@ class Scheduler(Controller):
 
 # --- kubelet ----------------------------------------------------------------------------------------
 
+HELM_HOOK = "helm.sh/hook"
+RUN_SECONDS = "testbed.kubeemu/run-seconds"  # pod annotations: how long this pod's containers run,
+EXIT_CODE = "testbed.kubeemu/exit-code"      # and the code they exit with (default 0)
+
+
+def runs_to_completion(pod: dict) -> bool:
+    """Whether the simulated containers of this pod exit by themselves.
+
+    Nothing runs in kubeemu, so it cannot tell `echo done` from `sleep 3600`; it decides by what the pod is
+    for. Pods of a Job (owner kind Job) exist to complete, and helm's contract for hook pods (annotation
+    helm.sh/hook, owned by nobody) is that they run to completion: helm waits for phase Succeeded. Both need
+    restartPolicy Never or OnFailure. Every other pod keeps running, also a bare restartPolicy Never pod (e.g.
+    a probe pod that ends in `exec sleep 3600` and is expected to stay Ready)."""
+    if pod["spec"].get("restartPolicy", "Always") == "Always":
+        return False
+    owner = next((r for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
+    if owner is not None:
+        return owner.get("kind") == "Job" and str(owner.get("apiVersion", "")).startswith("batch/")
+    return HELM_HOOK in (pod["metadata"].get("annotations") or {})
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
 class Kubelet(Controller):
     """Reports status for scheduled pods. PodHooks (plugins) may return a state such as
     {"phase": "Running", "ready": False, "containerState": {"waiting": {"reason": "CrashLoopBackOff"}},
-    "restartCount": 4}; the default is Running and Ready with every container running."""
+    "restartCount": 4}; the default is Running and Ready with every container running. The containers of
+    run-to-completion pods run `completion_seconds` (annotation testbed.kubeemu/run-seconds) and then exit with
+    code 0 (annotation testbed.kubeemu/exit-code): Succeeded, or Failed (restartPolicy Never), or restarted in
+    place with CrashLoopBackOff (OnFailure). A pod in phase Succeeded or Failed is never changed again."""
     name = "kubelet"
 
-    def __init__(self, server: ApiServer, pod_hooks: list):
+    def __init__(self, server: ApiServer, pod_hooks: list, completion_seconds: float = 3.0):
         self.server, self.pod_hooks = server, pod_hooks
+        self.completion_seconds = completion_seconds
         self.watches = {("v1", "Pod"), ("v1", "Node")}
         for h in pod_hooks:
             self.watches |= set(getattr(h, "watches", set()) or set())
         self._ips: dict[str, int] = {}
+        self._started: dict[str, float] = {}  # pod uid -> when its containers started (sub-second precision)
 
-    def reconcile(self, api: ClusterAPI) -> None:
+    def reconcile(self, api: ClusterAPI) -> float | None:
         nodes = {n["metadata"]["name"]: n for n in api.list("v1", "Node")}
+        wake: float | None = None
+        now = time.time()
+        seen = set()
         for pod in api.list("v1", "Pod"):
+            seen.add(pod["metadata"]["uid"])
             node = nodes.get(pod["spec"].get("nodeName") or "")
-            if node is None or not active(pod):
+            if node is None or not active(pod) or (pod.get("status") or {}).get("phase") in TERMINAL:
                 continue
             state = None
             for hook in self.pod_hooks:
                 state = hook.pod_state(api, json.loads(json.dumps(pod)), node)
                 if state is not None:
                     break
+            if state is None and runs_to_completion(pod):
+                state, after = self._run(pod, now)
+                if after is not None:
+                    wake = after if wake is None else min(wake, after)
             status = self._status(api, pod, node, state or {})
             if status != pod.get("status"):
                 pod["status"] = status
                 api.update_status(pod)
+        self._started = {uid: t for uid, t in self._started.items() if uid in seen}
+        return wake
+
+    def _run(self, pod: dict, now: float) -> tuple[dict, float | None]:
+        """(state, seconds until it changes) of a run-to-completion pod."""
+        ann = pod["metadata"].get("annotations") or {}
+        secs = max(0.0, _number(ann.get(RUN_SECONDS), self.completion_seconds))
+        code = int(_number(ann.get(EXIT_CODE), 0))
+        uid = pod["metadata"]["uid"]
+        if uid not in self._started:
+            running = [_epoch(((c.get("state") or {}).get("running") or {}).get("startedAt"))
+                       for c in (pod.get("status") or {}).get("containerStatuses") or []]
+            self._started[uid] = min([t for t in running if t is not None] or [now])
+        started = self._started[uid]
+        elapsed = now - started
+        if elapsed < secs:
+            return {}, secs - elapsed
+        exited = {"exitCode": code, "reason": "Completed" if code == 0 else "Error", "startedAt": _ts(started),
+                  "finishedAt": _ts(started + secs)}
+        if code == 0:
+            return {"phase": "Succeeded", "ready": False, "containerState": {"terminated": exited}}, None
+        if pod["spec"].get("restartPolicy") == "Never":
+            return {"phase": "Failed", "ready": False, "containerState": {"terminated": exited}}, None
+        # OnFailure: restarted in place after a back-off of 10s, 20s, ... 5m, each run lasting `secs`
+        restarts, backoff, next_exit = 1, 10.0, secs + 10.0 + secs
+        while next_exit <= elapsed:
+            restarts += 1
+            backoff = min(backoff * 2, 300.0)
+            next_exit += backoff + secs
+        meta = pod["metadata"]
+        return {"phase": "Running", "ready": False, "restartCount": restarts, "containerState": {"waiting": {
+            "reason": "CrashLoopBackOff", "message": f"back-off {int(backoff)}s restarting failed container "
+            f"pod={meta['name']}_{meta.get('namespace')}({uid})"}}}, next_exit - elapsed
 
     def _pod_ip(self, pod: dict, node: dict) -> str:
         cidr = (node.get("spec") or {}).get("podCIDR") or "10.244.0.0/24"
@@ -635,14 +832,19 @@ class Kubelet(Controller):
             {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts}]
         flag = "True" if ready else "False"
         for ctype, value in (("Initialized", "True"), ("Ready", flag), ("ContainersReady", flag)):
-            conds = set_condition(conds, ctype, value, "" if value == "True" else "ContainersNotReady",
-                                  "" if value == "True" else "containers with unready status: [" + " ".join(
-                                      c["name"] for c in statuses if not c["ready"]) + "]", ts)
+            if phase in TERMINAL:
+                reason, message = "PodCompleted", ""
+            elif value == "True":
+                reason, message = "", ""
+            else:
+                reason, message = "ContainersNotReady", "containers with unready status: [" + " ".join(
+                    c["name"] for c in statuses if not c["ready"]) + "]"
+            conds = set_condition(conds, ctype, value, reason, message, ts)
         for c in conds:
             c.setdefault("lastProbeTime", None)
-            if c["status"] == "True":
-                c.pop("reason", None)
-                c.pop("message", None)
+            for k in ("reason", "message"):
+                if not c.get(k):
+                    c.pop(k, None)
         order = {"Initialized": 0, "Ready": 1, "ContainersReady": 2, "PodScheduled": 3}
         conds.sort(key=lambda c: order.get(c["type"], 9))
         status = {"phase": phase, "conditions": conds, "hostIP": host_ip, "podIP": pod_ip,

@@ -1,9 +1,11 @@
-"""Tests of the testbed's IOMesh fixture chart (testbed/charts/iomesh).
+"""Tests of the testbed's IOMesh fixture chart (testbed/charts/iomesh, and charts/versions for v1.1.0/v1.2.0).
 
-The chart stands in for the official `iomesh/iomesh` chart v1.0.1, so the roles of the collection can
-`helm upgrade --install` it against the Kubernetes emulator. These tests pin the behaviour the roles
-rely on: real object names, values at their real paths (and only there), image-tag derivation, the
-CRs the chart renders for the management cluster, and the validity of every object it renders.
+The chart stands in for the official `iomesh/iomesh` chart v1.0.1 (and v1.1.0, v1.2.0), so the roles of the
+collection can `helm upgrade --install` it against the Kubernetes emulator. These tests pin the behaviour the
+roles rely on: real object names, values at their real paths (and only there), image-tag derivation, the
+CRs the chart renders for the management cluster, and the validity of every object it renders (lint and
+validity for every version; the rest on v1.0.1). test_fixture_chart_facts.py compares every version's objects,
+names and labels with the real chart's render facts.
 
 Every test runs with helm 3 and helm 4 (`helm template` / `helm lint`, offline).
 The binaries are taken from $TESTBED_HELM3 / $TESTBED_HELM4, else from the running venv's bin/,
@@ -27,7 +29,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from iomesh_testbed import launcher
+
 CHART = Path(__file__).resolve().parents[1] / "charts" / "iomesh"
+VERSIONS = launcher.CHART_VERSIONS
+DEFAULT_VERSION = launcher.DEFAULT_CHART_VERSION
+# Secrets whose certificates the chart generates on every render (and the caBundles that trust them).
+GENERATED_CERT_SECRETS = ("iomesh-webhook-cert", "iomesh-apiserver-cert")
 RELEASE = "iomesh"
 NAMESPACE = "iomesh-system"
 K8S_VERSION = "1.25"
@@ -123,16 +131,18 @@ def _run_helm(helm_bin: str, *args: str, values: dict | None = None) -> subproce
 
 
 @functools.lru_cache(maxsize=None)
-def _template_text(helm_bin: str, values_json: str, release: str, namespace: str, extra: tuple) -> str:
+def _template_text(helm_bin: str, values_json: str, release: str, namespace: str, extra: tuple, version: str) -> str:
     result = _run_helm(
-        helm_bin, "template", release, str(CHART), "--namespace", namespace, *extra, values=json.loads(values_json)
+        helm_bin, "template", release, str(launcher.chart_dir(version)), "--namespace", namespace, *extra,
+        values=json.loads(values_json),
     )
     assert result.returncode == 0, f"helm template failed:\n{result.stderr}"
     return result.stdout
 
 
-def render_text(helm_bin, values=None, release=RELEASE, namespace=NAMESPACE, extra=()) -> str:
-    return _template_text(helm_bin, json.dumps(values or {}, sort_keys=True), release, namespace, tuple(extra))
+def render_text(helm_bin, values=None, release=RELEASE, namespace=NAMESPACE, extra=(), version=DEFAULT_VERSION) -> str:
+    return _template_text(helm_bin, json.dumps(values or {}, sort_keys=True), release, namespace, tuple(extra),
+                          version)
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -143,9 +153,23 @@ def _parsed(text: str) -> tuple:
     return tuple(doc for doc in yaml.load_all(text, Loader=_YAML_LOADER) if doc)
 
 
-def render(helm_bin, values=None, release=RELEASE, namespace=NAMESPACE, extra=()) -> list[dict]:
+def render(helm_bin, values=None, release=RELEASE, namespace=NAMESPACE, extra=(),
+           version=DEFAULT_VERSION) -> list[dict]:
     """Rendered documents (a fresh copy: tests may modify what they get)."""
-    return copy.deepcopy(list(_parsed(render_text(helm_bin, values, release, namespace, extra))))
+    return copy.deepcopy(list(_parsed(render_text(helm_bin, values, release, namespace, extra, version))))
+
+
+def without_generated_certs(docs: list[dict]) -> list[dict]:
+    """`docs` without what differs on every render: the generated certificates and the caBundles trusting them."""
+    docs = copy.deepcopy(docs)
+    for doc in docs:
+        if doc["kind"] == "Secret" and doc["metadata"]["name"] in GENERATED_CERT_SECRETS:
+            doc["data"] = sorted(doc["data"])
+        for hook in doc.get("webhooks") or []:
+            hook["clientConfig"].pop("caBundle", None)
+        if doc["kind"] == "APIService":
+            doc["spec"].pop("caBundle", None)
+    return docs
 
 
 def find(docs, kind, name=None) -> list[dict]:
@@ -172,9 +196,9 @@ def volumes_by_name(workload: dict) -> dict:
     return {v["name"]: v for v in pod_spec(workload)["volumes"]}
 
 
-def load_crds() -> dict[str, dict]:
+def load_crds(version: str = DEFAULT_VERSION) -> dict[str, dict]:
     crds = {}
-    for path in sorted((CHART / "crds").glob("*.yaml")):
+    for path in sorted((launcher.chart_dir(version) / "crds").glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
                 crds[doc["spec"]["names"]["kind"]] = doc
@@ -263,12 +287,20 @@ EXPECTED_OBJECTS = {
     ("StorageClass", "iomesh-localpv-manager-hostpath"),
     ("StorageClass", "iomesh-localpv-manager-device"),
     ("DaemonSet", "prepare-csi"),
-    ("Service", "iomesh-access"),
     ("IOMeshCluster", "iomesh"),
     ("ZookeeperCluster", "iomesh-zookeeper"),
+    # Hooks: helm waits for the Job after install/upgrade, for the Pod at uninstall.
+    ("Job", "iomesh-zookeeper-operator-post-install-upgrade"),
+    ("Pod", "iomesh-post-delete-hook"),
+    # The snapshot controller, rendered while the cluster has no snapshot API.
+    ("Deployment", "snapshot-controller"),
+    ("CustomResourceDefinition", "volumesnapshots.snapshot.storage.k8s.io"),
+    ("ClusterRole", "iomesh:manager"),
+    ("ClusterRoleBinding", "iomesh:manager"),
 }
 
-CLUSTER_SCOPED = {"ValidatingWebhookConfiguration", "CSIDriver", "StorageClass", "ClusterRole", "ClusterRoleBinding"}
+CLUSTER_SCOPED = {"ValidatingWebhookConfiguration", "CSIDriver", "StorageClass", "ClusterRole", "ClusterRoleBinding",
+                  "CustomResourceDefinition", "APIService"}
 
 
 # ------------------------------------------------------------------------------------- chart & lint
@@ -386,21 +418,37 @@ def test_values_keep_the_real_top_level_layout():
         assert misplaced not in values
 
 
+def test_every_version_assembles_from_one_template_source():
+    for version in VERSIONS:
+        chart = launcher.chart_dir(version)
+        assert sorted(p.name for p in (chart / "templates").iterdir()) == sorted(
+            p.name for p in (CHART / "templates").iterdir()
+        ), version
+        values = yaml.safe_load((chart / "values.yaml").read_text())
+        # Chart v1.1.0 moved prepareCSI into the csi-driver sub-chart.
+        assert ("prepareCSI" in values) == (version == "v1.0.1"), version
+        assert ("prepareCSI" in values["csi-driver"]) == (version != "v1.0.1"), version
+    assert launcher.chart_dir(DEFAULT_VERSION) == launcher.CHART == CHART
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("values", [{}, SEED_VALUES], ids=["defaults", "seed"])
-def test_lint(helm, values):
+def test_lint(helm, values, version):
     strict = ["--strict"] if helm.endswith("helm3") else []
-    result = _run_helm(helm, "lint", str(CHART), *strict, values=values)
+    result = _run_helm(helm, "lint", str(launcher.chart_dir(version)), *strict, values=values)
     assert result.returncode == 0, result.stdout + result.stderr
     warnings = [line for line in result.stdout.splitlines() if line.startswith(("[WARNING]", "[ERROR]"))]
     # Helm 4 warns about the leading "v" of the version, which the real chart has too (v1.0.1).
-    assert warnings in ([], ["[WARNING] Chart.yaml: version 'v1.0.1' is not a valid SemVerV2"])
+    assert warnings in ([], [f"[WARNING] Chart.yaml: version '{version}' is not a valid SemVerV2"])
 
 
-def test_rendering_is_deterministic(helm):
+def test_rendering_is_deterministic_but_for_the_generated_certificates(helm):
     args = ("template", RELEASE, str(CHART), "--namespace", NAMESPACE)
     first, second = (_run_helm(helm, *args, values=SEED_VALUES) for _ in range(2))
     assert first.returncode == 0 and first.stdout
-    assert first.stdout == second.stdout == render_text(helm, SEED_VALUES)
+    assert first.stdout != second.stdout, "the webhook CA must be generated anew on every render"
+    parsed = [without_generated_certs([d for d in yaml.safe_load_all(r.stdout) if d]) for r in (first, second)]
+    assert parsed[0] == parsed[1] == without_generated_certs(render(helm, SEED_VALUES))
 
 
 # -------------------------------------------------------------------------------- objects & validity
@@ -413,27 +461,58 @@ def test_renders_the_real_object_names(helm):
     keys = [(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in docs]
     assert len(keys) == len(set(keys)), "duplicate objects"
     for doc in docs:
-        expected_ns = None if doc["kind"] in CLUSTER_SCOPED else NAMESPACE
-        assert doc["metadata"].get("namespace") == expected_ns, (doc["kind"], doc["metadata"]["name"])
+        namespace = doc["metadata"].get("namespace")
+        if doc["kind"] in CLUSTER_SCOPED:
+            # Only the zookeeper-operator sub-chart sets a namespace on its cluster-scoped RBAC (ignored).
+            assert namespace is None or doc["metadata"]["name"] == "iomesh-zookeeper-operator", doc["kind"]
+        else:
+            # None: the template sets no namespace and Helm creates the object in the release namespace.
+            assert namespace in (NAMESPACE, None, "kube-system"), (doc["kind"], doc["metadata"]["name"])
+            assert namespace != "kube-system" or "snapshot-controller" in doc["metadata"]["name"]
+    assert "iomesh-access" not in {d["metadata"]["name"] for d in docs}, "the IOMesh operator creates iomesh-access"
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize(
     "values",
     [{}, SEED_VALUES, OPTIONS_VALUES, DISABLED_VALUES],
     ids=["defaults", "seed", "options", "disabled"],
 )
-def test_every_builtin_object_validates_strictly_for_kubernetes_1_25(helm, values):
-    builtin = [d for d in render(helm, values) if d["apiVersion"].split("/")[0] not in CR_GROUPS]
+def test_every_builtin_object_validates_strictly_for_kubernetes_1_25(helm, values, version):
+    builtin = [d for d in render(helm, values, version=version) if d["apiVersion"].split("/")[0] not in CR_GROUPS]
     assert len(builtin) >= 20
     for doc in builtin:
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-def test_crds_validate_strictly_for_kubernetes_1_25():
-    crds = load_crds()
-    assert set(crds) == {"IOMeshCluster", "ZookeeperCluster", "BlockDevice", "BlockDeviceClaim"}
+@pytest.mark.parametrize("version", VERSIONS)
+def test_crds_validate_strictly_for_kubernetes_1_25(version):
+    crds = load_crds(version)
+    expected = {"IOMeshCluster", "ZookeeperCluster", "BlockDevice", "BlockDeviceClaim", "BlockDeviceMonitor"}
+    if version != "v1.0.1":
+        expected |= {"Session", "User"}
+    assert set(crds) == expected
     for crd in crds.values():
         kubernetes_validate.validate(crd, K8S_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("version", VERSIONS[1:])
+def test_later_iomeshcluster_crds_add_the_fields_their_chart_renders(helm, version):
+    spec = crd_schema(load_crds(version)["IOMeshCluster"])["properties"]["spec"]["properties"]
+    assert {"version", "edition", "platform", "cpuExclusiveOptions", "clusterID"} <= set(spec)
+    assert "extraEnvs" in spec["chunk"]["properties"]
+    assert ("prioritizedSpaceRatioMap" in spec["chunk"]["properties"]) == (version == "v1.2.0")
+    # The v1.0.1 CRD has none of them (a field the CRD lacks would be pruned by the API server).
+    assert "version" not in crd_schema(load_crds()["IOMeshCluster"])["properties"]["spec"]["properties"]
+    values = _merge(SEED_VALUES, {"iomesh": {"edition": "enterprise", "chunk": {"extraEnvs": {"A": "1"}}}})
+    cr = iomesh_cr(render(helm, values, version=version))
+    assert cr["spec"]["version"] == version and cr["spec"]["edition"] == "enterprise"
+    assert cr["spec"]["cpuExclusiveOptions"] == {"cpuExclusivePolicy": "kubeletCpuManager", "exclusiveCpusets": {}}
+    assert cr["spec"]["chunk"]["extraEnvs"] == {"A": "1"}
+    assert cr["spec"]["meta"]["image"]["repository"] == "docker.io/iomesh/zbs-metad"
+    schema = _to_jsonschema(crd_schema(load_crds(version)["IOMeshCluster"]))
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(_drop_nulls(cr))]
+    assert errors == []
 
 
 @pytest.mark.parametrize("values", [SEED_VALUES, OPTIONS_VALUES], ids=["seed", "options"])
@@ -660,9 +739,10 @@ def _structural_violations(node: dict, path: str = "") -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("kind", ["IOMeshCluster", "ZookeeperCluster", "BlockDevice", "BlockDeviceClaim"])
-def test_crd_schemas_are_structural(kind):
-    assert _structural_violations(crd_schema(load_crds()[kind])) == []
+@pytest.mark.parametrize("version", VERSIONS)
+def test_crd_schemas_are_structural(version):
+    for kind, crd in load_crds(version).items():
+        assert _structural_violations(crd_schema(crd)) == [], kind
 
 
 def test_helm_sends_the_crds_from_the_crds_dir(helm):
@@ -674,6 +754,11 @@ def test_helm_sends_the_crds_from_the_crds_dir(helm):
         "zookeeperclusters.zookeeper.pravega.io",
         "blockdevices.openebs.io",
         "blockdeviceclaims.openebs.io",
+        "blockdevicemonitors.iomesh.com",
+        # Templates of the csi-driver sub-chart, rendered while the cluster has no snapshot API.
+        "volumesnapshotclasses.snapshot.storage.k8s.io",
+        "volumesnapshotcontents.snapshot.storage.k8s.io",
+        "volumesnapshots.snapshot.storage.k8s.io",
     }
 
 
@@ -749,7 +834,8 @@ def test_cr_names_follow_the_release(helm):
     assert one(docs, "ZookeeperCluster", "store-a-zookeeper")["metadata"]["namespace"] == "storage-a"
     webhook = one(docs, "ValidatingWebhookConfiguration", "iomesh-validating-webhook-configuration")
     assert webhook["webhooks"][0]["clientConfig"]["service"]["namespace"] == "storage-a"
-    # Release-prefixed sub-chart objects; csi-driver keeps its fixed name.
+    # Release-prefixed sub-chart objects; csi-driver keeps its fixed name. The openebs-ndm and
+    # hostpath-provisioner templates set no namespace: Helm creates them in the release namespace.
     for kind, name in (
         ("Deployment", "store-a-zookeeper-operator"),
         ("DaemonSet", "store-a-openebs-ndm"),
@@ -758,7 +844,7 @@ def test_cr_names_follow_the_release(helm):
         ("DaemonSet", "iomesh-csi-driver-node-plugin"),
         ("Deployment", "operator"),
     ):
-        assert one(docs, kind, name)["metadata"]["namespace"] == "storage-a"
+        assert one(docs, kind, name)["metadata"].get("namespace") in ("storage-a", None)
 
 
 def test_seed_affinities_land_in_the_crs(helm):
@@ -849,8 +935,8 @@ def test_top_level_keys_are_ignored_like_the_real_chart(helm):
         "meta": {"replicaCount": 5},
         "zookeeper": {"replicas": 5},
     }
-    baseline = render(helm, SEED_VALUES)
-    with_misplaced = render(helm, _merge(SEED_VALUES, misplaced))
+    baseline = without_generated_certs(render(helm, SEED_VALUES))
+    with_misplaced = without_generated_certs(render(helm, _merge(SEED_VALUES, misplaced)))
     assert with_misplaced == baseline
     assert iomesh_cr(with_misplaced)["spec"]["diskDeploymentMode"] == "hybridFlash"
 
@@ -898,7 +984,6 @@ def test_create_false_renders_no_cluster_but_the_shared_components(helm):
         ("Deployment", "iomesh-zookeeper-operator"),
         ("DaemonSet", "iomesh-hostpath-provisioner"),
         ("Deployment", "iomesh-blockdevice-monitor"),
-        ("Service", "iomesh-access"),
     } <= rendered
 
 
@@ -943,9 +1028,34 @@ def test_validating_webhook(helm):
     assert 9443 in {p["containerPort"] for p in container(operator, "operator")["ports"]}
 
 
-def test_iomesh_access_service(helm):
-    service = one(render(helm, SEED_VALUES), "Service", "iomesh-access")
-    assert sorted(p["port"] for p in service["spec"]["ports"]) == [3260, 10201, 10206, 10207]
+def test_webhook_ca_bundle_is_the_generated_ca(helm):
+    docs = render(helm, SEED_VALUES)
+    config = one(docs, "ValidatingWebhookConfiguration", "iomesh-validating-webhook-configuration")
+    secret = one(docs, "Secret", "iomesh-webhook-cert")
+    assert sorted(secret["data"]) == ["ca.crt", "tls.crt", "tls.key"]
+    assert config["webhooks"][0]["clientConfig"]["caBundle"] == secret["data"]["ca.crt"]
+    assert "timeoutSeconds" not in config["webhooks"][0]
+    later = render(helm, SEED_VALUES, version="v1.1.0")
+    hook = one(later, "ValidatingWebhookConfiguration", "iomesh-validating-webhook-configuration")["webhooks"][0]
+    assert hook["timeoutSeconds"] == 30
+
+
+def test_hook_job_and_delete_hook_pod(helm):
+    docs = render(helm, SEED_VALUES)
+    job = one(docs, "Job", "iomesh-zookeeper-operator-post-install-upgrade")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install, post-upgrade"
+    assert job["spec"]["backoffLimit"] == 10
+    assert pod_spec(job)["restartPolicy"] == "Never"
+    assert container(job, "post-install-upgrade-job")["image"] == "docker.io/lachlanevenson/k8s-kubectl:v1.23.2"
+    configmap = one(docs, "ConfigMap", "iomesh-zookeeper-operator-post-install-upgrade")
+    assert pod_spec(job)["volumes"][0]["configMap"]["name"] == configmap["metadata"]["name"]
+    pod = one(docs, "Pod", "iomesh-post-delete-hook")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "post-delete"
+    assert pod["spec"]["restartPolicy"] == "Never"
+    service_account = one(docs, "ServiceAccount", "iomesh-post-delete-hook")
+    assert pod["spec"]["serviceAccountName"] == service_account["metadata"]["name"]
+    later = render(helm, SEED_VALUES, version="v1.2.0")
+    assert one(later, "Pod", "iomesh-post-delete-hook")["metadata"]["annotations"]["helm.sh/hook"] == "pre-delete"
 
 
 # --------------------------------------------------------------------------------------- csi-driver
@@ -1144,21 +1254,43 @@ def test_resource_policy_keep_where_the_real_chart_has_it(helm):
         ("ConfigMap", "iomesh-openebs-ndm-config"),
         ("DaemonSet", "iomesh-hostpath-provisioner"),
         ("Deployment", "iomesh-zookeeper-operator"),
+        # Everything of the snapshot controller: an upgrade once the snapshot API exists renders none of it.
+        ("CustomResourceDefinition", "volumesnapshotclasses.snapshot.storage.k8s.io"),
+        ("CustomResourceDefinition", "volumesnapshotcontents.snapshot.storage.k8s.io"),
+        ("CustomResourceDefinition", "volumesnapshots.snapshot.storage.k8s.io"),
+        ("ServiceAccount", "snapshot-controller"),
+        ("ClusterRole", "snapshot-controller-runner"),
+        ("ClusterRoleBinding", "snapshot-controller-role"),
+        ("Role", "snapshot-controller-leaderelection"),
+        ("RoleBinding", "snapshot-controller-leaderelection"),
+        ("Deployment", "snapshot-controller"),
     }
 
 
-def test_workload_pods_carry_lookup_labels_and_match_their_selectors(helm):
-    workloads = [d for d in render(helm, SEED_VALUES) if d["kind"] in WORKLOAD_KINDS]
-    assert len(workloads) == 13
+def test_snapshot_controller_is_left_out_once_the_snapshot_api_exists(helm):
+    docs = render(helm, SEED_VALUES, extra=("--api-versions", "snapshot.storage.k8s.io/v1"))
+    left = {(d["kind"], d["metadata"]["name"]) for d in docs if "snapshot" in d["metadata"]["name"]}
+    # The CSI sidecar's own RBAC stays; the controller, its RBAC and the CRDs are gone.
+    assert left == {("ClusterRole", "iomesh-csi-driver-snapshotter"),
+                    ("ClusterRoleBinding", "iomesh-csi-driver-snapshotter-binding")}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_workload_pods_carry_the_real_labels_and_match_their_selectors(helm, version):
+    """Pod labels are exactly the real chart's (test_fixture_chart_facts.py); here: what docs and waits rely on."""
+    workloads = [d for d in render(helm, SEED_VALUES, version=version) if d["kind"] in WORKLOAD_KINDS]
+    assert len(workloads) == (14 if version == "v1.0.1" else 16)
     for workload in workloads:
         name = workload["metadata"]["name"]
         labels = workload["spec"]["template"]["metadata"]["labels"]
         assert workload["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
-        assert {"app", "app.kubernetes.io/name", "app.kubernetes.io/instance"} <= set(labels), name
-        assert labels["app.kubernetes.io/instance"] == RELEASE
     # Labels that docs and operators select on (docs/architecture.md#blockdevices-live-in-the-management-namespace: -l app=openebs-ndm).
     by_name = {w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"] for w in workloads}
-    assert by_name["iomesh-csi-driver-node-plugin"]["app"] == "iomesh-csi-driver-node-plugin"
-    assert by_name["iomesh-csi-driver-controller-plugin"]["app"] == "iomesh-csi-driver-controller-plugin"
+    assert by_name["iomesh-csi-driver-node-plugin"] == {"app": "iomesh-csi-driver-node-plugin"}
+    assert by_name["iomesh-csi-driver-controller-plugin"] == {"app": "iomesh-csi-driver-controller-plugin"}
     assert by_name["iomesh-openebs-ndm"]["app"] == "openebs-ndm"
+    assert by_name["iomesh-openebs-ndm"]["release"] == RELEASE
     assert by_name["operator"]["app.kubernetes.io/name"] == "operator"
+    assert by_name["operator"]["app.kubernetes.io/instance"] == RELEASE
+    assert by_name["iomesh-zookeeper-operator"] == {"name": "iomesh-zookeeper-operator",
+                                                    "component": "zookeeper-operator"}

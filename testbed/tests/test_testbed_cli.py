@@ -55,7 +55,9 @@ def test_up_serves_the_seed_workers_and_down_leaves_nothing(tmp_path):
         inventory = yaml.safe_load((state / "inventory.yml").read_text())
         assert inventory["all"]["vars"]["iomesh_kubeconfig"] == str(state / "kubeconfig")
         with urllib.request.urlopen(inventory["all"]["vars"]["iomesh_chart_repo_url"] + "/index.yaml") as index:
-            assert [e["version"] for e in yaml.safe_load(index.read())["entries"]["iomesh"]] == ["v1.0.1"]
+            entries = yaml.safe_load(index.read())["entries"]
+        assert {n: sorted(e["version"] for e in v) for n, v in entries.items()} == {"iomesh": ["v1.0.1", "v1.1.0"],
+                                                                                     "IOMesh": ["v1.2.0"]}
     finally:
         _run(["down"], env)
     assert not any(_alive(p) for p in pids)

@@ -21,8 +21,10 @@ def test_waits_are_needed_with_delay(start_emulator, tmp_path):
     assert api.call("POST", "/api/v1/namespaces", ns_body)[0] == 201
     zk, cr = filters.iomesh_cluster_manifests(c1, settings)
     crs = f"/apis/iomesh.com/v1alpha1/namespaces/{c1['namespace']}/iomeshclusters"
+    # --no-hooks: helm would otherwise wait for the chart's post-install hook Job, long enough for the operator to
+    # come up, and the state before the delay elapsed could not be seen.
     emu.helm("helm3", "upgrade", "--install", "iomesh", str(CHART), "-n", "iomesh-system", "--create-namespace",
-             "-f", str(values), check=True)
+             "--no-hooks", "-f", str(values), check=True)
     start = time.monotonic()  # helm created the operator Deployment moments ago; reactions come 3s later
     code, early = api.call("POST", crs, cr)
     if time.monotonic() - start < 1.5:  # nothing can have reacted yet

@@ -1,13 +1,15 @@
-"""The twin's pure parts without an emulator: disk layout config, NDM filters, webhook rules, CrashLoopBackOff."""
+"""The twin's pure parts without an emulator: disk layout config, NDM filters, webhook rules and serving
+certificates, CrashLoopBackOff."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 
 import twin_helpers  # noqa: F401  (puts testbed on sys.path)
 from iomesh_twin import disks, register
 from iomesh_twin.pods import crash_loop
-from iomesh_twin.webhook import spec_problems
+from iomesh_twin.webhook import ServingCerts, WebhookCertWatcher, spec_problems, trusts
 
 CHART_FILTERS = """
 filterconfigs:
@@ -65,6 +67,63 @@ def test_webhook_mode_rules():
     assert len(spec_problems(cr("allFlash", "cacheWithJournal", "rawCache", "dataStoreWithJournal"))) == 2
 
 
+CA_A = "-----BEGIN CERTIFICATE-----\nMIIBaaaa\nAAAA\n-----END CERTIFICATE-----\n"
+CA_B = "-----BEGIN CERTIFICATE-----\nMIIBbbbb\nBBBB\n-----END CERTIFICATE-----\n"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_ca_bundle_trust_compares_pem_content():
+    assert trusts(b64(CA_A), CA_A.encode())
+    assert trusts(b64(CA_A.replace("\n", "\r\n")), CA_A.encode()), "line endings do not matter"
+    assert trusts(b64(CA_B + CA_A), CA_A.encode()), "a bundle may hold several CAs"
+    assert not trusts(b64(CA_B), CA_A.encode())
+    assert not trusts(None, CA_A.encode()) and not trusts("", CA_A.encode()), "no caBundle: system roots"
+    assert not trusts("not base64!", CA_A.encode())
+    assert not trusts(b64(CA_A), b"")
+
+
+def secret(ca: str, ns: str = "iomesh-system") -> dict:
+    return {"metadata": {"name": "iomesh-webhook-cert", "namespace": ns}, "data": {"ca.crt": b64(ca)}}
+
+
+def ready_pod(uid: str, ready: bool = True) -> dict:
+    return {"metadata": {"uid": uid}, "status": {"conditions": [{"type": "Ready", "status": str(ready)}]}}
+
+
+def test_serving_certificate_follows_the_secret_after_the_reload_delay():
+    certs = ServingCerts(60)
+    ns = "iomesh-system"
+    assert certs.served(ns, "p1", 100) is None, "no Secret: the pod could not have started"
+    certs.observe_secret(secret(CA_A), 100)
+    certs.observe_pods(ns, [ready_pod("p1")], 110)
+    certs.observe_secret(secret(CA_A), 115)  # unchanged content: no new version
+    certs.observe_secret(secret(CA_B), 120)  # helm upgrade rotates it
+    assert certs.served(ns, "p1", 121) == CA_A.encode(), "the running pod keeps what it loaded"
+    assert certs.served(ns, "p1", 179) == CA_A.encode()
+    assert certs.served(ns, "p1", 180) == CA_B.encode(), "reloaded 60 s after the change"
+    certs.observe_pods(ns, [ready_pod("p1"), ready_pod("p2")], 125)
+    assert certs.served(ns, "p2", 126) == CA_B.encode(), "a new pod loads the current Secret"
+    certs.observe_pods(ns, [ready_pod("p1", False), ready_pod("p2")], 130)
+    certs.observe_pods(ns, [ready_pod("p1"), ready_pod("p2")], 131)
+    assert certs.served(ns, "p1", 132) == CA_B.encode(), "a restarted container loads it anew"
+    assert certs.served("other", "p1", 132) is None
+
+
+def test_cert_watcher_feeds_the_history():
+    class FakeApi:
+        def list(self, av, kind, ns=None):
+            if kind == "Secret":
+                return [secret(CA_A), {**secret(CA_B), "metadata": {"name": "other", "namespace": "x"}}]
+            return [ready_pod("p1")] if ns == "iomesh-system" else []
+    certs = ServingCerts(60)
+    WebhookCertWatcher(certs).reconcile(FakeApi())
+    assert certs.namespaces() == ["iomesh-system"]
+    assert certs.served("iomesh-system", "p1", 10**10) == CA_A.encode()
+
+
 def test_crash_loop_backoff_grows():
     pod = {"metadata": {"name": "p", "namespace": "n", "uid": "u", "creationTimestamp": "2026-01-01T00:00:00Z"},
            "spec": {"containers": [{"name": "a"}, {"name": "csi-driver"}]}}
@@ -82,3 +141,6 @@ def test_register_follows_the_contract():
     assert all(c.name and c.watches and callable(c.reconcile) for c in controllers)
     assert [h.name for h in hooks] == ["iomesh-twin-webhook"]
     assert all(callable(h.pod_state) for h in pod_hooks)
+    assert hooks[0].certs.reload_seconds == 60, "default: kubelet sync + the operator's cert watcher"
+    _, hooks, _ = register({"config": {"iomeshTwin": {"webhookCertReloadSeconds": 2}}})
+    assert hooks[0].certs.reload_seconds == 2

@@ -117,7 +117,7 @@ def multicluster_case(tmp_path: Path, inventory: str, helm: str, hosts: bool) ->
     binary = VENV_BIN / helm
     if not binary.exists():
         pytest.skip(f"{binary} is missing (make setup installs helm3 and helm4)")
-    # The hosts double the case's time (the prereq stage on nine containers, four times); CI's 90 minutes do not
+    # The hosts double the case's time (the prereq stage on ten containers, four times); CI's 90 minutes do not
     # leave room for it next to the prereq scenarios, so it runs on request: IOMESH_MULTICLUSTER_HOSTS=1.
     with_hosts = hosts and os.environ.get("IOMESH_MULTICLUSTER_HOSTS") == "1" and _podman_unavailable() is None
     output = molecule_test("multicluster", tmp_path, {

@@ -1,6 +1,6 @@
-"""The `multicluster` molecule scenario on the nine-node three-cluster inventory (one cluster allFlash) with
-helm 4, with a podman host per node when IOMESH_MULTICLUSTER_HOSTS=1 (the hosts double its time, so CI runs it
-without them)."""
+"""The `multicluster` molecule scenario on the ten-node three-cluster inventory (chart v1.2.0, enterprise edition, a
+four-node management cluster blk-mgmt in storage-system, one cluster allFlash) with helm 4, with a podman host per
+node when IOMESH_MULTICLUSTER_HOSTS=1 (the hosts double its time, so CI runs it without them)."""
 
 from __future__ import annotations
 

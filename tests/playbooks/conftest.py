@@ -19,6 +19,10 @@ from iomesh_testbed import launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+# The checkout as ansible_collections.iomesh.multicluster (make setup links it there), for tests that compute what
+# the collection would (e.g. the values an earlier release installed).
+if str(ROOT / ".venv" / "collections") not in sys.path:
+    sys.path.insert(0, str(ROOT / ".venv" / "collections"))
 
 
 class PlaybookRun:

@@ -1,39 +1,143 @@
 {{/*
-Helpers of the IOMesh fixture chart. Naming follows the official chart v1.0.1 and its sub-charts
-(the sub-charts are inlined here, so their chart identity comes from "iomesh.subcharts").
+Helpers of the IOMesh fixture chart. One template source serves chart v1.0.1, v1.1.0 and v1.2.0: what
+differs between them and is not a value (the inlined sub-charts' identity, which images carry the
+registry prefix, which objects exist) is the per-version data below, picked by .Chart.Version.
+Naming follows the official chart and its sub-charts (see ../../README.md).
 */}}
 
-{{/* Identity of the inlined sub-charts: chart version and appVersion (image tag default). */}}
-{{- define "iomesh.subcharts" -}}
-csi-driver: {version: "2.6.0", appVersion: "v2.6.0"}
-openebs-ndm: {version: "1.8.0", appVersion: "1.8.0"}
-zookeeper-operator: {version: "0.2.15", appVersion: "0.2.15"}
-hostpath-provisioner: {version: "0.5.3", appVersion: "0.5.3"}
-blockdevice-monitor: {version: "0.1.0", appVersion: "v0.1.0"}
-iomesh-localpv-manager: {version: "0.1.0", appVersion: "v0.1.0"}
+{{/*
+Per chart version: the inlined sub-charts (chart version, appVersion), the components whose images carry
+global.registry, and the features of that chart version.
+*/}}
+{{- define "iomesh.versionData" -}}
+v1.0.1:
+  subcharts:
+    csi-driver: {version: "2.6.0", appVersion: "v2.6.0"}
+    openebs-ndm: {version: "1.8.0", appVersion: "1.8.0"}
+    zookeeper-operator: {version: "0.2.15", appVersion: "0.2.15"}
+    hostpath-provisioner: {version: "0.5.3", appVersion: "0.5.3"}
+    blockdevice-monitor: {version: "0.1.0", appVersion: "v0.1.0"}
+    iomesh-localpv-manager: {version: "0.1.0", appVersion: "v0.1.0"}
+  registry: [csi-driver, snapshot-controller, zookeeper-operator, blockdevice-monitor]
+  deck: false
+  apiserver: false
+  limitRange: false
+  deleteHook: post-delete
+  webhookTimeoutSeconds: 0
+  prepareCSIUnderCSIDriver: false
+  prepareCSITag: ""
+  crVersionFields: false
+  csiSidecars:
+    modern: {provisioner: v3.0.0, snapshotter: v4.2.1, attacher: v3.3.0, resizer: v1.3.0, livenessprobe: v2.8.0, registrar: v2.5.0}
+    legacy: {provisioner: v1.6.0, snapshotter: v2.1.1, attacher: v2.2.0, resizer: v0.5.0, livenessprobe: v2.8.0, registrar: v2.5.0}
+  snapshotController: v4.2.1
+v1.1.0:
+  subcharts:
+    csi-driver: {version: "2.7.2", appVersion: "v2.7.2"}
+    openebs-ndm: {version: "1.8.0-1", appVersion: "1.8.0"}
+    zookeeper-operator: {version: "0.2.15-1", appVersion: "0.2.15-1"}
+    hostpath-provisioner: {version: "0.5.3-1", appVersion: "0.5.3-1"}
+    blockdevice-monitor: {version: "0.1.0", appVersion: "v0.1.0"}
+    iomesh-localpv-manager: {version: "0.2.0", appVersion: "v0.2.0"}
+    deck: {version: "0.1.0", appVersion: "v0.1.0"}
+    deck-plugin-iomesh: {version: "0.1.0", appVersion: "v0.1.0"}
+  registry: [operator, post-delete-hook, iomesh-cr, prepare-csi, csi-driver, snapshot-controller, openebs-ndm,
+             zookeeper-operator, hostpath-provisioner, blockdevice-monitor, iomesh-localpv-manager, deck,
+             deck-plugin-iomesh]
+  deck: true
+  apiserver: true
+  limitRange: false
+  deleteHook: pre-delete
+  webhookTimeoutSeconds: 30
+  prepareCSIUnderCSIDriver: true
+  prepareCSITag: v1.0.2
+  crVersionFields: true
+  csiSidecars:
+    modern: {provisioner: v3.5.0, snapshotter: v6.2.2, attacher: v4.3.0, resizer: v1.8.0, livenessprobe: v2.10.0, registrar: v2.8.0}
+    legacy: {provisioner: v3.5.0, snapshotter: v6.2.2, attacher: v4.3.0, resizer: v1.8.0, livenessprobe: v2.10.0, registrar: v2.8.0}
+  snapshotController: v6.2.2
+v1.2.0:
+  subcharts:
+    csi-driver: {version: "2.8.0", appVersion: "v2.8.0"}
+    openebs-ndm: {version: "1.8.0-3", appVersion: "1.8.0-3"}
+    zookeeper-operator: {version: "0.2.15-1", appVersion: "0.2.15-1"}
+    hostpath-provisioner: {version: "0.5.3-1", appVersion: "0.5.3-1"}
+    blockdevice-monitor: {version: "0.2.1", appVersion: "v0.2.1"}
+    iomesh-localpv-manager: {version: "0.2.0", appVersion: "v0.2.0"}
+    deck: {version: "0.2.0", appVersion: "v0.2.0"}
+    deck-plugin-iomesh: {version: "0.2.0", appVersion: "v0.2.0"}
+  registry: [operator, post-delete-hook, iomesh-cr, prepare-csi, csi-driver, snapshot-controller, openebs-ndm,
+             zookeeper-operator, hostpath-provisioner, blockdevice-monitor, iomesh-localpv-manager, deck,
+             deck-plugin-iomesh]
+  deck: true
+  apiserver: true
+  limitRange: true
+  deleteHook: pre-delete
+  webhookTimeoutSeconds: 30
+  prepareCSIUnderCSIDriver: true
+  prepareCSITag: v1.0.3-rc0
+  crVersionFields: true
+  csiSidecars:
+    modern: {provisioner: v3.5.0, snapshotter: v6.2.2, attacher: v4.3.0, resizer: v1.8.0, livenessprobe: v2.10.0, registrar: v2.8.0}
+    legacy: {provisioner: v3.5.0, snapshotter: v6.2.2, attacher: v4.3.0, resizer: v1.8.0, livenessprobe: v2.10.0, registrar: v2.8.0}
+  snapshotController: v6.2.2
 {{- end }}
 
-{{/* appVersion of a sub-chart. Call with (dict "root" $ "chart" "<sub-chart name>"). */}}
+{{/* The data of this chart's version; fails for a version the fixture does not model. */}}
+{{- define "iomesh.release" -}}
+{{- $all := include "iomesh.versionData" . | fromYaml -}}
+{{- if not (hasKey $all .Chart.Version) -}}
+{{- fail (printf "the IOMesh fixture chart models versions %s, not %s" (keys $all | sortAlpha | join ", ") .Chart.Version) -}}
+{{- end -}}
+{{- index $all .Chart.Version | toYaml -}}
+{{- end }}
+
+{{/* A feature of this chart version. Call with (dict "root" $ "key" "<key>"). */}}
+{{- define "iomesh.feature" -}}
+{{- $rel := include "iomesh.release" .root | fromYaml -}}
+{{- index $rel .key | toString -}}
+{{- end }}
+
+{{/* Registry prefix (global.registry or nothing) of a component. Call with (dict "root" $ "component" "<name>"). */}}
+{{- define "iomesh.registry" -}}
+{{- $rel := include "iomesh.release" .root | fromYaml -}}
+{{- if has .component $rel.registry -}}
+{{- .root.Values.global.registry -}}
+{{- end -}}
+{{- end }}
+
+{{/* Chart version / appVersion of an inlined sub-chart. Call with (dict "root" $ "chart" "<sub-chart name>"). */}}
+{{- define "iomesh.subchart.version" -}}
+{{- $rel := include "iomesh.release" .root | fromYaml -}}
+{{- (index $rel.subcharts .chart).version -}}
+{{- end }}
+
 {{- define "iomesh.subchart.appVersion" -}}
-{{- (index (include "iomesh.subcharts" .root | fromYaml) .chart).appVersion -}}
+{{- $rel := include "iomesh.release" .root | fromYaml -}}
+{{- (index $rel.subcharts .chart).appVersion -}}
 {{- end }}
 
 {{/*
-Common metadata labels of objects that came from a sub-chart.
-Call with (dict "root" $ "chart" "<sub-chart name>" "name" "<app.kubernetes.io/name>").
+The usual labels of a sub-chart's objects (helm.sh/chart, name, instance, version, managed-by).
+Call with (dict "root" $ "chart" "<sub-chart name>" "name" "<app.kubernetes.io/name>"); "instance" false
+leaves app.kubernetes.io/instance out, "version" false app.kubernetes.io/version (as some real templates do).
 */}}
 {{- define "iomesh.subchart.labels" -}}
-{{- $meta := index (include "iomesh.subcharts" .root | fromYaml) .chart -}}
-helm.sh/chart: {{ printf "%s-%s" .chart $meta.version }}
+helm.sh/chart: {{ printf "%s-%s" .chart (include "iomesh.subchart.version" .) }}
 app.kubernetes.io/name: {{ .name }}
+{{- if ne (toString .instance) "false" }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
-app.kubernetes.io/version: {{ $meta.appVersion | quote }}
+{{- end }}
+{{- if ne (toString .version) "false" }}
+app.kubernetes.io/version: {{ include "iomesh.subchart.appVersion" . | quote }}
+{{- end }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 
 {{/*
 Helm's usual fullname rule for a sub-chart: <release>-<chart>, or the release name alone when it
-already contains the chart name. Call with (dict "root" $ "chart" "<name>" "values" <sub-chart values>).
+already contains the chart name; cut to 63 characters, trailing "-" trimmed.
+Call with (dict "root" $ "chart" "<name>" "values" <sub-chart values>).
 */}}
 {{- define "iomesh.subchart.fullname" -}}
 {{- $values := .values | default dict -}}
@@ -49,16 +153,11 @@ already contains the chart name. Call with (dict "root" $ "chart" "<name>" "valu
 {{- end -}}
 {{- end }}
 
-{{/*
-Labels every pod template of this chart carries, so that (fake) controllers and tests can find
-pods the same way for every workload: app, app.kubernetes.io/name, app.kubernetes.io/instance.
-Where the real chart has its own value for one of these keys, callers pass that value.
-Call with (dict "root" $ "app" "<app>" "name" "<app.kubernetes.io/name>").
-*/}}
-{{- define "iomesh.podLabels" -}}
-app: {{ .app }}
-app.kubernetes.io/name: {{ .name }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{/* The helm.sh/hook* annotations. Call with (dict "hook" "<events>" "weight" "<n>"). */}}
+{{- define "iomesh.hookAnnotations" -}}
+helm.sh/hook: {{ .hook }}
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: hook-succeeded, before-hook-creation, hook-failed
 {{- end }}
 
 {{/* Quote a scalar; render nothing (YAML null, like the real chart's bare template) when empty. */}}
@@ -113,12 +212,13 @@ Default tag of the zbs images (meta, chunk, redirector):
 {{- end }}
 
 {{/*
-The image block of an IOMeshCluster component.
-Call with (dict "image" <values image map> "defaultTag" "<tag>").
+The image block of an IOMeshCluster component (from v1.1.0 the repository carries global.registry).
+Call with (dict "root" $ "image" <values image map> "defaultTag" "<tag>").
 */}}
 {{- define "iomesh.cr.image" -}}
+{{- $registry := include "iomesh.registry" (dict "root" .root "component" "iomesh-cr") -}}
 image:
-  repository: {{ include "iomesh.str" .image.repository }}
+  repository: {{ include "iomesh.str" (printf "%s%s" $registry (.image.repository | default "")) }}
   tag: {{ .image.tag | default .defaultTag | toString | quote }}
   pullPolicy: {{ include "iomesh.str" .image.pullPolicy }}
 {{- end }}
@@ -143,7 +243,7 @@ podPolicy:
   {{- end }}
 {{- end }}
 
-{{/* ---------------------------------------------------------------- operator and webhook */}}
+{{/* ---------------------------------------------------------------- operator, webhook, API server */}}
 
 {{- define "operator.name" -}}
 {{- default "operator" .Values.operator.nameOverride | trunc 63 | trimSuffix "-" }}
@@ -175,15 +275,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The operator image tag defaults to the chart version, not the zbs appVersion. */}}
 {{- define "operator.image" -}}
-{{ .Values.operator.image.repository | default "iomesh/operator" }}:{{ .Values.operator.image.tag | default .Chart.Version }}
+{{ include "iomesh.registry" (dict "root" . "component" "operator") }}{{ .Values.operator.image.repository | default "iomesh/operator" }}:{{ .Values.operator.image.tag | default .Chart.Version }}
+{{- end }}
+
+{{/* prepare-csi's values: top-level `prepareCSI` in v1.0.1, `csi-driver.prepareCSI` from v1.1.0. */}}
+{{- define "prepareCSI.values" -}}
+{{- if eq (include "iomesh.feature" (dict "root" . "key" "prepareCSIUnderCSIDriver")) "true" -}}
+{{- (index .Values "csi-driver").prepareCSI | default dict | toYaml -}}
+{{- else -}}
+{{- .Values.prepareCSI | default dict | toYaml -}}
+{{- end -}}
 {{- end }}
 
 {{- define "prepareCSI.image" -}}
-{{ .Values.prepareCSI.image.repository | default "iomesh/prepare-csi" }}:{{ .Values.prepareCSI.image.tag | default .Chart.Version }}
+{{- $p := include "prepareCSI.values" . | fromYaml -}}
+{{- $image := $p.image | default dict -}}
+{{- $tag := include "iomesh.feature" (dict "root" . "key" "prepareCSITag") | default .Chart.Version -}}
+{{ include "iomesh.registry" (dict "root" . "component" "prepare-csi") }}{{ $image.repository | default "iomesh/prepare-csi" }}:{{ $image.tag | default $tag }}
 {{- end }}
 
 {{- define "iomesh.webhook.cert" -}}
 iomesh-webhook-cert
+{{- end }}
+
+{{- define "iomesh.apiserver.cert" -}}
+iomesh-apiserver-cert
 {{- end }}
 
 {{/* ---------------------------------------------------------------- csi-driver */}}
@@ -216,31 +332,28 @@ smtx-{{ default "csi-driver" $csi.nameOverride }}
 {{- end -}}
 {{- end }}
 
+{{- define "csi-driver.labels" -}}
+{{- include "iomesh.subchart.labels" (dict "root" . "chart" "csi-driver" "name" "csi-driver") -}}
+{{- end }}
+
 {{- define "csi-driver.image" -}}
 {{- $csi := index .Values "csi-driver" -}}
-{{ .Values.global.registry }}{{ $csi.driver.image.repository }}:{{ $csi.driver.image.tag | default (include "iomesh.subchart.appVersion" (dict "root" . "chart" "csi-driver")) }}
+{{ include "iomesh.registry" (dict "root" . "component" "csi-driver") }}{{ $csi.driver.image.repository }}:{{ $csi.driver.image.tag | default (include "iomesh.subchart.appVersion" (dict "root" . "chart" "csi-driver")) }}
 {{- end }}
 
 {{- define "csi-driver.sidecar.registry" -}}
 {{- $csi := index .Values "csi-driver" -}}
-{{ .Values.global.registry }}{{ ($csi.sidecar | default dict).registry | default "iomesh" }}
+{{ include "iomesh.registry" (dict "root" . "component" "csi-driver") }}{{ ($csi.sidecar | default dict).registry | default "iomesh" }}
 {{- end }}
 
-{{/* Versions of the CSI sidecars by Kubernetes minor version (1.22+ and 1.17-1.21). */}}
+{{/* Versions of the CSI sidecars; chart v1.0.1 picks older ones below Kubernetes 1.22. */}}
 {{- define "csi-driver.sidecar.versions" -}}
+{{- $rel := include "iomesh.release" . | fromYaml -}}
 {{- if semverCompare ">=1.22-0" .Capabilities.KubeVersion.Version -}}
-provisioner: v3.0.0
-snapshotter: v4.2.1
-attacher: v3.3.0
-resizer: v1.3.0
+{{- toYaml $rel.csiSidecars.modern -}}
 {{- else -}}
-provisioner: v1.6.0
-snapshotter: v2.1.1
-attacher: v2.2.0
-resizer: v0.5.0
+{{- toYaml $rel.csiSidecars.legacy -}}
 {{- end }}
-livenessprobe: v2.8.0
-registrar: v2.5.0
 {{- end }}
 
 {{/* ---------------------------------------------------------------- openebs-ndm */}}
@@ -249,11 +362,34 @@ registrar: v2.5.0
 {{- include "iomesh.subchart.fullname" (dict "root" . "chart" "openebs-ndm" "values" (index .Values "openebs-ndm")) }}
 {{- end }}
 
-{{/* Selector labels of an NDM component. Call with (dict "root" $ "component" "<component>"). */}}
+{{/* Selector labels of an NDM component. Call with (dict "root" $ "app" "<app>" "component" "<component>"). */}}
 {{- define "openebs-ndm.matchLabels" -}}
-app: openebs-ndm
+app: {{ .app }}
 release: {{ .root.Release.Name }}
 component: {{ .component }}
+{{- end }}
+
+{{/* Labels of an NDM component's objects: matchLabels plus chart identity. Same call as matchLabels. */}}
+{{- define "openebs-ndm.labels" -}}
+{{- $ndm := index .root.Values "openebs-ndm" -}}
+{{ include "openebs-ndm.matchLabels" . }}
+chart: {{ printf "openebs-ndm-%s" (include "iomesh.subchart.version" (dict "root" .root "chart" "openebs-ndm")) }}
+heritage: {{ .root.Release.Service }}
+openebs.io/version: {{ $ndm.release.version | toString | quote }}
+openebs.io/component-name: {{ .component }}
+{{- end }}
+
+{{/*
+An NDM image: its own `registry` when the key is there (v1.0.1 values: ""), else global.registry from v1.1.0.
+Call with (dict "root" $ "image" <image>).
+*/}}
+{{- define "openebs-ndm.image" -}}
+{{- if hasKey .image "registry" -}}
+{{ .image.registry }}
+{{- else -}}
+{{ include "iomesh.registry" (dict "root" .root "component" "openebs-ndm") }}
+{{- end -}}
+{{ .image.repository }}:{{ .image.tag }}
 {{- end }}
 
 {{- define "openebs-ndm.serviceAccountName" -}}

@@ -34,7 +34,7 @@ def test_seed_plan(seed_inventory):
         },
         "csi_driver": "com.iomesh.csi-driver",
         "meta_client_port": 10100,
-        "webhook_unavailable": 'failed calling webhook "validate-iomeshcluster.iomesh.com"',
+        "webhook_unavailable": r'failed calling webhook \\*"validate\-iomeshcluster\.iomesh\.com\\*"',
         "helm_release_annotation": "meta.helm.sh/release-name",
         "helm_keep": {"helm.sh/resource-policy": "keep"},
     }

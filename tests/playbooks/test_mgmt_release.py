@@ -1,0 +1,241 @@
+"""The management release on the real chart's terms (docs/pitfalls.md P10, P23), on the API emulator with the IOMesh
+twin, with nothing named as the defaults are: chart v1.1.0 with helm 3, a 23-character release name (the longest the
+chart allows) in a namespace that is not iomesh-system, a four-node enterprise management cluster, an additional
+cluster, and nodes selected by a node label key that is not kubernetes.io/hostname.
+
+The module starts from a release made the way collection 0.1.0 made it (iomesh.create: true: the chart owns the
+management IOMeshCluster), then runs playbooks/mgmt.yml and playbooks/cluster.yml over it. The twin rotates the
+webhook certificate on every render of the chart and its operator serves the old one for RELOAD_SECONDS after that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from iomesh_testbed import launcher
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, render
+
+from . import conftest
+from .conftest import ROOT, VENV_BIN
+
+VERSION = "v1.1.0"
+HELM = "helm3"
+MGMT = "blk-store-mgmt-prod-a01"
+assert len(MGMT) == 23
+NS = "storage-ops"
+OTHER = "vault-east"
+LABEL_KEY = "storage.example.com/node"
+MGMT_NODES = [f"stor-{i}" for i in range(4)]
+OTHER_NODES = [f"stor-{i}" for i in range(4, 7)]
+RELOAD_SECONDS = 30
+HOOK_JOB = f"{MGMT}-zookeeper-operator-post-install-upgrade"
+IOMESH = "/apis/iomesh.com/v1alpha1"
+ZOOKEEPER = "/apis/zookeeper.pravega.io/v1beta1"
+
+
+def _config() -> dict:
+    nodes = launcher.seed_node_config(MGMT_NODES + OTHER_NODES)
+    for node in nodes:
+        node["labels"] = {LABEL_KEY: node["name"]}
+    return {"nodes": nodes, "iomeshTwin": {"webhookCertReloadSeconds": RELOAD_SECONDS}}
+
+
+def _inventory(path: Path, chart: Path, kubeconfig: Path) -> dict:
+    groups = {"mgmt_nodes": MGMT_NODES, "vault_nodes": OTHER_NODES}
+    data = {
+        "all": {
+            "vars": {
+                "iomesh_kubeconfig": str(kubeconfig),
+                "iomesh_chart_ref": str(chart),
+                "iomesh_chart_version": VERSION,
+                "iomesh_helm_binary": str(VENV_BIN / HELM),
+                "iomesh_edition": "enterprise",
+                "iomesh_node_label_key": LABEL_KEY,
+                "iomesh_mgmt_wait_delay": 1,
+                "iomesh_cluster_wait_delay": 1,
+                "iomesh_clusters": [
+                    {"name": MGMT, "namespace": NS, "management": True, "hosts_group": "mgmt_nodes",
+                     "data_cidr": launcher.DATA_CIDR},
+                    {"name": OTHER, "hosts_group": "vault_nodes", "data_cidr": launcher.DATA_CIDR},
+                ],
+            },
+            "children": {group: {"hosts": {h: {"ansible_host": f"10.234.1.{10 + int(h.split('-')[1])}"}
+                                           for h in hosts}} for group, hosts in groups.items()},
+        }
+    }
+    path.write_text(yaml.safe_dump(data))
+    return data
+
+
+class Deployment:
+    def __init__(self, testbed: conftest.Testbed, workdir: Path):
+        self.testbed = testbed
+        self.chart = launcher.chart_dir(VERSION)
+        self.inventory = workdir / "inventory.yml"
+        self.data = _inventory(self.inventory, self.chart, testbed.kubeconfig)
+
+    def run(self, playbook: str, *args: str) -> conftest.PlaybookRun:
+        cmd = [str(VENV_BIN / "ansible-playbook"), playbook, "-i", str(self.inventory), *args]
+        env = dict(self.testbed.env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        return conftest.PlaybookRun(subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                                   timeout=900, check=False))
+
+    def helm(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(VENV_BIN / HELM), "--kubeconfig", str(self.testbed.kubeconfig), *args], cwd=ROOT,
+                              env=self.testbed.env, capture_output=True, text=True, timeout=300, check=False)
+
+    def values_of_0_1_0(self) -> dict:
+        """The values collection 0.1.0 installed: the computed ones with the chart's management cluster."""
+        hosts = self.data["all"]["children"]
+        groups = {g: sorted(v["hosts"]) for g, v in hosts.items()}
+        hostvars = {h: dict(hv) for v in hosts.values() for h, hv in v["hosts"].items()}
+        variables = self.data["all"]["vars"]
+        built = plan.build(variables["iomesh_clusters"], groups, hostvars,
+                           {k: v for k, v in variables.items() if k != "iomesh_clusters"})
+        assert not built["errors"], built["errors"]
+        values = render.mgmt_values(built["management"], built["settings"])
+        values["iomesh"]["create"] = True
+        return values
+
+    def get(self, path: str) -> dict:
+        return self.testbed.get(path)
+
+    def mgmt_cr(self) -> dict:
+        return self.get(f"{IOMESH}/namespaces/{NS}/iomeshclusters/{MGMT}")
+
+    def webhook_ca(self) -> str:
+        return self.get(f"/api/v1/namespaces/{NS}/secrets/iomesh-webhook-cert")["data"]["ca.crt"]
+
+
+def patch(testbed: conftest.Testbed, path: str, body: dict, manager: str) -> dict:
+    """A merge patch as `kubectl edit` sends it (field manager kubectl-edit)."""
+    req = urllib.request.Request(f"{testbed.url}{path}?fieldManager={manager}", data=json.dumps(body).encode(),
+                                 method="PATCH", headers={"Content-Type": "application/merge-patch+json",
+                                                          "Accept": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def recap(run: conftest.PlaybookRun) -> str:
+    return next((ln for ln in run.output.splitlines() if ln.startswith("localhost")), "")
+
+
+@pytest.fixture(scope="module")
+def deployed():
+    base = Path(tempfile.mkdtemp(prefix="iomesh-mr-"))   # short: ansible's socket path under TMPDIR
+    tmpdir = base / "t"
+    tmpdir.mkdir()
+    testbed = conftest.Testbed(base / "testbed", tmpdir, _config())
+    try:
+        deployment = Deployment(testbed, base)
+        values = base / "values-0.1.0.yml"
+        values.write_text(yaml.safe_dump(deployment.values_of_0_1_0()))
+        made = deployment.helm("install", MGMT, str(deployment.chart), "-n", NS, "--create-namespace", "-f", str(values))
+        assert made.returncode == 0, made.stderr
+        deployment.uid_before = deployment.mgmt_cr()["metadata"]["uid"]
+        deployment.ca_before = deployment.webhook_ca()
+        deployment.runs = {name: deployment.run(f"playbooks/{name}.yml") for name in ("mgmt", "cluster")}
+        yield deployment
+    finally:
+        testbed.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_release_made_by_0_1_0_is_upgraded_and_keeps_its_cluster(deployed):
+    run = deployed.runs["mgmt"]
+    assert run.rc == 0, run
+    cr = deployed.mgmt_cr()
+    # The same object: Helm did not delete it when the new revision stopped rendering it.
+    assert cr["metadata"]["uid"] == deployed.uid_before
+    assert cr["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    status = json.loads(deployed.helm("status", MGMT, "-n", NS, "-o", "json").stdout)
+    assert status["version"] == 2
+    values = json.loads(deployed.helm("get", "values", MGMT, "-n", NS, "-o", "json").stdout)
+    assert values["iomesh"]["create"] is False
+    # The collection now manages it, with the chart's spec.
+    assert cr["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "iomesh.multicluster"
+    owners = {m["manager"] for m in cr["metadata"]["managedFields"]}
+    assert "iomesh-multicluster" in owners
+
+
+def test_the_upgrade_rotated_the_webhook_certificate_and_the_run_waited_it_out(deployed):
+    run = deployed.runs["mgmt"]
+    assert run.rc == 0, run
+    assert deployed.webhook_ca() != deployed.ca_before
+    # The management IOMeshCluster was written while the operator still served the old certificate: kube-apiserver
+    # could not call the webhook, and the role retried until the operator reloaded.
+    assert re.search(r"FAILED - RETRYING: \[localhost\]: \S+ : Apply IOMeshCluster", run.output), run
+
+
+def test_the_hook_job_ran_and_helm_waited_for_it(deployed):
+    writes = [r for r in deployed.testbed.requests() if "/jobs" in r["path"] and r["method"] in ("POST", "DELETE")]
+    created = [r for r in writes if r["method"] == "POST"]
+    deleted = [r for r in writes if r["method"] == "DELETE" and r["path"].endswith(f"/jobs/{HOOK_JOB}")]
+    # Install and upgrade each ran the post-install/post-upgrade hook; hook-succeeded deleted it each time.
+    assert len(created) >= 2 and len(deleted) >= 2, writes
+    jobs = deployed.get(f"/apis/batch/v1/namespaces/{NS}/jobs")["items"]
+    assert not [j for j in jobs if j["metadata"]["name"] == HOOK_JOB]
+
+
+def test_additional_clusters_share_the_management_clusters_version_fields_and_zookeeper(deployed):
+    run = deployed.runs["cluster"]
+    assert run.rc == 0, run
+    mgmt = deployed.mgmt_cr()["spec"]
+    other = deployed.get(f"{IOMESH}/namespaces/{OTHER}/iomeshclusters/{OTHER}")["spec"]
+    shared = {f: mgmt[f] for f in render.SHARED_SPEC_FIELDS if f in mgmt}
+    assert shared.get("version") and shared.get("edition") == "enterprise", mgmt
+    assert {f: other.get(f) for f in shared} == shared
+    assert other["meta"]["image"] == mgmt["meta"]["image"]
+    mgmt_zk = deployed.get(f"{ZOOKEEPER}/namespaces/{NS}/zookeeperclusters/{MGMT}-zookeeper")["spec"]
+    other_zk = deployed.get(f"{ZOOKEEPER}/namespaces/{OTHER}/zookeeperclusters/{OTHER}-zookeeper")["spec"]
+    assert other_zk["image"] == mgmt_zk["image"]
+    assert other_zk["pod"]["resources"] == mgmt_zk["pod"]["resources"]
+
+
+def test_four_enterprise_nodes_run_a_chunk_each_pinned_by_the_custom_label(deployed):
+    spec = deployed.mgmt_cr()["spec"]
+    assert spec["chunk"]["replicas"] == 4
+    term = spec["chunk"]["podPolicy"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["nodeSelectorTerms"] == [{"matchExpressions": [{"key": LABEL_KEY, "operator": "In",
+                                                                "values": MGMT_NODES}]}]
+    pods = deployed.get(f"/api/v1/namespaces/{NS}/pods")["items"]
+    chunk_nodes = sorted(p["spec"].get("nodeName") for p in pods if p["metadata"]["name"].startswith(f"{MGMT}-chunk-"))
+    assert chunk_nodes == MGMT_NODES
+
+
+def test_a_field_edited_by_hand_is_restored_after_another_rotation(deployed):
+    path = f"{IOMESH}/namespaces/{OTHER}/iomeshclusters/{OTHER}"
+    zk_path = f"{ZOOKEEPER}/namespaces/{OTHER}/zookeeperclusters/{OTHER}-zookeeper"
+    before = deployed.get(path)["spec"]
+    patch(deployed.testbed, path, {"spec": {"reclaimPolicy": {"volume": "Retain"}}}, "kubectl-edit")
+    patch(deployed.testbed, zk_path, {"spec": {"replicas": 5}}, "kubectl-edit")
+    assert deployed.get(path)["spec"]["reclaimPolicy"]["volume"] == "Retain"
+    # Another render of the chart (helm upgrade) rotates the certificate again before the re-run.
+    ca = deployed.webhook_ca()
+    upgraded = deployed.helm("upgrade", MGMT, str(deployed.chart), "-n", NS, "--reuse-values")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert deployed.webhook_ca() != ca
+    run = deployed.run("playbooks/cluster.yml")
+    assert run.rc == 0, run
+    assert re.search(r"FAILED - RETRYING: \[localhost\]: \S+ : Apply IOMeshCluster", run.output), run
+    after = deployed.get(path)
+    assert after["spec"]["reclaimPolicy"] == before["reclaimPolicy"]
+    assert deployed.get(zk_path)["spec"]["replicas"] == 3
+    owner = {m["manager"]: m for m in after["metadata"]["managedFields"]}
+    assert "f:volume" in json.dumps(owner["iomesh-multicluster"]["fieldsV1"])
+    assert "kubectl-edit" not in owner or "f:volume" not in json.dumps(owner["kubectl-edit"].get("fieldsV1"))
+
+
+def test_a_second_run_changes_nothing(deployed):
+    for playbook in ("playbooks/mgmt.yml", "playbooks/cluster.yml"):
+        run = deployed.run(playbook)
+        assert run.rc == 0 and "changed=0 " in recap(run) and "failed=0" in recap(run), run
