@@ -161,7 +161,8 @@ def release_problems(release: Mapping | None, cluster: Mapping, allow_conversion
         return {"errors": [], "warnings": []}
     chart = str(release.get("chart") or "")
     where = f"Helm release {cluster['name']} in namespace {cluster['namespace']}"
-    if chart and not chart.startswith("iomesh-"):
+    # helm_info reports <chart name>-<chart version>; chart v1.2.0 names itself IOMesh.
+    if chart and not chart.lower().startswith("iomesh-"):
         return {"errors": [f"{where} exists but installs chart {chart}, not iomesh; choose another cluster name."],
                 "warnings": []}
     # helm_info >= 6 returns the user-supplied values as release_values (status.values is deprecated).

@@ -163,9 +163,12 @@ def release_names(release: str) -> dict[str, str]:
     """Names of the shared objects the chart makes for Helm release <release> (the management cluster)."""
     release = _checked("release", release)
     ndm = fullname(release, NDM_CHART)
+    zookeeper_operator = fullname(release, ZOOKEEPER_OPERATOR_CHART)
     return {
         "operator_deployment": OPERATOR_DEPLOYMENT,
-        "zookeeper_operator_deployment": fullname(release, ZOOKEEPER_OPERATOR_CHART),
+        "zookeeper_operator_deployment": zookeeper_operator,
+        # The chart's post-install/post-upgrade hook Job: Helm waits for it (docs/air-gap.md).
+        "zookeeper_operator_hook_job": f"{zookeeper_operator}-post-install-upgrade",
         "ndm_daemonset": ndm,
         "ndm_operator_deployment": f"{ndm}-operator",
         "csi_controller_deployment": f"{CSI_DRIVER_FULLNAME}-controller-plugin",

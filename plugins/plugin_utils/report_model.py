@@ -76,8 +76,9 @@ def disk_name(row: Mapping) -> str:
 def desired(cluster: Mapping, settings: Mapping) -> dict:
     """The objects of one cluster as the stages render them, and the figures the report reads from them.
 
-    The management cluster's IOMeshCluster and ZookeeperCluster are made by the chart from the Helm values
-    (render.mgmt_values); an additional cluster's are the CRs iomesh_cluster applies (render.cluster_manifests).
+    The management cluster's IOMeshCluster and ZookeeperCluster are rendered by the chart from the Helm values
+    (render.mgmt_values) and applied by iomesh_mgmt; an additional cluster's are the CRs iomesh_cluster applies
+    (render.cluster_manifests).
     """
     configmap, storage_class = render.csi_manifests(cluster, settings)
     if cluster.get("management"):

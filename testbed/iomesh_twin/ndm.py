@@ -15,8 +15,9 @@ from kubeemu.plugin import Controller
 from . import disks as diskmod
 from .util import NDM_AV, Events, active, available, pod_running_ready, pods_of, safe_get, safe_list, workloads
 
-NDM_IMAGE = "openebs/node-disk-manager"
-NDM_OPERATOR_IMAGE = "openebs/node-disk-operator"
+# Chart v1.0.1 runs openebs' images; v1.1.0 and v1.2.0 IOMesh's builds of them (the chart render facts).
+NDM_IMAGE = ("openebs/node-disk-manager", "iomesh/node-disk-manager")
+NDM_OPERATOR_IMAGE = ("openebs/node-disk-operator", "iomesh/node-disk-operator")
 
 
 def ndm_namespaces(api) -> set[str]:

@@ -81,23 +81,28 @@ def containers_of(workload: dict) -> list[dict]:
     return ((workload.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
 
 
-def runs_image(workload: dict, repo: str, arg: str | None = None) -> bool:
+def _repos(repo: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (repo,) if isinstance(repo, str) else repo
+
+
+def runs_image(workload: dict, repo: str | tuple[str, ...], arg: str | None = None) -> bool:
+    """Whether a container runs an image of `repo` (one repository, or the ones chart versions use for it)."""
     for c in containers_of(workload):
-        if image_repo(c.get("image", "")) == repo and (arg is None or arg in (c.get("args") or [])):
+        if image_repo(c.get("image", "")) in _repos(repo) and (arg is None or arg in (c.get("args") or [])):
             return True
     return False
 
 
-def env_value(workload: dict, repo: str, name: str) -> str | None:
+def env_value(workload: dict, repo: str | tuple[str, ...], name: str) -> str | None:
     for c in containers_of(workload):
-        if image_repo(c.get("image", "")) == repo:
+        if image_repo(c.get("image", "")) in _repos(repo):
             for e in c.get("env") or []:
                 if e.get("name") == name:
                     return e.get("value", "")
     return None
 
 
-def workloads(api, kind: str, repo: str, arg: str | None = None) -> list[dict]:
+def workloads(api, kind: str, repo: str | tuple[str, ...], arg: str | None = None) -> list[dict]:
     return [w for w in api.list("apps/v1", kind) if active(w) and runs_image(w, repo, arg)]
 
 

@@ -144,3 +144,17 @@ def test_register_follows_the_contract():
     assert hooks[0].certs.reload_seconds == 60, "default: kubelet sync + the operator's cert watcher"
     _, hooks, _ = register({"config": {"iomeshTwin": {"webhookCertReloadSeconds": 2}}})
     assert hooks[0].certs.reload_seconds == 2
+
+
+def test_ndm_is_recognised_in_the_images_of_every_chart_version():
+    """Chart v1.0.1 runs openebs/node-disk-manager, v1.1.0 and v1.2.0 iomesh/node-disk-manager (render facts)."""
+    from iomesh_twin import ndm, util  # pylint: disable=import-outside-toplevel
+
+    def daemonset(image):
+        return {"spec": {"template": {"spec": {"containers": [{"name": "ndm", "image": image}]}}}}
+
+    for image in ("openebs/node-disk-manager:1.8.0", "docker.io/iomesh/node-disk-manager:1.8.0-2"):
+        assert util.runs_image(daemonset(image), ndm.NDM_IMAGE), image
+    for image in ("docker.io/iomesh/node-disk-operator:1.8.0-1", "openebs/node-disk-operator:1.8.0"):
+        assert util.runs_image(daemonset(image), ndm.NDM_OPERATOR_IMAGE), image
+    assert not util.runs_image(daemonset("docker.io/iomesh/node-disk-exporter:1.8.0"), ndm.NDM_IMAGE)

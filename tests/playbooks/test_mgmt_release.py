@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -239,3 +240,27 @@ def test_a_second_run_changes_nothing(deployed):
     for playbook in ("playbooks/mgmt.yml", "playbooks/cluster.yml"):
         run = deployed.run(playbook)
         assert run.rc == 0 and "changed=0 " in recap(run) and "failed=0" in recap(run), run
+
+
+def test_a_hook_job_that_does_not_finish_fails_within_the_helm_timeout(tmp_path):
+    """The chart's post-install hook Job runs longer than iomesh_mgmt_helm_timeout (its image could not be pulled,
+    say): Helm gives up after that timeout, not after its own default of 5 minutes, and the role names the Job."""
+    base = Path(tempfile.mkdtemp(prefix="iomesh-hk-"))
+    (base / "t").mkdir()
+    testbed = conftest.Testbed(base / "testbed", base / "t", {**_config(), "pods": {"completionSeconds": 600}})
+    try:
+        deployment = Deployment(testbed, base)
+        deployment.data["all"]["vars"]["iomesh_mgmt_helm_timeout"] = 5
+        deployment.inventory.write_text(yaml.safe_dump(deployment.data))
+        started = time.monotonic()
+        run = deployment.run("playbooks/mgmt.yml")
+        elapsed = time.monotonic() - started
+        assert run.rc != 0, run
+        assert elapsed < 120, (elapsed, run)
+        assert f"Helm waits for the chart's hook Job {HOOK_JOB} at most iomesh_mgmt_helm_timeout (5 s)" in run.output, run
+        assert f"kubectl -n {NS} describe job {HOOK_JOB}" in run.output, run
+        # Nothing past the release was attempted.
+        assert "Apply IOMeshCluster" not in run.output, run
+    finally:
+        testbed.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -114,6 +114,12 @@ def test_multi_cluster_release_may_be_upgraded(clusters):
     assert check(clusters, all_nodes(), release=release)["errors"] == []
 
 
+@pytest.mark.parametrize("chart", ["iomesh-v1.1.0", "IOMesh-v1.2.0"])
+def test_a_release_of_any_iomesh_chart_version_may_be_upgraded(clusters, chart):
+    # Chart v1.2.0 calls itself IOMesh: a re-run over its release must not take it for another chart.
+    assert check(clusters, all_nodes(), release={"chart": chart, "values": pinned_values()})["errors"] == []
+
+
 def test_release_of_another_chart(clusters):
     errors = check(clusters, all_nodes(), release={"chart": "nginx-1.2.3", "values": {}})["errors"]
     assert "installs chart nginx-1.2.3, not iomesh" in errors[0]

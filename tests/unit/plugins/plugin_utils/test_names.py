@@ -16,6 +16,7 @@ FACTS = Path(__file__).resolve().parents[4].parent / "shared" / "reference" / "i
 REAL_CHART = {
     "operator_deployment": ("Deployment", "operator"),
     "zookeeper_operator_deployment": ("Deployment", "<R>-zookeeper-operator"),
+    "zookeeper_operator_hook_job": ("Job", "<R>-zookeeper-operator-post-install-upgrade"),
     "ndm_operator_deployment": ("Deployment", "<R>-openebs-ndm-operator"),
     "ndm_daemonset": ("DaemonSet", "<R>-openebs-ndm"),
     "csi_controller_deployment": ("Deployment", "iomesh-csi-driver-controller-plugin"),
