@@ -47,6 +47,7 @@ BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
 # StorageClasses the chart creates itself; a per-cluster class must never take one of these names (docs/pitfalls.md P5).
 RESERVED_SC_NAMES = names.CHART_STORAGE_CLASSES
 RESERVED_SC_PREFIX = names.CHART_STORAGE_CLASS_PREFIX
+CHART_REPO_URL = re.compile(r"^(https?|oci)://[^\s/]+\S*$")
 RESERVED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # Device paths NDM never reports, so a disk named by one of them can never be claimed.
 NDM_EXCLUDED_PATHS = ("/dev/fd0", "/dev/sr0", "/dev/ram", "/dev/dm-", "/dev/md", "/dev/loop")
@@ -174,11 +175,16 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
             hint = f"; did you mean {close[0]}?" if close else ""
             report.warn(key, f"is not a variable of iomesh.multicluster and is ignored{hint}")
 
-    for key in ("iomesh_chart_name", "iomesh_zookeeper_image_repository", "iomesh_zookeeper_image_tag"):
+    for key in ("iomesh_chart_name", "iomesh_zookeeper_image_repository", "iomesh_zookeeper_image_tag",
+                "iomesh_app_version", "iomesh_chart_ref"):
         if not isinstance(out[key], str) or any(c.isspace() for c in out[key]):
-            report.error(key, f"{out[key]!r} must be a string without spaces.")
-    if not out["iomesh_chart_name"]:
+            report.error(key, f"{out[key]!r} must be a string without spaces, got {_type_name(out[key])}.")
+    if out["iomesh_chart_name"] == "":
         report.error("iomesh_chart_name", "must name the chart in the repository (default 'iomesh').")
+    repo = out["iomesh_chart_repo_url"]
+    if not isinstance(repo, str) or not CHART_REPO_URL.match(repo):
+        report.error("iomesh_chart_repo_url", f"{repo!r} is not a Helm repository URL (http://, https:// or oci://), "
+                                              "e.g. http://iomesh.com/charts; for a local chart set iomesh_chart_ref.")
 
     edition = out["iomesh_edition"]
     if edition not in EDITIONS:
@@ -230,6 +236,21 @@ def _valid_label_key(key: str) -> bool:
     if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
         return False
     return bool(name) and len(name) <= 63 and bool(LABEL_NAME.match(name))
+
+
+def _type_name(value: object) -> str:
+    """How YAML calls the type of a value: a string, a number, a list, a dictionary, null, a boolean."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a dictionary"
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return "a list"
+    return "a string" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def _cluster_where(index: int, item: object) -> str:
@@ -394,7 +415,7 @@ def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
     for index, item in enumerate(clusters):
         where = _cluster_where(index, item)
         if not isinstance(item, Mapping):
-            report.error(where, f"must be a dictionary describing one IOMesh cluster, got {item!r}.")
+            report.error(where, f"must be a dictionary describing one IOMesh cluster, got {_type_name(item)} {item!r}.")
             continue
         cluster = _normalize_cluster(where, item, groups, hostvars, conf, report)
         shared: dict[str, list[str]] = {}
@@ -422,6 +443,7 @@ def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
         out.append(cluster)
 
     _check_uniqueness(out, report)
+    _check_disks_declared_once(out, report)
     managers = [c for c in out if c["management"]]
     if len(managers) != 1:
         names = ", ".join(c["name"] for c in managers) or "none"
@@ -435,6 +457,31 @@ def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
         cluster["block_device_namespace"] = mgmt_ns
     out.sort(key=lambda c: not c["management"])  # stable: management first, others in inventory order
     return out, conf, report
+
+
+# Identifiers that name one disk whatever host declares it; a path (/dev/sdb) is only unique on its own host.
+GLOBAL_DISK_IDS = ("serial", "by_id")
+
+
+def _check_disks_declared_once(clusters: list[dict], report: TopologyReport) -> None:
+    """A serial or /dev/disk/by-id link declared on two hosts: at most one of them can be right."""
+    seen: dict[tuple[str, str], str] = {}
+    for cluster in clusters:
+        node_hosts = {node: host for host, node in cluster["host_nodes"].items()}
+        for node, disks in sorted(cluster["disks"].items()):
+            host = node_hosts.get(node, node)
+            for disk in disks:
+                key = (disk["id_key"], disk["id"])
+                if disk["id_key"] not in GLOBAL_DISK_IDS:
+                    continue
+                if key in seen and seen[key] != host:
+                    report.error(
+                        f"host {host}",
+                        f"iomesh_disks {disk['id_key']} {disk['id']!r} is also declared by host {seen[key]}; a disk "
+                        "sits in one node only. Remove it from the host it is not in.",
+                    )
+                else:
+                    seen[key] = host
 
 
 def _check_uniqueness(clusters: list[dict], report: TopologyReport) -> None:
@@ -476,7 +523,10 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
 
     name = item.get("name")
     name_ok = False
-    if not isinstance(name, str) or not name:
+    if name is not None and not isinstance(name, str):
+        report.error(f"{where}.name", f"must be a string, got {_type_name(name)} {name!r}; quote it in YAML.")
+        name = f"cluster-{where}"
+    elif not isinstance(name, str) or not name:
         report.error(where, "name is missing; give every cluster a name (it prefixes all its Kubernetes objects).")
         name = f"cluster-{where}"
     elif len(name) > MAX_CLUSTER_NAME or not DNS1035_LABEL.match(name):
@@ -510,12 +560,15 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
             f"{namespace!r} is not a valid namespace (DNS-1123 label: lowercase letters, digits and '-', at most "
             "63 characters).",
         )
-    elif namespace in RESERVED_NAMESPACES:
-        report.error(f"{where}.namespace", f"{namespace!r} is reserved for Kubernetes; use a namespace of its own.")
+    elif namespace in RESERVED_NAMESPACES or namespace.startswith("kube-"):
+        report.error(f"{where}.namespace", f"{namespace!r} is reserved for Kubernetes (kube-*); use a namespace of its own.")
 
     hosts_group = item.get("hosts_group")
     hosts: list[str] = []
-    if not isinstance(hosts_group, str) or not hosts_group:
+    if hosts_group is not None and not isinstance(hosts_group, str):
+        report.error(f"{where}.hosts_group", f"must be the name of one inventory group (a string), got "
+                                             f"{_type_name(hosts_group)} {hosts_group!r}.")
+    elif not isinstance(hosts_group, str) or not hosts_group:
         report.error(f"{where}.hosts_group", "is missing; name the inventory group whose hosts are this cluster's nodes.")
     else:
         found = group_hosts(groups, hosts_group)

@@ -38,6 +38,7 @@ LABEL_KEY = "storage.example.com/node"
 MGMT_NODES = [f"stor-{i}" for i in range(4)]
 OTHER_NODES = [f"stor-{i}" for i in range(4, 7)]
 RELOAD_SECONDS = 30
+SENTINEL = "s3cr3t-registry-token-sentinel"
 HOOK_JOB = f"{MGMT}-zookeeper-operator-post-install-upgrade"
 IOMESH = "/apis/iomesh.com/v1alpha1"
 ZOOKEEPER = "/apis/zookeeper.pravega.io/v1beta1"
@@ -251,14 +252,17 @@ def test_a_hook_job_that_does_not_finish_fails_within_the_helm_timeout(tmp_path)
     try:
         deployment = Deployment(testbed, base)
         deployment.data["all"]["vars"]["iomesh_mgmt_helm_timeout"] = 5
+        # A credential in the extra values is never printed, not even with -vvv (or in the failure).
+        deployment.data["all"]["vars"]["iomesh_mgmt_extra_values"] = {"operator": {"registryToken": SENTINEL}}
         deployment.inventory.write_text(yaml.safe_dump(deployment.data))
         started = time.monotonic()
-        run = deployment.run("playbooks/mgmt.yml")
+        run = deployment.run("playbooks/mgmt.yml", "-vvv")
         elapsed = time.monotonic() - started
         assert run.rc != 0, run
         assert elapsed < 120, (elapsed, run)
         assert f"Helm waits for the chart's hook Job {HOOK_JOB} at most iomesh_mgmt_helm_timeout (5 s)" in run.output, run
         assert f"kubectl -n {NS} describe job {HOOK_JOB}" in run.output, run
+        assert SENTINEL not in run.output
         # Nothing past the release was attempted.
         assert "Apply IOMeshCluster" not in run.output, run
     finally:

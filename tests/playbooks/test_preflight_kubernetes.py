@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -87,18 +88,24 @@ def test_not_ready_and_cordoned_nodes_are_refused_together(run_playbook, start_t
                    "cluster iomesh-cluster-1: node(s) k8s-woker-5 are cordoned", problems=2)
 
 
+def closed_kubeconfig(path: Path, sock: socket.socket) -> str:
+    """A kubeconfig whose server is a bound socket that never listens: connections to it are refused, and no other
+    test can take the port while `sock` is open. Returns the server URL."""
+    sock.bind(("127.0.0.1", 0))
+    server = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "closed",
+        "clusters": [{"name": "closed", "cluster": {"server": server}}],
+        "contexts": [{"name": "closed", "context": {"cluster": "closed", "user": "closed"}}],
+        "users": [{"name": "closed", "user": {"token": "closed"}}],
+    }))
+    return server
+
+
 def test_unreachable_api_gives_one_clear_message(run_playbook, tmp_path, client):
-    # A bound socket that never listens: connections to it are refused, and no other test can take the port.
+    kubeconfig = tmp_path / "closed.kubeconfig"
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        server = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        kubeconfig = tmp_path / "closed.kubeconfig"
-        kubeconfig.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "closed",
-            "clusters": [{"name": "closed", "cluster": {"server": server}}],
-            "contexts": [{"name": "closed", "context": {"cluster": "closed", "user": "closed"}}],
-            "users": [{"name": "closed", "user": {"token": "closed"}}],
-        }))
+        server = closed_kubeconfig(kubeconfig, sock)
         run = run_playbook(PLAYBOOK, SEED, {"iomesh_kubeconfig": str(kubeconfig)}, env=client)
     assert run.rc == 2, run
     assert (f"The target Kubernetes API cannot be reached with kubeconfig {kubeconfig}; nothing was changed. "
@@ -265,3 +272,16 @@ def test_site_stops_in_preflight_and_creates_nothing(run_playbook, start_testbed
     for play in LATER_PLAYS:
         assert play not in run.output, f"{play} started after a failed preflight"
     assert testbed.write_requests(since) == [] and testbed.state() == before
+
+
+@pytest.mark.parametrize("playbook", ["playbooks/mgmt.yml", "playbooks/cluster.yml"])
+def test_check_mode_never_takes_an_unreadable_api_for_a_fresh_cluster(run_playbook, tmp_path, client, playbook):
+    """Without preflight (a stage's own playbook), --check against an API that does not answer fails; it does not
+    report what it would create as if nothing were installed."""
+    kubeconfig = tmp_path / "closed.kubeconfig"
+    with socket.socket() as sock:
+        closed_kubeconfig(kubeconfig, sock)
+        run = run_playbook(playbook, SEED, {"iomesh_kubeconfig": str(kubeconfig)}, "--check", env=client)
+    assert run.rc == 2, run
+    assert "would create" not in run.output.lower() and "does not exist yet" not in run.output, run
+    assert "Traceback" not in run.output

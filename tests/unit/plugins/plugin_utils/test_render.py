@@ -104,18 +104,20 @@ def test_additional_cluster_points_at_management_namespace(inv):
 
 
 def _declare_disks(inv, mode):
-    if mode == "allFlash":
-        disks = [{"serial": "SSD1", "mount_type": "dataStoreWithJournal"}]
-    else:
-        disks = [{"serial": "SSD1", "mount_type": "cacheWithJournal"}, {"by_id": "ata-HDD1", "mount_type": "dataStore"}]
+    """Each host its own disks: a serial or by-id link names one disk, on one host."""
     for host in inv.groups["g1"] + inv.groups["g0"]:
+        if mode == "allFlash":
+            disks = [{"serial": f"SSD-{host}", "mount_type": "dataStoreWithJournal"}]
+        else:
+            disks = [{"serial": f"SSD-{host}", "mount_type": "cacheWithJournal"},
+                     {"by_id": f"ata-HDD-{host}", "mount_type": "dataStore"}]
         inv.hostvars[host]["iomesh_disks"] = disks
 
 
 def test_device_map_for_hybrid_flash(inv):
     _declare_disks(inv, "hybridFlash")
     clusters = topology(inv)
-    assert clusters[1]["disks"]["w3"][1] == {"id_key": "by_id", "id": "/dev/disk/by-id/ata-HDD1", "mount_type": "dataStore"}
+    assert clusters[1]["disks"]["w3"][1] == {"id_key": "by_id", "id": "/dev/disk/by-id/ata-HDD-w3", "mount_type": "dataStore"}
     device_map = f.iomesh_cluster_manifests(clusters[1], f.iomesh_settings(inv.settings))[1]["spec"]["chunk"]["deviceMap"]
     assert sorted(device_map) == ["cacheWithJournal", "dataStore"]
     assert device_map["dataStore"]["selector"] == {

@@ -68,7 +68,7 @@ def test_forty_character_name_is_accepted(inv):
     assert problems(inv) == []
 
 
-@pytest.mark.parametrize("namespace", ["Iomesh", "iomesh_ns", "n" * 64, "kube-system"])
+@pytest.mark.parametrize("namespace", ["Iomesh", "iomesh_ns", "n" * 64, "kube-system", "kube-storage", "kube-iomesh"])
 def test_invalid_namespace(inv, namespace):
     inv.clusters[1]["namespace"] = namespace
     only_problem(inv, "iomesh_clusters[1] (iomesh-cluster-1).namespace", repr(namespace))
@@ -418,4 +418,63 @@ def test_enterprise_disks_on_every_node_pass_with_the_default_chunk_replicas():
     inv = Inventory(sizes=(3, 5))
     inv.settings["iomesh_edition"] = "enterprise"
     _hybrid(inv, ["w3", "w4", "w5", "w6", "w7"])
+    assert problems(inv) == []
+
+
+# --- wrong YAML types name the key, the cluster and the type expected (no "is missing", no exception) ----------
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("name", 5, "iomesh_clusters[1].name: must be a string, got a number 5"),
+    ("name", ["a"], "iomesh_clusters[1].name: must be a string, got a list"),
+    ("hosts_group", ["g1"], "hosts_group: must be the name of one inventory group (a string), got a list"),
+    ("hosts_group", {"g": 1}, "hosts_group: must be the name of one inventory group (a string), got a dictionary"),
+])
+def test_wrong_type_of_a_cluster_key(inv, key, value, expected):
+    inv.clusters[1][key] = value
+    found = problems(inv)
+    assert any(expected in p for p in found), found
+    assert not any("is missing" in p for p in found), found
+
+
+@pytest.mark.parametrize("item", [None, "iomesh", 3])
+def test_a_cluster_item_that_is_not_a_dictionary_is_named_by_index(inv, item):
+    inv.clusters.append(item)
+    found = problems(inv)
+    assert any(p.startswith("iomesh_clusters[2]: must be a dictionary describing one IOMesh cluster") for p in found), found
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("iomesh_app_version", ["v5"]),
+    ("iomesh_app_version", "v5 rc"),
+    ("iomesh_chart_ref", {"path": "x"}),
+    ("iomesh_chart_repo_url", "iomesh.com/charts"),
+    ("iomesh_chart_repo_url", "ftp://iomesh.com/charts"),
+    ("iomesh_chart_repo_url", 5),
+    ("iomesh_zookeeper_image_tag", ["3.5.9"]),
+])
+def test_collection_variables_are_validated(inv, key, value):
+    inv.settings[key] = value
+    found = problems(inv)
+    assert found and all(p.startswith(key) for p in found), found
+
+
+@pytest.mark.parametrize("url", ["http://iomesh.com/charts", "https://charts.example.internal:8443/iomesh",
+                                 "oci://registry.example.internal/charts"])
+def test_helm_repository_urls_are_accepted(inv, url):
+    inv.settings["iomesh_chart_repo_url"] = url
+    assert problems(inv) == []
+
+
+@pytest.mark.parametrize("ident", [{"serial": "ZA1"}, {"by_id": "wwn-0x5000c500a1b2c3d4"}])
+def test_a_disk_declared_on_two_hosts_is_refused(inv, ident):
+    _disks(inv, ["w1"], [{"serial": "C1", "mount_type": "cacheWithJournal"}, {**ident, "mount_type": "dataStore"}])
+    _disks(inv, ["w4"], [{"serial": "C4", "mount_type": "cacheWithJournal"}, {**ident, "mount_type": "dataStore"}])
+    key, value = next(iter(ident.items()))
+    shown = value if key == "serial" else f"/dev/disk/by-id/{value}"
+    only_problem(inv, "host w4", f"iomesh_disks {key} {shown!r} is also declared by host w1")
+
+
+def test_the_same_path_on_every_host_is_fine(inv):
+    _disks(inv, ["w0", "w1", "w2"], [{"path": "/dev/sdb", "mount_type": "cacheWithJournal"},
+                                     {"path": "/dev/sdc", "mount_type": "dataStore"}])
     assert problems(inv) == []
