@@ -22,7 +22,7 @@ class ActionModule(ActionBase):
         return topology.plain(self._templar.template(value))
 
     def _hostvars(self, task_vars, clusters, groups):
-        """Only the variables the topology reads, of only the hosts of the clusters' groups (hostvars are lazy)."""
+        """The values the topology reads, of only the hosts of the clusters' groups (hostvars are lazy)."""
         wanted = set()
         for item in clusters if isinstance(clusters, list) else []:
             group = item.get("hosts_group") if isinstance(item, dict) else None
@@ -34,7 +34,10 @@ class ActionModule(ActionBase):
             if host not in hostvars:
                 continue
             source = hostvars[host]
-            out[host] = {key: self._value(source[key]) for key in topology.HOST_KEYS if key in source}
+            # Names of the host's other iomesh_* variables, so that a misspelt one is reported (values not read).
+            out[host] = {str(key): None for key in source
+                         if str(key).startswith("iomesh_") and str(key) not in topology.HOST_KEYS}
+            out[host].update({key: self._value(source[key]) for key in topology.HOST_KEYS if key in source})
         return out
 
     def run(self, tmp=None, task_vars=None):

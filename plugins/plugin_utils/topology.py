@@ -11,9 +11,13 @@ the cluster/host/variable, the bad value and the fix (docs/architecture.md#valid
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import names
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import HOSTNAME_LABEL, META_CLIENT_PORT
@@ -168,12 +172,10 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
         value = raw.get(key)
         out[key] = default if value is None else value
 
-    known = set(SETTINGS_DEFAULTS) | set(OTHER_VARIABLES)
     for key in sorted(raw):
-        if key.startswith("iomesh_") and key not in known and not key.startswith(ROLE_PREFIXES):
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            report.warn(key, f"is not a variable of iomesh.multicluster and is ignored{hint}")
+        problem = unknown_variable(key)
+        if problem:
+            report.warn(key, problem)
 
     for key in ("iomesh_chart_name", "iomesh_zookeeper_image_repository", "iomesh_zookeeper_image_tag",
                 "iomesh_app_version", "iomesh_chart_ref"):
@@ -236,6 +238,37 @@ def _valid_label_key(key: str) -> bool:
     if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
         return False
     return bool(name) and len(name) <= 63 and bool(LABEL_NAME.match(name))
+
+
+@functools.lru_cache(maxsize=1)
+def role_variables() -> frozenset[str] | None:
+    """Every variable the collection's roles take (their meta/argument_specs.yml); None without the roles."""
+    roles = Path(__file__).resolve().parents[2] / "roles"
+    specs = sorted(roles.glob("*/meta/argument_specs.yml"))
+    if not specs:
+        return None
+    found: set[str] = set()
+    for spec in specs:
+        for entry in ((yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("argument_specs") or {}).values():
+            found.update((entry or {}).get("options") or {})
+    return frozenset(name for name in found if name.startswith(ROLE_PREFIXES))
+
+
+def unknown_variable(key: str) -> str | None:
+    """Why an iomesh_* variable is not one of the collection's (with the closest known name), or None."""
+    if not key.startswith("iomesh_"):
+        return None
+    known = set(SETTINGS_DEFAULTS) | set(OTHER_VARIABLES) | set(HOST_KEYS)
+    roles = role_variables()
+    if key.startswith(ROLE_PREFIXES):
+        if roles is None or key in roles:
+            return None
+        known |= roles
+    elif key in known:
+        return None
+    close = difflib.get_close_matches(key, sorted(known | (roles or set())), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"is not a variable of iomesh.multicluster and is ignored{hint}"
 
 
 def _type_name(value: object) -> str:
@@ -444,6 +477,7 @@ def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
 
     _check_uniqueness(out, report)
     _check_disks_declared_once(out, report)
+    _check_host_variable_names(out, hostvars, settings, report)
     managers = [c for c in out if c["management"]]
     if len(managers) != 1:
         names = ", ".join(c["name"] for c in managers) or "none"
@@ -457,6 +491,18 @@ def normalize_topology(clusters: object, groups: Mapping, hostvars: Mapping,
         cluster["block_device_namespace"] = mgmt_ns
     out.sort(key=lambda c: not c["management"])  # stable: management first, others in inventory order
     return out, conf, report
+
+
+def _check_host_variable_names(clusters: list[dict], hostvars: Mapping, settings: Mapping | None,
+                               report: TopologyReport) -> None:
+    """A misspelt iomesh_* variable of a host (host_vars, or a group of its own); the play's own are checked once."""
+    global_names = set(settings or {})
+    for cluster in clusters:
+        for host in sorted(cluster["host_nodes"]):
+            for key in sorted(str(k) for k in hostvars.get(host) or {} if str(k) not in global_names):
+                problem = unknown_variable(key)
+                if problem:
+                    report.warn(f"host {host}", f"{key} {problem}")
 
 
 # Identifiers that name one disk whatever host declares it; a path (/dev/sdb) is only unique on its own host.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import topology as topology_module
 
 
 def problems(inv):
@@ -478,3 +479,36 @@ def test_the_same_path_on_every_host_is_fine(inv):
     _disks(inv, ["w0", "w1", "w2"], [{"path": "/dev/sdb", "mount_type": "cacheWithJournal"},
                                      {"path": "/dev/sdc", "mount_type": "dataStore"}])
     assert problems(inv) == []
+
+
+# --- misspelt variables get a warning with the closest known name ------------------------------------------------
+
+def warnings(inv):
+    return f.iomesh_topology_report(inv.clusters, inv.groups, inv.hostvars, inv.settings)["warnings"]
+
+
+@pytest.mark.parametrize(("key", "hint"), [
+    ("iomesh_mgmt_wait_timout", "iomesh_mgmt_wait_timeout"),
+    ("iomesh_cluster_webhook_timout", "iomesh_cluster_webhook_timeout"),
+    ("iomesh_csi_field_manger", "iomesh_csi_field_manager"),
+    ("iomesh_editon", "iomesh_edition"),
+])
+def test_a_misspelt_variable_is_warned_with_the_closest_name(inv, key, hint):
+    inv.settings[key] = 1
+    found = warnings(inv)
+    assert any(w.startswith(key) and f"did you mean {hint}?" in w for w in found), found
+
+
+def test_every_role_variable_is_known(inv):
+    roles = topology_module.role_variables()
+    assert {"iomesh_mgmt_webhook_timeout", "iomesh_cluster_field_manager", "iomesh_verify_wait_delay"} <= roles
+    before = warnings(inv)
+    inv.settings.update({name: None for name in roles})
+    assert warnings(inv) == before
+
+
+@pytest.mark.parametrize(("key", "hint"), [("iomesh_disk", "iomesh_disks"), ("iomesh_nodename", "iomesh_node_name")])
+def test_a_misspelt_host_variable_is_warned_naming_the_host(inv, key, hint):
+    inv.hostvars["w4"][key] = []
+    found = warnings(inv)
+    assert any(w.startswith("host w4") and key in w and f"did you mean {hint}?" in w for w in found), found
