@@ -111,7 +111,8 @@ STORAGE_CLASS_DEFAULTS = {
     "allow_volume_expansion": True,
 }
 # The only host variables the topology reads (hostvars are lazy in Ansible: read nothing else).
-HOST_KEYS = ("iomesh_node_name", "iomesh_disks", "ansible_host", "ansible_all_ipv4_addresses", "ansible_default_ipv4")
+HOST_KEYS = ("iomesh_node_name", "iomesh_disks", "iomesh_data_ip", "ansible_host", "ansible_all_ipv4_addresses",
+             "ansible_default_ipv4")
 DISK_ID_KEYS = ("serial", "by_id", "path")
 BY_ID_PREFIX = "/dev/disk/by-id/"
 
@@ -297,6 +298,41 @@ def group_hosts(groups: Mapping, group: str) -> list[str] | None:
     if hosts is None:
         return None
     return sorted(dict.fromkeys(hosts))
+
+
+def _check_storage_address(here: str, where: str, hv: Mapping, network, report: TopologyReport) -> None:
+    """The host's storage address must lie in its cluster's data_cidr; SSH may use another network.
+
+    iomesh_data_ip, when set, is the storage address and must be inside. Otherwise gathered facts (every
+    address of the host) must include one inside. ansible_host alone proves nothing: it is the SSH address, often on a
+    management network, so one outside data_cidr is only a warning.
+    """
+    data_ip = hv.get("iomesh_data_ip")
+    if data_ip is not None:
+        try:
+            addr = ipaddress.IPv4Address(str(data_ip))
+        except ValueError:
+            report.error(f"{here}.iomesh_data_ip", f"{data_ip!r} is not an IPv4 address.")
+            return
+        if addr not in network:
+            report.error(f"{here}.iomesh_data_ip", f"{addr} is outside {where}.data_cidr {network}; fix data_cidr or "
+                                                   "iomesh_data_ip (the host's address on the storage network).")
+        return
+    gathered = _known_ipv4({k: hv.get(k) for k in ("ansible_all_ipv4_addresses", "ansible_default_ipv4")})
+    inside = [a for a in gathered if a in network]
+    if gathered and not inside:
+        report.error(
+            here,
+            f"none of its addresses ({', '.join(map(str, gathered))}) is inside {where}.data_cidr {network}; "
+            "fix data_cidr or give the node an address on the storage network.",
+        )
+    elif len(inside) > 1:
+        report.warn(here, f"has several addresses in {network} ({', '.join(map(str, inside))}); set iomesh_data_ip.")
+    elif not gathered:
+        ssh = _known_ipv4({"ansible_host": hv.get("ansible_host")})
+        if ssh and ssh[0] not in network:
+            report.warn(here, f"ansible_host {ssh[0]} is outside {where}.data_cidr {network}: taken for its SSH "
+                              "address; set iomesh_data_ip to its storage address to have that checked.")
 
 
 def _known_ipv4(hostvars: Mapping) -> list[ipaddress.IPv4Address]:
@@ -716,16 +752,7 @@ def _collect_hosts(where: str, hosts: list[str], hostvars: Mapping, data_cidr: s
             )
         host_nodes[host] = str(node)
         if network is not None:
-            known = _known_ipv4(hv)
-            inside = [a for a in known if a in network]
-            if known and not inside:
-                report.error(
-                    here,
-                    f"none of its addresses ({', '.join(map(str, known))}) is inside {where}.data_cidr {network}; "
-                    "fix data_cidr or give the node an address on the storage network.",
-                )
-            elif len(inside) > 1:
-                report.warn(here, f"has several addresses in {network} ({', '.join(map(str, inside))}).")
+            _check_storage_address(here, where, hv, network, report)
         node_disks = _normalize_host_disks(here, hv.get("iomesh_disks"), mode, where, report)
         if node_disks:
             disks[str(node)] = node_disks

@@ -42,8 +42,9 @@ BAD_INPUTS = {
     "no-management": (_mutate(lambda c: c[0].pop("management")), "exactly one cluster must have management: true"),
     "bad-name": (_mutate(lambda c: c[1].update(name="IOMesh_Cluster1")), "'IOMesh_Cluster1' is not a valid IOMesh cluster name"),
     "bad-cidr": (_mutate(lambda c: c[1].update(data_cidr="10.234.1.0/33")), "'10.234.1.0/33' is not a valid IPv4 CIDR"),
-    "node-outside-cidr": (_mutate(lambda c: c[1].update(data_cidr="192.168.50.0/24")),
-                          "host k8s-woker-4: none of its addresses (10.234.1.14) is inside"),
+    # ansible_host alone may be an SSH address on another network; a storage address outside data_cidr is refused.
+    "storage-address-outside-cidr": ({"iomesh_data_ip": "192.168.50.4"},
+                                     "host k8s-woker-4.iomesh_data_ip: 192.168.50.4 is outside"),
     "community-chunk-limit": (_mutate(lambda c: c[0].update(chunk_replicas=5)), "is 5 but the cluster has 3 nodes"),
     "reserved-storage-class": (_mutate(lambda c: c[1].update(storage_class={"name": "iomesh-csi-driver"})),
                                "'iomesh-csi-driver' is a StorageClass the IOMesh chart creates itself"),

@@ -68,12 +68,12 @@ def test_plan_from_the_variables_in_scope(tmp_path):
 
 def test_every_problem_fails_the_task_at_once(tmp_path):
     rc, _result, output = run(tmp_path, extra_vars={"blue_cidr": "10.9.0.0/33", "iomesh_edition": "gold"},
-                              host_vars={"w0": {"ansible_host": "192.168.0.1"}})
+                              host_vars={"w0": {"ansible_host": "192.168.0.1", "iomesh_data_ip": "192.168.0.1"}})
     assert rc == 2, output
     assert "iomesh_plan found 3 problem(s) in the IOMesh inventory" in output
     assert "iomesh_edition: 'gold' is not an IOMesh edition" in output
     assert "iomesh_clusters[1] (blue).data_cidr: '10.9.0.0/33' is not a valid IPv4 CIDR" in output
-    assert "host w0: none of its addresses (192.168.0.1) is inside iomesh_clusters[0] (iomesh).data_cidr" in output
+    assert "host w0.iomesh_data_ip: 192.168.0.1 is outside iomesh_clusters[0] (iomesh).data_cidr" in output
     assert "inventory_warnings" not in output and "pod_patterns" not in output
 
 

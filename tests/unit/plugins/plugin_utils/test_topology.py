@@ -132,10 +132,35 @@ def test_ipv6_cidr_is_rejected(inv):
 
 def test_node_without_address_in_data_cidr(inv):
     inv.clusters[1]["data_cidr"] = "192.168.50.0/24"
-    inv.hostvars["w4"]["ansible_host"] = "10.234.1.14"
+    for host in ("w3", "w4", "w5"):   # gathered facts: every address of the host is known
+        inv.hostvars[host]["ansible_all_ipv4_addresses"] = [inv.hostvars[host]["ansible_host"]]
     errors = problems(inv)
     assert len(errors) == 3  # w3, w4 and w5 all lie outside 192.168.50.0/24
     assert any(e.startswith("host w4:") and "10.234.1.14" in e and "192.168.50.0/24" in e for e in errors)
+
+
+def test_an_ssh_network_apart_from_the_storage_network_is_accepted(inv):
+    """ansible_host on a management network, iomesh_data_ip on the storage network: the normal layout."""
+    for index, host in enumerate(sorted(inv.hostvars)):
+        inv.hostvars[host]["ansible_host"] = f"172.16.0.{10 + index}"
+        inv.hostvars[host]["iomesh_data_ip"] = f"10.234.1.{10 + index}"
+    assert problems(inv) == []
+    assert not [w for w in warnings(inv) if "outside" in w]
+
+
+def test_a_storage_address_outside_data_cidr_is_refused_naming_the_host(inv):
+    inv.hostvars["w4"]["ansible_host"] = "172.16.0.14"
+    inv.hostvars["w4"]["iomesh_data_ip"] = "10.99.0.14"
+    only_problem(inv, "host w4.iomesh_data_ip", "10.99.0.14 is outside iomesh_clusters[1] (iomesh-cluster-1).data_cidr")
+    inv.hostvars["w4"]["iomesh_data_ip"] = "10.234.1.300"
+    only_problem(inv, "host w4.iomesh_data_ip", "'10.234.1.300' is not an IPv4 address")
+
+
+def test_an_ssh_address_alone_outside_data_cidr_is_only_a_warning(inv):
+    inv.hostvars["w4"]["ansible_host"] = "172.16.0.14"
+    assert problems(inv) == []
+    assert any(w.startswith("host w4:") and "ansible_host 172.16.0.14 is outside" in w and "iomesh_data_ip" in w
+               for w in warnings(inv))
 
 
 def test_gathered_addresses_count_as_known(inv):
