@@ -182,6 +182,9 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
                 "iomesh_app_version", "iomesh_chart_ref"):
         if not isinstance(out[key], str) or any(c.isspace() for c in out[key]):
             report.error(key, f"{out[key]!r} must be a string without spaces, got {_type_name(out[key])}.")
+    for key in ("iomesh_kubeconfig", "iomesh_kube_context", "iomesh_helm_binary"):
+        if not isinstance(out[key], str):
+            report.error(key, f"must be a string (a path or a name), got {_type_name(out[key])} {out[key]!r}.")
     if out["iomesh_chart_name"] == "":
         report.error("iomesh_chart_name", "must name the chart in the repository (default 'iomesh').")
     repo = out["iomesh_chart_repo_url"]
@@ -642,6 +645,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
             f"{namespace!r} is not a valid namespace (DNS-1123 label: lowercase letters, digits and '-', at most "
             "63 characters).",
         )
+        namespace = str(namespace)
     elif namespace in RESERVED_NAMESPACES or namespace.startswith("kube-"):
         report.error(f"{where}.namespace", f"{namespace!r} is reserved for Kubernetes (kube-*); use a namespace of its own.")
 

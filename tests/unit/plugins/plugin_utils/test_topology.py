@@ -454,6 +454,7 @@ def test_enterprise_disks_on_every_node_pass_with_the_default_chunk_replicas():
     ("name", ["a"], "iomesh_clusters[1].name: must be a string, got a list"),
     ("hosts_group", ["g1"], "hosts_group: must be the name of one inventory group (a string), got a list"),
     ("hosts_group", {"g": 1}, "hosts_group: must be the name of one inventory group (a string), got a dictionary"),
+    ("namespace", ["ops"], "namespace: ['ops'] is not a valid namespace"),
 ])
 def test_wrong_type_of_a_cluster_key(inv, key, value, expected):
     inv.clusters[1][key] = value
@@ -477,6 +478,9 @@ def test_a_cluster_item_that_is_not_a_dictionary_is_named_by_index(inv, item):
     ("iomesh_chart_repo_url", "ftp://iomesh.com/charts"),
     ("iomesh_chart_repo_url", 5),
     ("iomesh_zookeeper_image_tag", ["3.5.9"]),
+    ("iomesh_kubeconfig", ["~/.kube/config"]),
+    ("iomesh_kube_context", 5),
+    ("iomesh_helm_binary", {"path": "helm"}),
 ])
 def test_collection_variables_are_validated(inv, key, value):
     inv.settings[key] = value
