@@ -117,6 +117,24 @@ def iomesh_mgmt_manifests(rendered, cluster):
         raise AnsibleFilterError(f"{name}: {exc}") from exc
 
 
+def iomesh_release_problems(release, cluster, settings=None, options=None):
+    """The guards every writer of the management release enforces itself: no single-cluster conversion, no downgrade."""
+    name = "iomesh_release_problems"
+    cluster = _cluster(name, cluster)
+    if not cluster.get("management"):
+        raise AnsibleFilterError(f"{name}: cluster {cluster['name']} is not the management cluster")
+    if release is not None and not isinstance(release, Mapping):
+        raise AnsibleFilterError(f"{name}: release must be the status kubernetes.core.helm_info returns, got {release!r}")
+    conf = _settings(name, settings)
+    opts = topology.plain(options or {})
+    release = topology.plain(release)
+    results = [
+        k8s_checks.release_problems(release, cluster, bool(opts.get("allow_single_cluster_conversion"))),
+        k8s_checks.downgrade_problems(release, cluster, conf["iomesh_chart_version"], bool(opts.get("allow_downgrade"))),
+    ]
+    return {"errors": [e for r in results for e in r["errors"]], "warnings": [w for r in results for w in r["warnings"]]}
+
+
 def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None, mgmt_zk=None):
     name = "iomesh_cluster_manifests"
     cluster = _cluster(name, cluster)
@@ -166,6 +184,8 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
     governed = []
     if management:
         results.append(k8s_checks.release_problems(release, management[0], allow_conversion))
+        results.append(k8s_checks.downgrade_problems(release, management[0], conf["iomesh_chart_version"],
+                                                     bool(opts.get("allow_downgrade"))))
         if release:
             # The release's values decide the management IOMeshCluster; judging its CR too would repeat the release.
             governed.append((management[0]["namespace"], management[0]["name"]))
@@ -203,6 +223,7 @@ class FilterModule:
             "iomesh_mgmt_values": iomesh_mgmt_values,
             "iomesh_cluster_manifests": iomesh_cluster_manifests,
             "iomesh_mgmt_manifests": iomesh_mgmt_manifests,
+            "iomesh_release_problems": iomesh_release_problems,
             "iomesh_csi_manifests": iomesh_csi_manifests,
             "iomesh_cluster_problems": iomesh_cluster_problems,
             "iomesh_readiness": iomesh_readiness,

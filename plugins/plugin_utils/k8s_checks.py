@@ -172,6 +172,33 @@ def release_problems(release: Mapping | None, cluster: Mapping, allow_conversion
     return _conversion(f"{where} is an IOMesh installation without node affinity", allow_conversion)
 
 
+# <chart name>-<chart version> as helm_info reports a release's chart (iomesh-v1.0.1, IOMesh-v1.2.0).
+RELEASE_CHART = re.compile(r"^.+-v?(\d+)\.(\d+)\.(\d+)(\S*)$")
+
+
+def _chart_version(text: str) -> tuple[int, int, int] | None:
+    match = RELEASE_CHART.match(str(text or "")) or re.match(r"^v?(\d+)\.(\d+)\.(\d+)", str(text or ""))
+    return tuple(int(match.group(i)) for i in (1, 2, 3)) if match else None
+
+
+def downgrade_problems(release: Mapping | None, cluster: Mapping, chart_version: str, allow_downgrade: bool = False) -> dict:
+    """An installed release of a newer chart than iomesh_chart_version: Helm would roll IOMesh back (docs/pitfalls.md P2
+    lists what IOMesh supports; it publishes no downgrade path)."""
+    if not release:
+        return {"errors": [], "warnings": []}
+    installed = _chart_version(release.get("chart") or "")
+    wanted = _chart_version(chart_version)
+    if installed is None or wanted is None or installed <= wanted:
+        return {"errors": [], "warnings": []}
+    message = (f"Helm release {cluster['name']} in namespace {cluster['namespace']} runs chart {release.get('chart')}, "
+               f"newer than iomesh_chart_version {chart_version}: the run would downgrade IOMesh, which IOMesh does not "
+               "support.")
+    if allow_downgrade:
+        return {"errors": [], "warnings": [message + " Downgrading anyway: iomesh_allow_downgrade is true."]}
+    return {"errors": [message + f" Nothing was changed. Set iomesh_chart_version to {release.get('chart', '').rsplit('-', 1)[-1]} "
+                       "(or newer), or iomesh_allow_downgrade: true to downgrade regardless."], "warnings": []}
+
+
 def _ref(obj: Mapping) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")

@@ -91,7 +91,7 @@ SETTINGS_DEFAULTS = {
 # Variables of the collection that are not settings: checked so a misspelt iomesh_* variable is reported.
 OTHER_VARIABLES = (
     "iomesh_clusters", "iomesh_node_name", "iomesh_disks", "iomesh_allow_single_cluster_conversion",
-    "iomesh_confirm_data_loss", "iomesh_wipe_disks",
+    "iomesh_confirm_data_loss", "iomesh_wipe_disks", "iomesh_allow_downgrade",
 )
 ROLE_PREFIXES = tuple(
     f"iomesh_{role}_"

@@ -237,6 +237,33 @@ def test_a_field_edited_by_hand_is_restored_after_another_rotation(deployed):
     assert "kubectl-edit" not in owner or "f:volume" not in json.dumps(owner["kubectl-edit"].get("fieldsV1"))
 
 
+ROLE_ONLY = """---
+- name: The management stage as someone else's playbook uses it
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  roles:
+    - role: iomesh.multicluster.iomesh_mgmt
+"""
+
+
+@pytest.mark.parametrize("entry", ["playbooks/mgmt.yml", "site.yml --tags iomesh_mgmt", "role by FQCN"])
+def test_no_entry_point_downgrades_the_release(deployed, tmp_path, entry):
+    """Chart v1.1.0 is installed; an inventory asking for v1.0.1 stops before Helm, whatever the entry point."""
+    if entry == "role by FQCN":
+        playbook = tmp_path / "role.yml"
+        playbook.write_text(ROLE_ONLY)
+        args = [str(playbook)]
+    else:
+        args = entry.split()
+    before = json.loads(deployed.helm("status", MGMT, "-n", NS, "-o", "json").stdout)["version"]
+    run = deployed.run(*args, "-e", "iomesh_chart_version=v1.0.1", "-e", f"iomesh_chart_ref={launcher.chart_dir('v1.0.1')}")
+    assert run.rc == 2, run
+    assert f"runs chart iomesh-{VERSION}, newer than iomesh_chart_version v1.0.1" in run.output, run
+    assert "iomesh_allow_downgrade: true" in run.output
+    assert json.loads(deployed.helm("status", MGMT, "-n", NS, "-o", "json").stdout)["version"] == before
+
+
 def test_a_second_run_changes_nothing(deployed):
     for playbook in ("playbooks/mgmt.yml", "playbooks/cluster.yml"):
         run = deployed.run(playbook)

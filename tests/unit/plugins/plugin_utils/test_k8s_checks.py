@@ -4,6 +4,7 @@ as read from the API."""
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 
 
@@ -117,7 +118,11 @@ def test_multi_cluster_release_may_be_upgraded(clusters):
 @pytest.mark.parametrize("chart", ["iomesh-v1.1.0", "IOMesh-v1.2.0"])
 def test_a_release_of_any_iomesh_chart_version_may_be_upgraded(clusters, chart):
     # Chart v1.2.0 calls itself IOMesh: a re-run over its release must not take it for another chart.
-    assert check(clusters, all_nodes(), release={"chart": chart, "values": pinned_values()})["errors"] == []
+    settings = {"iomesh_chart_version": chart.rsplit("-", 1)[1]}
+    assert check(clusters, all_nodes(), release={"chart": chart, "values": pinned_values()}, settings=settings)["errors"] == []
+    # Preflight reports a downgrade as the role refuses it.
+    assert "newer than iomesh_chart_version v1.0.1" in check(
+        clusters, all_nodes(), release={"chart": chart, "values": pinned_values()})["errors"][0]
 
 
 def test_release_of_another_chart(clusters):
@@ -231,3 +236,34 @@ def test_foreign_iomesh_clusters_are_a_warning(clusters):
     assert result["warnings"][0].startswith(
         "IOMeshCluster(s) team-a/a, team-a/iomesh-cluster-1, team-b/store exist but are not in iomesh_clusters")
     assert "share it" in result["warnings"][0]
+
+
+# --- the guards every writer of the management release enforces (iomesh_release_problems) ----------------------
+
+@pytest.mark.parametrize(("installed", "wanted", "refused"), [
+    ("iomesh-v1.1.0", "v1.0.1", True),
+    ("IOMesh-v1.2.0", "v1.1.0", True),
+    ("iomesh-v1.0.1", "v1.0.1", False),
+    ("iomesh-v1.0.1", "v1.2.0", False),
+    ("iomesh-v1.0.0", "v1.0.1", False),
+])
+def test_a_downgrade_is_refused_unless_allowed(clusters, installed, wanted, refused):
+    release = {"chart": installed, "release_values": pinned_values()}
+    settings = f.iomesh_settings({"iomesh_chart_version": wanted})
+    found = f.iomesh_release_problems(release, clusters[0], settings)
+    assert bool(found["errors"]) is refused, found
+    if refused:
+        assert f"runs chart {installed}, newer than iomesh_chart_version {wanted}" in found["errors"][0]
+        assert "iomesh_allow_downgrade: true" in found["errors"][0]
+        allowed = f.iomesh_release_problems(release, clusters[0], settings, {"allow_downgrade": True})
+        assert allowed["errors"] == [] and "Downgrading anyway" in allowed["warnings"][0]
+
+
+def test_the_role_guard_refuses_a_single_cluster_release_too(clusters):
+    release = {"chart": "iomesh-v1.0.1", "release_values": {"iomesh": {"chunk": {"dataCIDR": "10.234.1.0/24"}}}}
+    found = f.iomesh_release_problems(release, clusters[0], None)
+    assert "a single-cluster install" in found["errors"][0]
+    assert f.iomesh_release_problems(release, clusters[0], None, {"allow_single_cluster_conversion": True})["errors"] == []
+    assert f.iomesh_release_problems(None, clusters[0], None) == {"errors": [], "warnings": []}
+    with pytest.raises(AnsibleFilterError, match="is not the management cluster"):
+        f.iomesh_release_problems(None, clusters[1], None)
