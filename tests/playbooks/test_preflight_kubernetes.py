@@ -274,7 +274,7 @@ def test_site_stops_in_preflight_and_creates_nothing(run_playbook, start_testbed
     assert testbed.write_requests(since) == [] and testbed.state() == before
 
 
-@pytest.mark.parametrize("playbook", ["playbooks/mgmt.yml", "playbooks/cluster.yml"])
+@pytest.mark.parametrize("playbook", ["playbooks/mgmt.yml", "playbooks/cluster.yml", "playbooks/csi.yml"])
 def test_check_mode_never_takes_an_unreadable_api_for_a_fresh_cluster(run_playbook, tmp_path, client, playbook):
     """Without preflight (a stage's own playbook), --check against an API that does not answer fails; it does not
     report what it would create as if nothing were installed."""
