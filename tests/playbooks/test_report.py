@@ -157,18 +157,22 @@ def section(text: str, title: str) -> str:
     return match.group(1)
 
 
-def pods_per_node(testbed: conftest.Testbed, ns: str, name: str) -> dict[str, dict[str, int]]:
-    """Ready meta/chunk/redirector/zookeeper pods per node, straight from the API."""
+def pods_per_node(testbed: conftest.Testbed, ns: str, name: str) -> dict[str, dict[str, str]]:
+    """Meta/chunk/redirector/zookeeper pods per node, straight from the API, as the report writes each cell: the
+    count when all are ready, ready/total when not, '-' for none (ZooKeeper's anti-affinity is only preferred, so a
+    node may have none)."""
     patterns = {"meta": rf"^{name}-meta-\d+$", "chunk": rf"^{name}-chunk-\d+$",
                 "redirector": rf"^{name}-iscsi-redirector-[a-z0-9]+$", "zookeeper": rf"^{name}-zookeeper-\d+$"}
-    out: dict[str, dict[str, int]] = {}
+    counts: dict[str, dict[str, list[int]]] = {}
     for pod in testbed.get(f"/api/v1/namespaces/{ns}/pods")["items"]:
         ready = any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions") or [])
         for comp, pattern in patterns.items():
-            if re.match(pattern, pod["metadata"]["name"]) and ready:
-                node = out.setdefault(pod["spec"]["nodeName"], dict.fromkeys(patterns, 0))
-                node[comp] += 1
-    return out
+            if re.match(pattern, pod["metadata"]["name"]) and pod["spec"].get("nodeName"):
+                node = counts.setdefault(pod["spec"]["nodeName"], {c: [0, 0] for c in patterns})
+                node[comp][0] += int(ready)
+                node[comp][1] += 1
+    return {node: {comp: "-" if total == 0 else str(total) if ready == total else f"{ready}/{total}"
+                   for comp, (ready, total) in comps.items()} for node, comps in counts.items()}
 
 
 def leader_node(testbed: conftest.Testbed, ns: str) -> str:
@@ -231,7 +235,7 @@ def test_report_after_deployment(deployed, tmp_path):
         for node in nodes:
             counts = per_node[node]
             meta = f"{counts['meta']}{' (leader)' if node == leader else ''}"
-            row = f"| {node} | {meta} | {counts['chunk']} | {counts['redirector']} | {counts['zookeeper']} | {disks[node]} |"
+            row = f"| {node} | {meta} | {counts['chunk']} | {counts['redirector']} | {counts['zookeeper']} | {disks[node] or '-'} |"
             assert row in body, (row, body)
         summary = next(line for line in section(text, "## Summary").splitlines() if line.startswith(f"| {name}"))
         assert f"| {ns} (exists) | 3 | deployed | {leader} | 3/3 ready |" in summary
