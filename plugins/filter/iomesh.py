@@ -38,6 +38,13 @@ def _cluster(filter_name: str, cluster: object) -> Mapping:
     return cluster
 
 
+def _management(filter_name: str, cluster: object) -> Mapping:
+    cluster = _cluster(filter_name, cluster)
+    if not cluster.get("management"):
+        raise AnsibleFilterError(f"{filter_name}: cluster {cluster['name']} is not the management cluster")
+    return cluster
+
+
 def _problems(filter_name: str, errors: Sequence[str]) -> str:
     return plan.problems_text(filter_name, errors)
 
@@ -98,17 +105,13 @@ def iomesh_zookeeper_affinity(nodes, app_label, weight=render.ZOOKEEPER_WEIGHT, 
 
 def iomesh_mgmt_values(cluster, settings=None):
     name = "iomesh_mgmt_values"
-    cluster = _cluster(name, cluster)
-    if not cluster.get("management"):
-        raise AnsibleFilterError(f"{name}: cluster {cluster['name']} is not the management cluster")
+    cluster = _management(name, cluster)
     return render.mgmt_values(cluster, _settings(name, settings))
 
 
 def iomesh_mgmt_manifests(rendered, cluster):
     name = "iomesh_mgmt_manifests"
-    cluster = _cluster(name, cluster)
-    if not cluster.get("management"):
-        raise AnsibleFilterError(f"{name}: cluster {cluster['name']} is not the management cluster")
+    cluster = _management(name, cluster)
     if not isinstance(rendered, str):
         raise AnsibleFilterError(f"{name}: expects the stdout of kubernetes.core.helm_template, got {type(rendered).__name__}")
     try:
@@ -120,19 +123,12 @@ def iomesh_mgmt_manifests(rendered, cluster):
 def iomesh_release_problems(release, cluster, settings=None, options=None):
     """The guards every writer of the management release enforces itself: no single-cluster conversion, no downgrade."""
     name = "iomesh_release_problems"
-    cluster = _cluster(name, cluster)
-    if not cluster.get("management"):
-        raise AnsibleFilterError(f"{name}: cluster {cluster['name']} is not the management cluster")
+    cluster = _management(name, cluster)
     if release is not None and not isinstance(release, Mapping):
         raise AnsibleFilterError(f"{name}: release must be the status kubernetes.core.helm_info returns, got {release!r}")
-    conf = _settings(name, settings)
     opts = topology.plain(options or {})
-    release = topology.plain(release)
-    results = [
-        k8s_checks.release_problems(release, cluster, bool(opts.get("allow_single_cluster_conversion"))),
-        k8s_checks.downgrade_problems(release, cluster, conf["iomesh_chart_version"], bool(opts.get("allow_downgrade"))),
-    ]
-    return {"errors": [e for r in results for e in r["errors"]], "warnings": [w for r in results for w in r["warnings"]]}
+    return k8s_checks.release_guards(topology.plain(release), cluster, _settings(name, settings)["iomesh_chart_version"],
+                                     bool(opts.get("allow_single_cluster_conversion")), bool(opts.get("allow_downgrade")))
 
 
 def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None, mgmt_zk=None):
@@ -183,9 +179,8 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
     management = [c for c in clusters if c.get("management")]
     governed = []
     if management:
-        results.append(k8s_checks.release_problems(release, management[0], allow_conversion))
-        results.append(k8s_checks.downgrade_problems(release, management[0], conf["iomesh_chart_version"],
-                                                     bool(opts.get("allow_downgrade"))))
+        results.append(k8s_checks.release_guards(release, management[0], conf["iomesh_chart_version"], allow_conversion,
+                                                 bool(opts.get("allow_downgrade"))))
         if release:
             # The release's values decide the management IOMeshCluster; judging its CR too would repeat the release.
             governed.append((management[0]["namespace"], management[0]["name"]))

@@ -199,6 +199,15 @@ def downgrade_problems(release: Mapping | None, cluster: Mapping, chart_version:
                        "(or newer), or iomesh_allow_downgrade: true to downgrade regardless."], "warnings": []}
 
 
+def release_guards(release: Mapping | None, cluster: Mapping, chart_version: str, allow_conversion: bool = False,
+                   allow_downgrade: bool = False) -> dict:
+    """Every guard on the management release (no single-cluster conversion, no downgrade), merged; what preflight
+    reports and what the management stage enforces itself."""
+    results = (release_problems(release, cluster, allow_conversion),
+               downgrade_problems(release, cluster, chart_version, allow_downgrade))
+    return {"errors": [e for r in results for e in r["errors"]], "warnings": [w for r in results for w in r["warnings"]]}
+
+
 def _ref(obj: Mapping) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
