@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -18,9 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -101,11 +104,15 @@ class Emulator(Process):
     """kubeemu on 127.0.0.1 with the IOMesh twin; `url` and `kubeconfig` once it listens.
 
     workdir       its kubeconfig, config.yaml, emulator.log and (log_requests) requests.jsonl
-    config        the testbed config (nodes, ...) written to workdir/config.yaml; None: the emulator's default
+    config        the testbed config (nodes, iomeshTwin, faults, ...) written to workdir/config.yaml; None: the
+                  emulator's default
     port          0 picks a free port
     twin          load the IOMesh twin plugin
     args          more `kubeemu serve` arguments (--delay, --server-version, ...)
     detach        run in its own session with workdir/emulator.pid, for `up`
+
+    Faults and twin settings switch at runtime (the emulator's /_testbed/ control surface, kubeemu/control.py):
+    `add_faults`, `set_faults`, `faults`, `clear_faults`; `set_settings`, `settings`, `reset_settings`.
     """
 
     def __init__(self, workdir: Path, config: Mapping | None = None, *, port: int = 0, twin: bool = True,
@@ -128,6 +135,48 @@ class Emulator(Process):
         log.unlink(missing_ok=True)
         super().__init__([*cmd, *args], log, env, workdir / "emulator.pid" if detach else None)
         self.url = self._wait_listening(timeout)
+
+    # --- runtime faults and settings (kubeemu/control.py) ---
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """A request to the emulator's control surface /_testbed/<path>; its JSON answer, or RuntimeError."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.url}/_testbed/{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{method} /_testbed/{path}: {e.code} {e.read().decode(errors='replace')}") from None
+
+    def add_faults(self, *rules: Mapping) -> list[dict]:
+        """Append fault rules (kubeemu/faults.py); returns them with their ids."""
+        return self.control("POST", "faults", [dict(r) for r in rules])["rules"]
+
+    def set_faults(self, rules: Sequence[Mapping]) -> list[dict]:
+        """Make `rules` the only fault rules in force."""
+        return self.control("PUT", "faults", [dict(r) for r in rules])["rules"]
+
+    def faults(self) -> list[dict]:
+        """The rules in force, with how many requests each matched and was applied to."""
+        return self.control("GET", "faults")["rules"]
+
+    def clear_faults(self, rule_id: str | None = None) -> list[dict]:
+        """Remove one rule (or all); returns what was removed."""
+        if rule_id is None:
+            return self.control("DELETE", "faults")["rules"]
+        return [self.control("DELETE", f"faults/{rule_id}")]
+
+    def set_settings(self, section: str = "iomeshTwin", **values: Any) -> dict:
+        """Change plugin settings at runtime, e.g. set_settings(webhookDown=True, operatorDelaySeconds=5); a value
+        None drops the change (the start config's value is back). Returns the section as plugins now see it."""
+        return self.control("PATCH", f"settings/{section}", values)
+
+    def settings(self, section: str = "iomeshTwin") -> dict:
+        return self.control("GET", f"settings/{section}")
+
+    def reset_settings(self, section: str = "iomeshTwin") -> dict:
+        """Drop every runtime change of the section."""
+        return self.control("DELETE", f"settings/{section}")
 
     def _wait_listening(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout

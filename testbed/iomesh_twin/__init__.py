@@ -5,7 +5,8 @@
 What it models (details in each module; the collection's view of IOMesh is in docs/architecture.md and docs/pitfalls.md):
 
 * webhook.py    the operator's validating webhook on IOMeshCluster CREATE/UPDATE (P10), the serving certificate
-                it loaded vs the caBundle a helm upgrade rotates (iomeshTwin.webhookCertReloadSeconds)
+                it loaded vs the caBundle a helm upgrade rotates (iomeshTwin.webhookCertReloadSeconds); the
+                iomeshTwin.webhookDown fault
 * zookeeper.py  the zookeeper-operator: ZookeeperCluster -> StatefulSet, Services, status
 * operator.py   the IOMesh operator: IOMeshCluster -> meta/chunk StatefulSets, redirector DaemonSet,
                 meta-client Service, status; and its devicemanager (deviceMap -> BlockDeviceClaims)

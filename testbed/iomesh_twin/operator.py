@@ -23,18 +23,22 @@ the oldest one if there are several) also gets Service `iomesh-access` in that n
 cluster, owned by the IOMeshCluster (garbage-collected with it), and restores its ports and owner if they are
 changed (not its type: users make it a LoadBalancer for external storage). Its selector (which pods back it)
 is not documented; the twin gives it none (no Endpoints anyway).
+
+A slow operator (`iomeshTwin.operatorDelaySeconds`, runtime-switchable): each change of an IOMeshCluster is acted on
+(workloads, iomesh-access, status) only that many seconds after the operator first saw it (util.ReactionDelay).
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 import uuid
 
 from kubeemu.plugin import Controller
 
 from .util import (CLUSTER_LABEL, COMPONENT_LABEL, IOMESH_AV, META_LEADER_LABEL, NDM_AV, ZK_AV, BadSelector, Events,
-                   active, available, ensure, ip_in_cidr, node_ips, owner_ref, pod_ready, safe_get, safe_list,
-                   selector_matches, set_status, workloads)
+                   ReactionDelay, active, available, ensure, ip_in_cidr, node_ips, operator_delay, owner_ref,
+                   pod_ready, safe_get, safe_list, selector_matches, set_status, workloads)
 from .webhook import MODE_FORBIDDEN
 from .zookeeper import zk_ready
 
@@ -95,24 +99,28 @@ class IOMeshOperator(Controller):
 
     def __init__(self):
         self.events = Events()
+        self.delay = ReactionDelay()  # iomeshTwin.operatorDelaySeconds
 
-    def reconcile(self, api) -> None:
+    def reconcile(self, api) -> float | None:
         operators = [d for d in workloads(api, "Deployment", OPERATOR_IMAGE) if available(d)]
         if not operators:
-            return
+            return None
         clusters = safe_list(api, IOMESH_AV, "IOMeshCluster")
         self._cleanup_claims(api, clusters)
         offsets = self._offsets(clusters)
+        due, wait = self.delay.due(clusters, operator_delay(api), time.monotonic())
+        due_uids = {c["metadata"]["uid"] for c in due}
         pods = api.list("v1", "Pod")
         nodes = {n["metadata"]["name"]: n for n in api.list("v1", "Node")}
         for ns in sorted({d["metadata"]["namespace"] for d in operators}):
             mgmt = sorted((c for c in clusters if c["metadata"]["namespace"] == ns and active(c)),
                           key=lambda c: (c["metadata"].get("creationTimestamp", ""), c["metadata"]["name"]))
-            if mgmt:
+            if mgmt and mgmt[0]["metadata"]["uid"] in due_uids:
                 self._access_service(api, mgmt[0])
-        for cr in clusters:
+        for cr in due:
             if active(cr):
                 self._sync(api, cr, offsets[cr["metadata"]["uid"]], pods, nodes)
+        return wait  # a slow operator comes back when the next change is due
 
     @staticmethod
     def _access_service(api, cr: dict) -> None:

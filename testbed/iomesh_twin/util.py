@@ -42,6 +42,60 @@ def safe_get(api, api_version: str, kind: str, name: str, namespace: str | None 
         raise
 
 
+TWIN_SETTINGS = "iomeshTwin"
+
+
+def twin_settings(api) -> dict:
+    """The twin's settings (testbed config `iomeshTwin`) as they are now: runtime changes a test made through the
+    emulator's /_testbed/settings/iomeshTwin merged over the start config (ClusterAPI.settings)."""
+    settings = getattr(api, "settings", None)
+    if callable(settings):
+        return settings(TWIN_SETTINGS)
+    return dict(((getattr(api, "config", None) or {}).get(TWIN_SETTINGS)) or {})
+
+
+def operator_delay(api) -> float:
+    """iomeshTwin.operatorDelaySeconds (default 0): how late a slow operator starts on a change."""
+    try:
+        return max(0.0, float(twin_settings(api).get("operatorDelaySeconds") or 0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class ReactionDelay:
+    """A slow operator (iomeshTwin.operatorDelaySeconds): it starts reconciling a change of an object (its
+    creation, a new metadata.generation, its deletion) only `seconds` after it first saw that change; until then
+    it does nothing for the object (no workloads, no status). A change it has started on is carried through
+    without further delay. Times are taken when the controller runs (after --delay for a client's write)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[tuple, float, bool]] = {}  # uid -> (change, first seen at, started)
+
+    def remaining(self, obj: dict, seconds: float, now: float) -> float:
+        """Seconds until the operator starts on the object's current change; 0: go ahead."""
+        meta = obj["metadata"]
+        change = (meta.get("generation"), bool(meta.get("deletionTimestamp")))
+        seen = self._seen.get(meta["uid"])
+        if seen is None or seen[0] != change:
+            seen = (change, now, False)
+        left = 0.0 if seen[2] else max(0.0, seen[1] + seconds - now)
+        self._seen[meta["uid"]] = (change, seen[1], left == 0.0)
+        return left
+
+    def due(self, objects: list[dict], seconds: float, now: float) -> tuple[list[dict], float | None]:
+        """(the objects to reconcile now, seconds until the next one is due or None); forgets objects gone."""
+        present = {o["metadata"]["uid"] for o in objects}
+        self._seen = {uid: v for uid, v in self._seen.items() if uid in present}
+        ready, waits = [], []
+        for obj in objects:
+            left = self.remaining(obj, seconds, now)
+            if left > 0:
+                waits.append(left)
+            else:
+                ready.append(obj)
+        return ready, (min(waits) if waits else None)
+
+
 def active(obj: dict) -> bool:
     return not obj["metadata"].get("deletionTimestamp")
 

@@ -5,7 +5,9 @@ iomesh.com iomeshclusters (the chart's `iomesh-validating-webhook-configuration`
 calls the referenced Service:
 
 * Service missing                -> 500 InternalError "... service \"iomesh-webhook\" not found"
-* no ready pod behind the Service (operator Deployment not available)
+* no ready pod behind the Service (operator Deployment not available), or the webhook switched off with
+  `iomeshTwin.webhookDown: true` (a testbed fault: the operator's webhook server cannot be reached although its
+  pods look ready; switchable at runtime, /_testbed/settings/iomeshTwin)
                                  -> 500 InternalError "... dial tcp <clusterIP>:443: connect: connection refused"
   (with failurePolicy Ignore the request passes instead);
 * a ready pod serves a certificate the API server does not trust (the webhook's caBundle does not hold the CA
@@ -37,7 +39,7 @@ import time
 
 from kubeemu.plugin import AdmissionDenied, AdmissionHook, Controller
 
-from .util import IOMESH_AV, pod_ready, selector_matches
+from .util import IOMESH_AV, pod_ready, selector_matches, twin_settings
 
 WEBHOOK_CERT_SECRET = "iomesh-webhook-cert"
 DEFAULT_CERT_RELOAD_SECONDS = 60.0
@@ -215,7 +217,8 @@ class IOMeshClusterWebhook(AdmissionHook):
             self.certs.observe_secret(secret, now)  # writes the watcher has not seen yet
         self.certs.observe_pods(svc_ns, backends, now, complete=False)
         served = [self.certs.served(svc_ns, p["metadata"]["uid"], now) for p in backends]
-        if not backends or any(ca is None for ca in served):  # no pod, or it cannot start without its Secret
+        # no pod, or it cannot start without its Secret, or the testbed switched the webhook off
+        if not backends or any(ca is None for ca in served) or twin_settings(api).get("webhookDown"):
             if fail:
                 raise AdmissionDenied(500, "InternalError", prefix + f"dial tcp {svc['spec'].get('clusterIP')}:"
                                       f"{port}: connect: connection refused")

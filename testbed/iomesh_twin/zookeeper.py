@@ -6,13 +6,18 @@ from `spec.pod` (affinity, nodeSelector, tolerations); their `data` PVCs use `sp
 (hostpath, WaitForFirstConsumer: bound when the pod is scheduled). Like the real operator, a change of
 `spec.pod` after creation is not applied to the StatefulSet (docs/pitfalls.md P21); `spec.replicas` is.
 With `persistence.reclaimPolicy: Delete` its finalizer removes the PVCs when the cluster is deleted.
+With `iomeshTwin.operatorDelaySeconds` (runtime-switchable) it starts on each change that much later
+(util.ReactionDelay).
 """
 
 from __future__ import annotations
 
+import time
+
 from kubeemu.plugin import Controller
 
-from .util import ZK_AV, active, available, condition, ensure, owner_ref, pod_ready, safe_list, set_status, workloads
+from .util import (ZK_AV, ReactionDelay, active, available, condition, ensure, operator_delay, owner_ref, pod_ready,
+                   safe_list, set_status, workloads)
 
 ZK_OPERATOR_IMAGE = "iomesh/zookeeper-operator"
 PVC_FINALIZER = "cleanUpZookeeperPVC"
@@ -29,7 +34,10 @@ class ZookeeperOperator(Controller):
     name = "iomesh-twin-zookeeper-operator"
     watches = {(ZK_AV, "ZookeeperCluster"), ("apps/v1", "StatefulSet"), ("apps/v1", "Deployment"), ("v1", "Pod")}
 
-    def reconcile(self, api) -> None:
+    def __init__(self) -> None:
+        self.delay = ReactionDelay()  # iomeshTwin.operatorDelaySeconds
+
+    def reconcile(self, api) -> float | None:
         watched: set[str] | None = set()
         for op in workloads(api, "Deployment", ZK_OPERATOR_IMAGE):
             if not available(op):
@@ -44,10 +52,13 @@ class ZookeeperOperator(Controller):
                 break
             watched |= {v.strip() for v in value.split(",") if v.strip()}
         if watched is not None and not watched:
-            return
-        for zk in safe_list(api, ZK_AV, "ZookeeperCluster"):
-            if watched is None or zk["metadata"]["namespace"] in watched:
-                self._sync(api, zk)
+            return None
+        clusters = [zk for zk in safe_list(api, ZK_AV, "ZookeeperCluster")
+                    if watched is None or zk["metadata"]["namespace"] in watched]
+        due, wait = self.delay.due(clusters, operator_delay(api), time.monotonic())
+        for zk in due:
+            self._sync(api, zk)
+        return wait  # a slow operator comes back when the next change is due
 
     def _sync(self, api, zk: dict) -> None:
         meta = zk["metadata"]

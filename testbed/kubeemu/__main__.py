@@ -55,8 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="kubeemu %(levelname)s %(name)s: %(message)s")
     # plugins live beside the kubeemu package (testbed)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    emu = Emulator(host=args.host, port=args.port, config_path=args.config, delay=args.delay, resync=args.resync,
-                   plugins=args.plugin, log_requests=args.log_requests, server_version=args.server_version)
+    try:
+        emu = Emulator(host=args.host, port=args.port, config_path=args.config, delay=args.delay,
+                       resync=args.resync, plugins=args.plugin, log_requests=args.log_requests,
+                       server_version=args.server_version)
+    except ValueError as e:  # e.g. an unusable fault rule in the config
+        print(f"kubeemu: {e}", file=sys.stderr, flush=True)
+        return 2
     url = emu.start()
     write_kubeconfig(args.kubeconfig, url)
     print(f"kubeemu listening on {url}", flush=True)

@@ -20,6 +20,7 @@ import yaml
 
 from . import defaults, errors, patch as patches, validation
 from .errors import ApiError
+from .faults import internal_details
 from .resources import Registry, ResourceType
 from .schema import BuiltinSchemas, Walker, crd_causes, crd_validator, field_path
 from .selectors import match_fields, match_labels, parse_field_selector, parse_label_selector
@@ -317,7 +318,8 @@ class ApiServer:
                 try:
                     hook.admit(self.cluster_api, operation, clone(obj), clone(old) if old else None)
                 except AdmissionDenied as e:
-                    raise ApiError(e.code, e.reason, e.message)
+                    # a webhook that cannot be called: apierrors.NewInternalError (details.causes); a denial: none
+                    raise ApiError(e.code, e.reason, e.message, internal_details(e.reason, e.message))
 
     def _on_create(self, rt: ResourceType, obj: dict) -> None:
         if (rt.group, rt.plural) == ("apiextensions.k8s.io", "customresourcedefinitions"):

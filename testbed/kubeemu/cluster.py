@@ -7,8 +7,10 @@ import threading
 from . import config as cfgmod
 from .apiserver import ApiServer, Ctx
 from .controllers import CRDController, GarbageCollector, NamespaceController, PVCBinder, Runner
+from .faults import FaultError, FaultInjector
 from .http import RequestLog, Server
 from .plugin import ClusterAPI, load_plugins
+from .settings import RuntimeSettings
 from .workloads import (DaemonSetController, DeploymentController, JobController, Kubelet, ReplicaSetController,
                         Scheduler, StatefulSetController)
 
@@ -20,9 +22,15 @@ class Emulator:
         self.config = cfgmod.load(config_path)
         self.version = server_version or self.config.get("serverVersion") or "v1.25.16"
         self.api = ApiServer(self.version)
-        self.cluster = ClusterAPI(self.api, self.config)
+        self.settings = RuntimeSettings(self.config)
+        self.cluster = ClusterAPI(self.api, self.config, settings=self.settings)
         self.api.cluster_api = self.cluster
         self.runner = Runner(self.api, self.cluster, delay=delay, resync=resync)
+        self.settings.listeners.append(lambda _section: self.runner.kick())  # plugins look at the new settings
+        try:
+            self.faults = FaultInjector(self.config.get("faults") or [])
+        except FaultError as e:
+            raise ValueError(f"testbed config faults: {e}") from None
         options = {"config": self.config, "delay": delay, "server_version": self.version}
         controllers, hooks, pod_hooks = load_plugins(plugins or [], options)
         self.api.admission = hooks
@@ -32,7 +40,8 @@ class Emulator:
                   Scheduler(), Kubelet(self.api, pod_hooks, float(self.config["pods"]["completionSeconds"])),
                   *controllers):
             self.runner.add(c)
-        self.http = Server((host, port), self.api, self.version, RequestLog(log_requests))
+        self.http = Server((host, port), self.api, self.version, RequestLog(log_requests), self.faults,
+                           self.settings)
 
     def _bootstrap(self) -> None:
         ctx = Ctx(manager="kubeemu", client=False)

@@ -16,6 +16,11 @@ so a plugin may read e.g. per-node `disks` or a data CIDR from the same file.
       completionSeconds: 3            # how long the containers of a run-to-completion pod (a Job's pods, bare
                                       # helm hook pods) run before they exit (workloads.Kubelet)
     objects: []                       # extra objects created at start-up (e.g. StorageClasses)
+    faults:                           # fault rules in force from the start (faults.py; also switchable at
+      - {path: "^/version$", action: status, code: 503, times: 1}   # runtime: /_testbed/faults, control.py)
+
+Plugin sections (e.g. `iomeshTwin`) may also change at runtime: plugins read them with ClusterAPI.settings(),
+which merges what a test set through /_testbed/settings/<section> over the start config (settings.py).
 """
 
 from __future__ import annotations

@@ -47,6 +47,12 @@ class Runner:
         with self._cv:
             self._cv.notify_all()
 
+    def kick(self) -> None:
+        """Run every controller now (runtime settings changed: what they do may have changed with them)."""
+        now = time.monotonic()
+        for i in range(len(self.controllers)):
+            self._schedule(i, now)
+
     def _on_event(self, ev) -> None:  # runs under the store lock; must not block on controller work
         internal = threading.current_thread() is self.thread
         at = time.monotonic() + (0.0 if internal else self.delay)

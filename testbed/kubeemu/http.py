@@ -6,6 +6,7 @@ import json
 import queue
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -16,12 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import discovery, errors, protobuf
+from . import control, discovery, errors, protobuf
 from .apiserver import JSON_PATCH, MERGE, ApiServer, Ctx
 from .errors import ApiError
+from .faults import FaultInjector, FaultRule
 from .patch import json_patch, merge_patch, strategic_merge
 from .resources import ResourceType
 from .selectors import match_fields, match_labels, parse_field_selector, parse_label_selector, selector_to_string
+from .settings import RuntimeSettings
 from .store import Watcher
 
 JSON = "application/json"
@@ -44,9 +47,12 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], api: ApiServer, git_version: str, log: RequestLog):
+    def __init__(self, address: tuple[str, int], api: ApiServer, git_version: str, log: RequestLog,
+                 faults: FaultInjector | None = None, settings: RuntimeSettings | None = None):
         super().__init__(address, Handler)
         self.api, self.git_version, self.log = api, git_version, log
+        self.faults = faults or FaultInjector()
+        self.settings = settings or RuntimeSettings({})
         self.openapi = discovery.OpenAPI(api.registry, git_version)
         self.stopping = threading.Event()
 
@@ -64,6 +70,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else ~40 ms per request (Nagle + delayed ACK)
     server: Server
+    _fault: str | None = None  # id of the fault rule applied to this request (request log field `fault`)
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr access log
         pass
@@ -73,7 +80,8 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
-    def _send(self, code: int, body: Any, ctype: str = JSON, warnings: list[str] | None = None) -> None:
+    def _send(self, code: int, body: Any, ctype: str = JSON, warnings: list[str] | None = None,
+              headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
         # Logged before the client can see the response: a test that reads the request log right after its own
         # request finds it there.
@@ -84,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         for w in warnings or []:
             self.send_header("Warning", '299 - ' + json.dumps(w))
         self.end_headers()
@@ -93,11 +103,15 @@ class Handler(BaseHTTPRequestHandler):
         self._send(err.code, err.status())
 
     def _handle(self) -> None:
-        self._status, self._logged = 0, False
+        self._status, self._logged, self._fault = 0, False, None
         start = self._start = time.monotonic()
         url = urlsplit(self.path)
+        if control.is_control(url.path):
+            return self._control(url.path)
         try:
-            self._route(url.path, parse_qs(url.query, keep_blank_values=True))
+            rule = self.server.faults.pick(self.command, url.path, url.query)
+            if rule is None or not self._inject(rule):
+                self._route(url.path, parse_qs(url.query, keep_blank_values=True))
         except ApiError as e:
             self._error(e)
         except (BrokenPipeError, ConnectionResetError):
@@ -111,10 +125,58 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self, start: float) -> None:
         url = urlsplit(self.path)
         self._logged = True
+        fault = {"fault": self._fault} if self._fault else {}
         self.server.log.write(method=self.command, path=url.path, query=url.query,
                               contentType=self.headers.get("Content-Type"), accept=self.headers.get("Accept"),
                               userAgent=self.headers.get("User-Agent"), status=self._status,
-                              ms=round((time.monotonic() - start) * 1000, 1))
+                              ms=round((time.monotonic() - start) * 1000, 1), **fault)
+
+    # --- testbed control surface and faults (control.py, faults.py) ---
+    def _control(self, path: str) -> None:
+        """/_testbed/...: not client traffic, so never faulted and never in the request log."""
+        self._logged = True
+        try:
+            code, out = control.handle(self.command, path, self._body(), self.server.faults, self.server.settings)
+        except ApiError as e:
+            code, out = e.code, e.status()
+        self._send(code, out)
+
+    def _inject(self, rule: FaultRule) -> bool:
+        """Apply a fault rule; True when it answered (or cut) the request, False to serve it normally."""
+        self._fault = rule.id
+        if rule.action == "delay":
+            self.server.stopping.wait(rule.seconds or 0.0)
+            return False
+        self._body()  # the whole request is read first, as a server does before its handler fails
+        if rule.action == "status":
+            answer = rule.answer()
+            self._send(answer.code, answer.body, answer.ctype, headers=answer.headers)
+            return True
+        self._log(self._start)  # status 0: no response
+        if rule.action == "hang":
+            self._hang(rule.seconds)
+            self.close_connection = True
+        else:
+            self._reset()
+        return True
+
+    def _hang(self, seconds: float | None) -> None:
+        """Answer nothing until the client closes the connection, `seconds` pass or the server stops."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not self.server.stopping.is_set() and not self._peer_closed():
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if left <= 0:
+                break
+            self.server.stopping.wait(left)
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP RST (SO_LINGER 0): the client reads 'connection reset by peer'."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from .apiserver import ApiServer, Ctx, now
 from .errors import ApiError
+from .settings import RuntimeSettings
 
 __all__ = ["AdmissionDenied", "AdmissionHook", "ApiError", "ClusterAPI", "Controller", "PodHook", "load_plugins"]
 
@@ -57,8 +58,15 @@ class ClusterAPI:
     409 Conflict (the runner re-runs the controller); drop resourceVersion for an unconditional write.
     `delete` of a missing object is a no-op. Errors surface as kubeemu.errors.ApiError."""
 
-    def __init__(self, server: ApiServer, config: dict, manager: str = "kubeemu"):
+    def __init__(self, server: ApiServer, config: dict, manager: str = "kubeemu",
+                 settings: RuntimeSettings | None = None):
         self._server, self.config, self._manager = server, config, manager
+        self._settings = settings or RuntimeSettings(config)
+
+    def settings(self, section: str) -> dict:
+        """A section of the testbed config as it is now: the start config's with the runtime overrides a test set
+        through /_testbed/settings/<section> merged over it (a copy; read it each time, it may change)."""
+        return self._settings.get(section)
 
     def _ctx(self) -> Ctx:
         return Ctx(manager=self._manager, default_manager=self._manager, client=False)
