@@ -121,14 +121,27 @@ def iomesh_mgmt_manifests(rendered, cluster):
 
 
 def iomesh_release_problems(release, cluster, settings=None, options=None):
-    """The guards every writer of the management release enforces itself: no single-cluster conversion, no downgrade."""
+    """The guards every writer of the management release enforces itself: no single-cluster conversion, no downgrade,
+    no values set by hand dropped; with options.now, also a revision an interrupted Helm command left pending."""
     name = "iomesh_release_problems"
     cluster = _management(name, cluster)
     if release is not None and not isinstance(release, Mapping):
         raise AnsibleFilterError(f"{name}: release must be the status kubernetes.core.helm_info returns, got {release!r}")
     opts = topology.plain(options or {})
-    return k8s_checks.release_guards(topology.plain(release), cluster, _settings(name, settings)["iomesh_chart_version"],
-                                     bool(opts.get("allow_single_cluster_conversion")), bool(opts.get("allow_downgrade")))
+    release = topology.plain(release)
+    guards = k8s_checks.release_guards(release, cluster, _settings(name, settings)["iomesh_chart_version"],
+                                       bool(opts.get("allow_single_cluster_conversion")),
+                                       bool(opts.get("allow_downgrade")), opts.get("values"),
+                                       bool(opts.get("allow_reset_values")))
+    if opts.get("now") is None:
+        return {**guards, "recover": None}
+    try:
+        pending = k8s_checks.pending_release(release, cluster, opts["now"], int(opts.get("helm_timeout") or 0),
+                                             str(opts.get("helm_driver") or ""))
+    except ValueError as exc:
+        raise AnsibleFilterError(f"{name}: options.now must be a time (now(utc=true)), got {opts['now']!r}") from exc
+    return {"errors": guards["errors"] + pending["errors"], "warnings": guards["warnings"] + pending["warnings"],
+            "recover": pending["recover"]}
 
 
 def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None, mgmt_zk=None):

@@ -48,6 +48,12 @@ IOMESH_WEBHOOK = "validate-iomeshcluster.iomesh.com"
 # kubernetes.core modules report the API's Status as JSON text, where the quotes around the name are escaped.
 WEBHOOK_UNAVAILABLE = r'failed calling webhook \\*"' + re.escape(IOMESH_WEBHOOK) + r'\\*"'
 
+# The deployment lock (docs/architecture.md, "One run at a time"): a Lease in the management namespace, held by the run
+# while a stage writes. A holder that neither renews nor releases it is taken over after this many seconds (or at once
+# by a run on the same controller, when the holder's process is gone).
+LOCK_LEASE = "iomesh-multicluster-lock"
+LOCK_DURATION_SECONDS = 3600
+
 # Helm: the annotation naming the release that made an object, and the one that stops Helm deleting it.
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 HELM_KEEP = {"helm.sh/resource-policy": "keep"}

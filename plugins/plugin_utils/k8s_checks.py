@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 
 # Kubernetes versions each IOMesh chart line supports (IOMesh release notes). None: not published.
 SUPPORTED_KUBERNETES = {
@@ -199,13 +200,121 @@ def downgrade_problems(release: Mapping | None, cluster: Mapping, chart_version:
                        "(or newer), or iomesh_allow_downgrade: true to downgrade regardless."], "warnings": []}
 
 
+def _leaf_paths(values: object, prefix: str = "") -> dict[str, object]:
+    """Dotted key paths of a values tree down to its leaves (a list is a leaf, as Helm merges lists whole; an empty
+    mapping has none: merged with the chart's defaults, it changes nothing)."""
+    if isinstance(values, Mapping):
+        out: dict[str, object] = {}
+        for key in sorted(values, key=str):
+            out.update(_leaf_paths(values[key], f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: values} if prefix else {}
+
+
+def hand_set_values(live: Mapping | None, wanted: Mapping) -> list[str]:
+    """Key paths the live release was given (helm's user-supplied values) that the collection does not render: set
+    by hand (`helm upgrade --set`, another tool). An upgrade with the computed values would drop them (docs/pitfalls.md
+    P24). A key the collection renders is owned by the inventory and never listed here."""
+    wanted_paths = _leaf_paths(wanted)
+    return [path for path in _leaf_paths(live or {})
+            if path not in wanted_paths and not any(path.startswith(w + ".") for w in wanted_paths)]
+
+
+def values_problems(release: Mapping | None, cluster: Mapping, wanted: Mapping | None,
+                    allow_reset: bool = False) -> dict:
+    """Refuse an upgrade that would drop values set by hand, unless iomesh_mgmt_reset_values allows it."""
+    if not release or wanted is None:
+        return {"errors": [], "warnings": []}
+    dropped = hand_set_values(release.get("release_values", release.get("values")), wanted)
+    if not dropped:
+        return {"errors": [], "warnings": []}
+    message = (f"Helm release {cluster['name']} in namespace {cluster['namespace']} has values the inventory does not "
+               f"set ({', '.join(dropped)}): set by hand, they would be reset to the chart's defaults by the upgrade "
+               "(docs/pitfalls.md P24).")
+    if allow_reset:
+        return {"errors": [], "warnings": [message + " Resetting them: iomesh_mgmt_reset_values is true."]}
+    return {"errors": [message + " Nothing was changed. Keep them by adding them to iomesh_mgmt_extra_values, or set "
+                       "iomesh_mgmt_reset_values: true to drop them."], "warnings": []}
+
+
 def release_guards(release: Mapping | None, cluster: Mapping, chart_version: str, allow_conversion: bool = False,
-                   allow_downgrade: bool = False) -> dict:
-    """Every guard on the management release (no single-cluster conversion, no downgrade), merged; what preflight
-    reports and what the management stage enforces itself."""
+                   allow_downgrade: bool = False, wanted_values: Mapping | None = None,
+                   allow_reset_values: bool = False) -> dict:
+    """Every guard on the management release (no single-cluster conversion, no downgrade, no values set by hand
+    dropped), merged; what preflight reports and what the management stage enforces itself. The values guard needs
+    the values the run would install (`wanted_values`); without them it is skipped."""
     results = (release_problems(release, cluster, allow_conversion),
-               downgrade_problems(release, cluster, chart_version, allow_downgrade))
+               downgrade_problems(release, cluster, chart_version, allow_downgrade),
+               values_problems(release, cluster, wanted_values, allow_reset_values))
     return {"errors": [e for r in results for e in r["errors"]], "warnings": [w for r in results for w in r["warnings"]]}
+
+
+# A revision Helm left unfinished: every other operation on the release is refused until its record is removed.
+PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
+# Beyond the operation's own --timeout: the time Helm may spend rendering and writing before the hooks' wait starts.
+PENDING_GRACE_SECONDS = 60
+# Where Helm keeps a release's revisions, by HELM_DRIVER (Helm's storage drivers; sql and memory are not objects).
+HELM_RECORD_KINDS = {"": "Secret", "secret": "Secret", "secrets": "Secret", "configmap": "ConfigMap",
+                     "configmaps": "ConfigMap"}
+# How helm list (and so helm_info) writes a time: 2026-12-04 19:50:29.1966487 +0000 UTC.
+HELM_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(?:([+-]\d{2}):?(\d{2})|Z)?")
+
+
+def helm_time(text: object) -> datetime | None:
+    """The time of a helm list entry, timezone-aware; None when it cannot be read."""
+    match = HELM_TIME.match(str(text or ""))
+    if not match:
+        return None
+    sign = -1 if (match.group(3) or "").startswith("-") else 1
+    offset = timedelta(minutes=sign * (abs(int(match.group(3) or 0)) * 60 + int(match.group(4) or 0)))
+    return datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}").replace(tzinfo=timezone(offset))
+
+
+def _as_time(value: object) -> datetime:
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def pending_release(release: Mapping | None, cluster: Mapping, now: object, helm_timeout: int,
+                    helm_driver: str = "") -> dict:
+    """A release whose last revision is still pending-*: the Helm command that made it was interrupted, or still runs.
+
+    Helm refuses every other operation on such a release ("another operation (install/upgrade/rollback) is in
+    progress") until the record of that revision is removed; the objects it created stay and the next install or
+    upgrade adopts them (they carry the release's ownership annotations). Older than iomesh_mgmt_helm_timeout plus a
+    grace period, no Helm command of this collection can still be working on it, so the record is removed (`recover`);
+    younger, the run stops with the command to recover by hand (docs/pitfalls.md P24).
+    Returns {"errors": [...], "warnings": [...], "recover": {"kind", "name", "revision"} or None}.
+    """
+    status = str((release or {}).get("status") or "")
+    if status not in PENDING_STATUSES:
+        return {"errors": [], "warnings": [], "recover": None}
+    name, namespace = cluster["name"], cluster["namespace"]
+    revision = str(release.get("revision") or "")
+    kind = HELM_RECORD_KINDS.get(str(helm_driver or "").lower())
+    record = f"sh.helm.release.v1.{name}.v{revision}"
+    where = f"Helm release {namespace}/{name} is {status} (revision {revision}, since {release.get('updated')})"
+    if kind is None:
+        return {"errors": [f"{where}, and HELM_DRIVER={helm_driver} keeps its record outside Kubernetes objects: "
+                           "Nothing was changed. Recover as Helm documents for that driver, then re-run."],
+                "warnings": [], "recover": None}
+    started = helm_time(release.get("updated"))
+    age = int((_as_time(now) - started).total_seconds()) if started else None
+    limit = int(helm_timeout) + PENDING_GRACE_SECONDS
+    manual = f"kubectl -n {namespace} delete {kind.lower()} {record}"
+    if age is None or age <= limit:
+        wait = f"re-run in {limit - age} s" if age is not None else "re-run later"
+        return {"errors": [f"{where}: a Helm operation on it has not finished. Nothing was changed. If a helm command "
+                           f"is still running on it, let it finish; if it was interrupted (a killed run), {wait}, when it "
+                           f"is older than iomesh_mgmt_helm_timeout + {PENDING_GRACE_SECONDS} s and the run removes "
+                           f"the unfinished revision itself, or remove it now with: {manual} (Helm's record of that "
+                           "revision only; the objects it created stay, and the next run adopts them)."],
+                "warnings": [], "recover": None}
+    return {"errors": [], "recover": {"kind": kind, "name": record, "revision": revision},
+            "warnings": [f"{where}, {age} s ago, longer than any Helm command of this collection runs "
+                         f"(iomesh_mgmt_helm_timeout + {PENDING_GRACE_SECONDS} s): an interrupted run left it. Removing "
+                         f"that revision's record ({kind} {record}) so that Helm can install or upgrade the release "
+                         "again (docs/pitfalls.md P24)."]}
 
 
 def _ref(obj: Mapping) -> tuple[str, str]:

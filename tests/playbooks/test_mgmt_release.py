@@ -1,7 +1,8 @@
 """The management release on the real chart's terms (docs/pitfalls.md P10, P23), on the API emulator with the IOMesh
 twin, with nothing named as the defaults are: chart v1.1.0 with helm 3, a 23-character release name (the longest the
 chart allows) in a namespace that is not iomesh-system, a four-node enterprise management cluster, an additional
-cluster, and nodes selected by a node label key that is not kubernetes.io/hostname.
+cluster, nodes selected by a node label key that is not kubernetes.io/hostname, and hosts whose SSH address
+(ansible_host, 192.168.77.0/24) is outside data_cidr while their storage address (iomesh_data_ip) is inside.
 
 The module starts from a release made the way collection 0.1.0 made it (iomesh.create: true: the chart owns the
 management IOMeshCluster), then runs playbooks/mgmt.yml and playbooks/cluster.yml over it. The twin rotates the
@@ -10,13 +11,20 @@ webhook certificate on every render of the chart and its operator serves the old
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import os
 import re
+import signal
+import socket
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -70,7 +78,9 @@ def _inventory(path: Path, chart: Path, kubeconfig: Path) -> dict:
                     {"name": OTHER, "hosts_group": "vault_nodes", "data_cidr": launcher.DATA_CIDR},
                 ],
             },
-            "children": {group: {"hosts": {h: {"ansible_host": f"10.234.1.{10 + int(h.split('-')[1])}"}
+            # SSH on a management network, IOMesh on the storage network (data_cidr): the usual layout.
+            "children": {group: {"hosts": {h: {"ansible_host": f"192.168.77.{10 + int(h.split('-')[1])}",
+                                               "iomesh_data_ip": f"10.234.1.{10 + int(h.split('-')[1])}"}
                                            for h in hosts}} for group, hosts in groups.items()},
         }
     }
@@ -246,28 +256,187 @@ ROLE_ONLY = """---
     - role: iomesh.multicluster.iomesh_mgmt
 """
 
+# Every way of reaching the management stage's helm upgrade; the role enforces its guards itself in each.
+ENTRY_POINTS = {
+    "mgmt.yml": ["playbooks/mgmt.yml"],
+    "site.yml --tags iomesh_mgmt": ["site.yml", "--tags", "iomesh_mgmt"],
+    "site.yml without preflight": ["site.yml", "--skip-tags", "iomesh_preflight,iomesh_prereq"],
+    "site.yml without the Kubernetes preflight": ["site.yml", "--skip-tags", "iomesh_prereq",
+                                                  "-e", "iomesh_preflight_kubernetes=false"],
+    "role by FQCN": None,
+}
 
-@pytest.mark.parametrize("entry", ["playbooks/mgmt.yml", "site.yml --tags iomesh_mgmt", "role by FQCN"])
+
+def entry_args(entry: str, workdir: Path) -> list[str]:
+    if ENTRY_POINTS[entry] is None:
+        playbook = workdir / "role.yml"
+        playbook.write_text(ROLE_ONLY)
+        return [str(playbook)]
+    return list(ENTRY_POINTS[entry])
+
+
+def release_status(deployment: Deployment) -> dict:
+    return json.loads(deployment.helm("status", MGMT, "-n", NS, "-o", "json").stdout)
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
 def test_no_entry_point_downgrades_the_release(deployed, tmp_path, entry):
     """Chart v1.1.0 is installed; an inventory asking for v1.0.1 stops before Helm, whatever the entry point."""
-    if entry == "role by FQCN":
-        playbook = tmp_path / "role.yml"
-        playbook.write_text(ROLE_ONLY)
-        args = [str(playbook)]
-    else:
-        args = entry.split()
-    before = json.loads(deployed.helm("status", MGMT, "-n", NS, "-o", "json").stdout)["version"]
-    run = deployed.run(*args, "-e", "iomesh_chart_version=v1.0.1", "-e", f"iomesh_chart_ref={launcher.chart_dir('v1.0.1')}")
+    before = release_status(deployed)["version"]
+    run = deployed.run(*entry_args(entry, tmp_path), "-e", "iomesh_chart_version=v1.0.1",
+                       "-e", f"iomesh_chart_ref={launcher.chart_dir('v1.0.1')}")
     assert run.rc == 2, run
     assert f"runs chart iomesh-{VERSION}, newer than iomesh_chart_version v1.0.1" in run.output, run
     assert "iomesh_allow_downgrade: true" in run.output
-    assert json.loads(deployed.helm("status", MGMT, "-n", NS, "-o", "json").stdout)["version"] == before
+    assert release_status(deployed)["version"] == before
+
+
+@pytest.fixture(scope="module")
+def hand_set(deployed):
+    """A value set by hand on the live release, as an operator does it (a new revision)."""
+    made = deployed.helm("upgrade", MGMT, str(deployed.chart), "-n", NS, "--reuse-values",
+                         "--set", "iomesh.meta.podPolicy.tolerations[0].key=storage-only")
+    assert made.returncode == 0, made.stderr
+    return release_status(deployed)["version"]
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_no_entry_point_drops_a_value_set_by_hand(deployed, hand_set, tmp_path, entry):
+    run = deployed.run(*entry_args(entry, tmp_path))
+    assert run.rc == 2, run
+    assert (f"Helm release {MGMT} in namespace {NS} has values the inventory does not set "
+            "(iomesh.meta.podPolicy.tolerations): set by hand, they would be reset to the chart's defaults by the "
+            "upgrade (docs/pitfalls.md P24). Nothing was changed.") in run.output, run
+    assert release_status(deployed)["version"] == hand_set
+
+
+def test_a_value_set_by_hand_is_dropped_only_when_allowed(deployed, hand_set):
+    run = deployed.run("playbooks/mgmt.yml", "-e", "iomesh_mgmt_reset_values=true")
+    assert run.rc == 0, run
+    assert "Resetting them: iomesh_mgmt_reset_values is true." in run.output
+    assert release_status(deployed)["version"] == hand_set + 1
+    values = json.loads(deployed.helm("get", "values", MGMT, "-n", NS, "-o", "json").stdout)
+    assert "tolerations" not in values["iomesh"]["meta"]["podPolicy"], values
+
+
+def helm_record(deployment: Deployment, revision: int) -> tuple[dict, dict]:
+    """The Secret in which Helm keeps a revision, and the release it holds (base64 of gzip of JSON, in a Secret)."""
+    secret = deployment.get(f"/api/v1/namespaces/{NS}/secrets/sh.helm.release.v1.{MGMT}.v{revision}")
+    return secret, json.loads(gzip.decompress(base64.b64decode(base64.b64decode(secret["data"]["release"]))))
+
+
+def put_helm_record(deployment: Deployment, secret: dict, release: dict) -> None:
+    secret["data"]["release"] = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(release).encode()))).decode()
+    name = secret["metadata"]["name"]
+    req = urllib.request.Request(f"{deployment.testbed.url}/api/v1/namespaces/{NS}/secrets/{name}",
+                                 data=json.dumps(secret).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+
+
+def interrupted_upgrade(deployment: Deployment) -> int:
+    """helm upgrade killed (SIGKILL, as a dying controller kills it) once it has written its pending revision."""
+    before = release_status(deployment)["version"]
+    proc = subprocess.Popen([str(VENV_BIN / HELM), "--kubeconfig", str(deployment.testbed.kubeconfig), "upgrade", MGMT,
+                             str(deployment.chart), "-n", NS, "--reuse-values", "--timeout", "120s"],
+                            cwd=ROOT, env=deployment.testbed.env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            listed = deployment.testbed.get(f"/api/v1/namespaces/{NS}/secrets",
+                                            labelSelector=f"owner=helm,name={MGMT},status=pending-upgrade")["items"]
+            if listed:
+                break
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert release_status(deployment)["info"]["status"] == "pending-upgrade"
+    return before + 1
+
+
+def test_a_revision_left_pending_by_a_killed_helm_is_recovered_by_a_re_run(deployed):
+    pending = interrupted_upgrade(deployed)
+    record = f"sh.helm.release.v1.{MGMT}.v{pending}"
+    # Just killed: another helm may still be running on it, so the run stops and says how to recover.
+    run = deployed.run("playbooks/mgmt.yml")
+    assert run.rc == 2, run
+    assert f"Helm release {NS}/{MGMT} is pending-upgrade (revision {pending}, since " in run.output, run
+    assert f"remove it now with: kubectl -n {NS} delete secret {record} (Helm's record" in run.output, run
+    assert release_status(deployed)["info"]["status"] == "pending-upgrade"
+    # The same record 20 minutes later, longer than iomesh_mgmt_helm_timeout + 60 s: what a crashed run leaves.
+    secret, release = helm_record(deployed, pending)
+    started = datetime.fromisoformat(release["info"]["last_deployed"][:19]) - timedelta(minutes=20)
+    release["info"]["last_deployed"] = started.strftime("%Y-%m-%dT%H:%M:%S.000000000Z")
+    put_helm_record(deployed, secret, release)
+    uid = deployed.mgmt_cr()["metadata"]["uid"]
+    run = deployed.run("playbooks/mgmt.yml")
+    assert run.rc == 0, run
+    assert (f"an interrupted run left it. Removing that revision's record (Secret {record}) so that Helm can install "
+            "or upgrade the release again") in run.output, run
+    # The interrupted upgrade had the values the release already has, so nothing was left to upgrade.
+    status = release_status(deployed)
+    assert status["info"]["status"] == "deployed" and status["version"] == pending - 1, status
+    assert "changed=1 " in recap(run), run
+    assert deployed.mgmt_cr()["metadata"]["uid"] == uid
 
 
 def test_a_second_run_changes_nothing(deployed):
     for playbook in ("playbooks/mgmt.yml", "playbooks/cluster.yml"):
         run = deployed.run(playbook)
         assert run.rc == 0 and "changed=0 " in recap(run) and "failed=0" in recap(run), run
+
+
+LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases"
+
+
+def other_runs_lease(pid: int) -> dict:
+    """The Lease another run on this controller holds, as iomesh_lock writes it."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "iomesh-multicluster-lock", "namespace": NS,
+                         "annotations": {"iomesh.multicluster/holder-host": socket.gethostname(),
+                                         "iomesh.multicluster/holder-pid": str(pid)}},
+            "spec": {"holderIdentity": f"ci@{socket.gethostname()} pid {pid} run other", "leaseDurationSeconds": 3600,
+                     "acquireTime": now, "renewTime": now, "leaseTransitions": 0}}
+
+
+def test_the_lock_is_free_after_every_run(deployed):
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        deployed.get(f"{LEASES}/iomesh-multicluster-lock")
+    taken = [r for r in deployed.testbed.requests() if "/leases" in r["path"] and r["method"] in ("POST", "PUT")]
+    released = [r for r in deployed.testbed.requests() if "/leases/" in r["path"] and r["method"] == "DELETE"]
+    # Every stage run so far took the lock and gave it back, the refused ones included.
+    assert len(taken) >= 10 and len(released) == len(taken), (len(taken), len(released))
+
+
+def test_a_second_run_at_the_same_time_is_refused_and_a_killed_runs_lock_is_taken_over(deployed):
+    # A live run holds the lock (this test's own process stands for it).
+    code, body = deployed.testbed.post(LEASES, other_runs_lease(os.getpid()))
+    assert code == 201, body
+    since = len(deployed.testbed.requests())
+    run = deployed.run("playbooks/cluster.yml")
+    assert run.rc == 2, run
+    assert (f"Another run is deploying: Lease {NS}/iomesh-multicluster-lock is held by ci@{socket.gethostname()} pid "
+            f"{os.getpid()} run other since ") in run.output, run
+    assert "Apply IOMeshCluster" not in run.output
+    assert deployed.testbed.write_requests(since) == []
+    # That run was killed: its process is gone, the lock stays; the next run takes it over, then releases it.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    lease = deployed.get(f"{LEASES}/iomesh-multicluster-lock")
+    lease["metadata"]["annotations"]["iomesh.multicluster/holder-pid"] = str(gone.pid)
+    req = urllib.request.Request(f"{deployed.testbed.url}{LEASES}/iomesh-multicluster-lock", method="PUT",
+                                 data=json.dumps(lease).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+    run = deployed.run("playbooks/cluster.yml")
+    assert run.rc == 0 and "changed=0 " in recap(run), run
+    assert "a run on this controller that no longer runs (it was killed); taking it over." in run.output, run
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        deployed.get(f"{LEASES}/iomesh-multicluster-lock")
 
 
 def test_a_hook_job_that_does_not_finish_fails_within_the_helm_timeout(tmp_path):

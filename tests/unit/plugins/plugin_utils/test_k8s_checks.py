@@ -264,6 +264,110 @@ def test_the_role_guard_refuses_a_single_cluster_release_too(clusters):
     found = f.iomesh_release_problems(release, clusters[0], None)
     assert "a single-cluster install" in found["errors"][0]
     assert f.iomesh_release_problems(release, clusters[0], None, {"allow_single_cluster_conversion": True})["errors"] == []
-    assert f.iomesh_release_problems(None, clusters[0], None) == {"errors": [], "warnings": []}
+    assert f.iomesh_release_problems(None, clusters[0], None) == {"errors": [], "warnings": [], "recover": None}
     with pytest.raises(AnsibleFilterError, match="is not the management cluster"):
         f.iomesh_release_problems(None, clusters[1], None)
+
+
+# --- values set by hand (docs/pitfalls.md P24) ----------------------------------------------------------------------
+
+WANTED = {"iomesh": {"create": False, "chunk": {"dataCIDR": "10.9.0.0/16"}, "meta": {"podPolicy": {"affinity": {"x": 1}}}},
+          "csi-driver": {"driver": {"controller": {"driver": {"podDeletePolicy": "no-delete-pod"}}}}}
+
+
+def test_values_the_collection_renders_are_owned_by_the_inventory(clusters):
+    # Another CIDR, other affinity: an inventory change, not a hand edit; the upgrade applies the inventory.
+    live = {"iomesh": {"create": True, "chunk": {"dataCIDR": "10.1.0.0/16"}, "meta": {"podPolicy": {"affinity": {"y": 2}}}}}
+    found = f.iomesh_release_problems({"chart": "iomesh-v1.0.1", "release_values": {**live, **pinned_values()}},
+                                      clusters[0], None, {"values": {**WANTED, **pinned_values()}})
+    assert found["errors"] == [] and found["warnings"] == []
+
+
+def test_values_set_by_hand_are_refused_naming_their_keys_not_their_values(clusters):
+    pinned = pinned_values()["iomesh"]
+    live = {"iomesh": {**pinned, "meta": {**pinned["meta"], "resources": {"limits": {"cpu": "3"}}}},
+            "global": {"registry": {"password": "hunter2-sentinel"}}}
+    release = {"chart": "iomesh-v1.0.1", "release_values": live}
+    found = f.iomesh_release_problems(release, clusters[0], None, {"values": {**WANTED, **pinned_values()}})
+    assert found["errors"] == [
+        "Helm release iomesh in namespace iomesh-system has values the inventory does not set "
+        "(global.registry.password, iomesh.meta.resources.limits.cpu): set by hand, they would be reset to the chart's "
+        "defaults by the upgrade (docs/pitfalls.md P24). Nothing was changed. Keep them by adding them to "
+        "iomesh_mgmt_extra_values, or set iomesh_mgmt_reset_values: true to drop them."]
+    assert "hunter2-sentinel" not in str(found)
+    allowed = f.iomesh_release_problems(release, clusters[0], None, {"values": WANTED, "allow_reset_values": True})
+    assert allowed["errors"] == [] and allowed["warnings"][0].endswith("Resetting them: iomesh_mgmt_reset_values is true.")
+    # Without the values of the run (preflight), the guard is not applied.
+    assert f.iomesh_release_problems(release, clusters[0], None)["errors"] == []
+
+
+def test_a_list_is_one_value_and_an_empty_mapping_none(clusters):
+    live = {**pinned_values(), "tolerations": [{"key": "a"}], "extra": {}}
+    release = {"chart": "iomesh-v1.0.1", "release_values": live}
+    found = f.iomesh_release_problems(release, clusters[0], None, {"values": {**pinned_values(), "tolerations": []}})
+    assert found["errors"] == []
+
+
+# --- a revision an interrupted Helm command left pending (docs/pitfalls.md P24) ------------------------------------
+
+def pending(status="pending-upgrade", revision="7", updated="2026-12-04 19:50:29.1966487 +0000 UTC"):
+    return {"chart": "iomesh-v1.0.1", "release_values": pinned_values(), "status": status, "revision": revision,
+            "updated": updated}
+
+
+@pytest.mark.parametrize("status", ["pending-install", "pending-upgrade", "pending-rollback"])
+def test_a_stale_pending_revision_is_recovered(clusters, status):
+    # 19:50:29 + 300 s timeout + 60 s grace = 19:56:29: at 19:56:30 no Helm command of the run can still be on it.
+    found = f.iomesh_release_problems(pending(status), clusters[0], None,
+                                      {"now": "2026-12-04T19:56:30+00:00", "helm_timeout": 300})
+    assert found["errors"] == []
+    assert found["recover"] == {"kind": "Secret", "name": "sh.helm.release.v1.iomesh.v7", "revision": "7"}
+    assert found["warnings"] == [
+        f"Helm release iomesh-system/iomesh is {status} (revision 7, since 2026-12-04 19:50:29.1966487 +0000 UTC), "
+        "361 s ago, longer than any Helm command of this collection runs (iomesh_mgmt_helm_timeout + 60 s): an "
+        "interrupted run left it. Removing that revision's record (Secret sh.helm.release.v1.iomesh.v7) so that Helm "
+        "can install or upgrade the release again (docs/pitfalls.md P24)."]
+
+
+def test_a_recent_pending_revision_stops_the_run_with_the_command(clusters):
+    found = f.iomesh_release_problems(pending(), clusters[0], None,
+                                      {"now": "2026-12-04T19:56:29+00:00", "helm_timeout": 300})
+    assert found["recover"] is None
+    assert found["errors"] == [
+        "Helm release iomesh-system/iomesh is pending-upgrade (revision 7, since 2026-12-04 19:50:29.1966487 +0000 UTC): "
+        "a Helm operation on it has not finished. Nothing was changed. If a helm command is still running on it, let "
+        "it finish; if it was interrupted (a killed run), re-run in 0 s, when it is older than iomesh_mgmt_helm_timeout "
+        "+ 60 s and the run removes the unfinished revision itself, or remove it now with: kubectl -n iomesh-system "
+        "delete secret sh.helm.release.v1.iomesh.v7 (Helm's record of that revision only; the objects it created stay, "
+        "and the next run adopts them)."]
+
+
+def test_pending_times_in_other_zones_and_the_configmap_driver(clusters):
+    # 12:00 at -0500 is 17:00 UTC; with the ConfigMap driver the record is a ConfigMap.
+    found = f.iomesh_release_problems(pending(updated="2026-12-04 12:00:00 -0500 EST"), clusters[0], None,
+                                      {"now": "2026-12-04T17:01:01+00:00", "helm_timeout": 0, "helm_driver": "configmap"})
+    assert found["recover"]["kind"] == "ConfigMap" and "61 s ago" in found["warnings"][0]
+    young = f.iomesh_release_problems(pending(updated="2026-12-04 12:00:00 -0500 EST"), clusters[0], None,
+                                      {"now": "2026-12-04T17:00:59+00:00", "helm_timeout": 0})
+    assert "re-run in 1 s" in young["errors"][0]
+
+
+def test_a_pending_revision_with_a_driver_outside_kubernetes_stops_the_run(clusters):
+    found = f.iomesh_release_problems(pending(), clusters[0], None,
+                                      {"now": "2030-01-01T00:00:00+00:00", "helm_timeout": 300, "helm_driver": "sql"})
+    assert found["recover"] is None and "HELM_DRIVER=sql keeps its record outside Kubernetes objects" in found["errors"][0]
+
+
+@pytest.mark.parametrize("status", ["deployed", "failed", "superseded"])
+def test_a_finished_revision_needs_no_recovery(clusters, status):
+    found = f.iomesh_release_problems(pending(status), clusters[0], None,
+                                      {"now": "2030-01-01T00:00:00+00:00", "helm_timeout": 300})
+    assert found == {"errors": [], "warnings": [], "recover": None}
+
+
+def test_an_unreadable_time_is_never_taken_as_stale(clusters):
+    found = f.iomesh_release_problems(pending(updated="yesterday"), clusters[0], None,
+                                      {"now": "2030-01-01T00:00:00+00:00", "helm_timeout": 300})
+    assert found["recover"] is None and "re-run later" in found["errors"][0]
+    with pytest.raises(AnsibleFilterError, match="options.now must be a time"):
+        f.iomesh_release_problems(pending(), clusters[0], None, {"now": "soon"})

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployment lock: take, renew or release a coordination.k8s.io Lease (judged by plugin_utils.lock).
+
+The Kubernetes client of kubernetes.core is used directly, not its k8s module: a lock needs a create that fails when
+the object exists and an update that fails when someone else changed it since it was read (resourceVersion), which
+the module cannot express (it patches what it finds).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import uuid
+from datetime import datetime, timezone
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, lock
+
+ARGUMENT_SPEC = {
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "plan": {"type": "dict"},
+    "namespace": {"type": "str"},
+    "name": {"type": "str", "default": constants.LOCK_LEASE},
+    "duration": {"type": "int", "default": constants.LOCK_DURATION_SECONDS},
+    "kubeconfig": {"type": "raw"},
+    "context": {"type": "str"},
+}
+# The fact that carries this run's identity from one role (and play) to the next.
+RUN_FACT = "__iomesh_lock_run_id"
+
+
+def _with_plan(args: dict) -> dict:
+    """Namespace and connection taken from the plan (the management cluster's and the run's) unless given."""
+    plan = args.get("plan") or {}
+    settings = plan.get("settings") or {}
+    defaults = {"namespace": (plan.get("management") or {}).get("namespace"),
+                "kubeconfig": settings.get("iomesh_kubeconfig"), "context": settings.get("iomesh_kube_context")}
+    return {**args, **{k: v for k, v in defaults.items() if v and not args.get(k)}}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = _with_plan(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1])
+        if not args.get("namespace"):
+            result.update(failed=True, msg="iomesh_lock needs namespace, or plan (what iomesh_plan returns) to take "
+                                           "the management cluster's namespace from.")
+            return result
+        run_id = (task_vars or {}).get(RUN_FACT) or uuid.uuid4().hex[:10]
+        # Workers are forked from ansible-playbook: the parent is the run's own process.
+        me = lock.identity(run_id, getpass.getuser(), socket.gethostname(), os.getppid())
+        result.update(changed=False, run_id=run_id, ansible_facts={RUN_FACT: run_id})
+        try:
+            # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
+            # pylint: disable-next=import-outside-toplevel
+            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+            client = get_api_client(**{k: args[k] for k in ("kubeconfig", "context") if args.get(k)})
+            leases = client.resource("Lease", constants.COORDINATION_API_VERSION)
+            found = self._read(client, leases, args)
+            if args["state"] == "absent":
+                return self._release(client, leases, args, found, me, result)
+            return self._take(client, leases, args, found, me, result)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if type(exc).__name__ == "ConflictError":
+                result.update(failed=True, msg=f"Another run took the deployment lock (Lease {args['namespace']}/"
+                                               f"{args['name']}) at the same moment. Nothing was changed; re-run.")
+                return result
+            result.update(failed=True, msg=f"The deployment lock (Lease {args['namespace']}/{args['name']}) could "
+                                           f"not be read or written: {_reason(exc)}")
+            return result
+
+    @staticmethod
+    def _read(client, leases, args) -> dict | None:
+        # pylint: disable-next=import-outside-toplevel
+        from kubernetes.dynamic.exceptions import NotFoundError
+        try:
+            return client.get(leases, name=args["name"], namespace=args["namespace"]).to_dict()
+        except NotFoundError:
+            return None
+
+    def _take(self, client, leases, args, found, me, result) -> dict:
+        now = datetime.now(timezone.utc)
+        verdict = lock.judge(found, me, now, _alive)
+        result.update(action=verdict["action"])
+        if verdict["action"] == "refuse":
+            if self._task.check_mode:
+                result.update(msg=verdict["message"], warnings=[verdict["message"]])
+                return result
+            result.update(failed=True, msg=verdict["message"])
+            return result
+        if verdict["message"]:
+            result["warnings"] = [verdict["message"]]
+        if self._task.check_mode:
+            result.update(msg="Check mode: the lock is free; not taken.")
+            return result
+        body = lock.lease(args["namespace"], args["name"], me, now, args["duration"], found)
+        if found:
+            client.replace(leases, body, name=args["name"], namespace=args["namespace"])
+        else:
+            self._create(client, leases, body, args["namespace"])
+        result.update(msg=f"Lease {args['namespace']}/{args['name']} held by {me['holder']}.")
+        return result
+
+    @staticmethod
+    def _create(client, leases, body, namespace) -> None:
+        """Create the Lease; its namespace first when it does not exist yet (a first install)."""
+        # pylint: disable-next=import-outside-toplevel
+        from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
+        try:
+            client.create(leases, body, namespace=namespace)
+        except NotFoundError:
+            namespaces = client.resource("Namespace", "v1")
+            try:
+                client.create(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            except ConflictError:
+                pass
+            client.create(leases, body, namespace=namespace)
+
+    @staticmethod
+    def _release(client, leases, args, found, me, result) -> dict:
+        holder = ((found or {}).get("spec") or {}).get("holderIdentity")
+        if not found or holder != me["holder"]:
+            result.update(msg="This run does not hold the deployment lock; nothing to release.")
+            return result
+        client.delete(leases, name=args["name"], namespace=args["namespace"],
+                      body={"preconditions": {"resourceVersion": found["metadata"]["resourceVersion"]}})
+        result.update(msg=f"Lease {args['namespace']}/{args['name']} released.")
+        return result
+
+
+def _reason(exc: Exception) -> str:
+    """The API's own message when there is one (a Status), else the client's."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return str(json.loads(body).get("message") or body)
+        except (ValueError, AttributeError):
+            return str(body)
+    return str(exc) or repr(exc)
