@@ -11,7 +11,6 @@ the module cannot express (it patches what it finds).
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import socket
 import uuid
@@ -19,7 +18,7 @@ from datetime import datetime, timezone
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, lock
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, k8s, lock
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -27,6 +26,7 @@ ARGUMENT_SPEC = {
     "namespace": {"type": "str"},
     "name": {"type": "str", "default": constants.LOCK_LEASE},
     "duration": {"type": "int", "default": constants.LOCK_DURATION_SECONDS},
+    "request_timeout": {"type": "int"},
     "kubeconfig": {"type": "raw"},
     "context": {"type": "str"},
 }
@@ -35,11 +35,13 @@ RUN_FACT = "__iomesh_lock_run_id"
 
 
 def _with_plan(args: dict) -> dict:
-    """Namespace and connection taken from the plan (the management cluster's and the run's) unless given."""
+    """Namespace, connection and request timeout taken from the plan (the management cluster's and the run's)
+    unless given."""
     plan = args.get("plan") or {}
     settings = plan.get("settings") or {}
     defaults = {"namespace": (plan.get("management") or {}).get("namespace"),
                 "kubeconfig": settings.get("iomesh_kubeconfig"), "context": settings.get("iomesh_kube_context")}
+    defaults["request_timeout"] = settings.get("iomesh_request_timeout") or 60
     return {**args, **{k: v for k, v in defaults.items() if v and not args.get(k)}}
 
 
@@ -85,7 +87,7 @@ class ActionModule(ActionBase):
                                                f"{args['name']}) at the same moment. Nothing was changed; re-run.")
                 return result
             result.update(failed=True, msg=f"The deployment lock (Lease {args['namespace']}/{args['name']}) could "
-                                           f"not be read or written: {_reason(exc)}")
+                                           f"not be read or written: {k8s.client_error(exc)}")
             return result
 
     @staticmethod
@@ -93,7 +95,8 @@ class ActionModule(ActionBase):
         # pylint: disable-next=import-outside-toplevel
         from kubernetes.dynamic.exceptions import NotFoundError
         try:
-            return client.get(leases, name=args["name"], namespace=args["namespace"]).to_dict()
+            return client.get(leases, name=args["name"], namespace=args["namespace"],
+                              _request_timeout=args["request_timeout"]).to_dict()
         except NotFoundError:
             return None
 
@@ -114,26 +117,28 @@ class ActionModule(ActionBase):
             return result
         body = lock.lease(args["namespace"], args["name"], me, now, args["duration"], found)
         if found:
-            client.replace(leases, body, name=args["name"], namespace=args["namespace"])
+            client.replace(leases, body, name=args["name"], namespace=args["namespace"],
+                           _request_timeout=args["request_timeout"])
         else:
-            self._create(client, leases, body, args["namespace"])
+            self._create(client, leases, body, args["namespace"], args["request_timeout"])
         result.update(msg=f"Lease {args['namespace']}/{args['name']} held by {me['holder']}.")
         return result
 
     @staticmethod
-    def _create(client, leases, body, namespace) -> None:
+    def _create(client, leases, body, namespace, request_timeout) -> None:
         """Create the Lease; its namespace first when it does not exist yet (a first install)."""
         # pylint: disable-next=import-outside-toplevel
         from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
         try:
-            client.create(leases, body, namespace=namespace)
+            client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
         except NotFoundError:
             namespaces = client.resource("Namespace", "v1")
             try:
-                client.create(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+                client.create(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+                              _request_timeout=request_timeout)
             except ConflictError:
                 pass
-            client.create(leases, body, namespace=namespace)
+            client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
 
     @staticmethod
     def _release(client, leases, args, found, me, result) -> dict:
@@ -142,17 +147,7 @@ class ActionModule(ActionBase):
             result.update(msg="This run does not hold the deployment lock; nothing to release.")
             return result
         client.delete(leases, name=args["name"], namespace=args["namespace"],
-                      body={"preconditions": {"resourceVersion": found["metadata"]["resourceVersion"]}})
+                      body={"preconditions": {"resourceVersion": found["metadata"]["resourceVersion"]}},
+                      _request_timeout=args["request_timeout"])
         result.update(msg=f"Lease {args['namespace']}/{args['name']} released.")
         return result
-
-
-def _reason(exc: Exception) -> str:
-    """The API's own message when there is one (a Status), else the client's."""
-    body = getattr(exc, "body", None)
-    if body:
-        try:
-            return str(json.loads(body).get("message") or body)
-        except (ValueError, AttributeError):
-            return str(body)
-    return str(exc) or repr(exc)

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iomesh.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bounded waits on IOMesh objects: kubernetes.core.k8s_info polls judged by plugin_utils.readiness."""
+"""Bounded waits on IOMesh objects: polls with kubernetes.core's API client, judged by plugin_utils.readiness.
+
+One client per task (not a module process per poll), and every request bounded by request_timeout: a read that never
+answers is an error of that poll, never a hang (docs/architecture.md, "Time bounds")."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import time
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import readiness
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s, readiness
 
 WAIT_SPEC = {
     "label": {"type": "str", "required": True},
@@ -25,6 +28,7 @@ ARGUMENT_SPEC = {
     "waits": {"type": "list", "elements": "dict", "required": True, "options": WAIT_SPEC},
     "timeout": {"type": "int", "default": 900},
     "delay": {"type": "int", "default": 5},
+    "request_timeout": {"type": "int", "default": 60},
     "kubeconfig": {"type": "raw"},
     "context": {"type": "str"},
 }
@@ -39,20 +43,11 @@ class ActionModule(ActionBase):
         del tmp
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         connection = {k: args[k] for k in ("kubeconfig", "context") if args.get(k)}
-
-        def fetch(spec):
-            module_args = {"api_version": spec["api_version"], "kind": spec["kind"], **connection}
-            for key in ("namespace", "name"):
-                if spec.get(key):
-                    module_args[key] = spec[key]
-            if spec.get("label_selectors"):
-                module_args["label_selectors"] = spec["label_selectors"]
-            res = self._execute_module(module_name="kubernetes.core.k8s_info", module_args=module_args,
-                                       task_vars=task_vars)
-            if res.get("failed"):
-                return [], res.get("msg") or "k8s_info failed"
-            return res.get("resources") or [], None
-
+        try:
+            fetch = reader(connection, max(args["request_timeout"], 1))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            result.update(failed=True, changed=False, msg=f"Could not create the Kubernetes API client: {exc}")
+            return result
         try:
             done = readiness.wait_all(args["waits"], fetch, timeout=max(args["timeout"], 0),
                                       delay=max(args["delay"], 1), clock=time.monotonic, sleep=time.sleep)
@@ -63,3 +58,42 @@ class ActionModule(ActionBase):
         result.update(changed=False, waits=done, notes=notes,
                       msg=f"{len(done)} wait(s) satisfied in {sum(w['seconds'] for w in done):.1f} s")
         return result
+
+
+def reader(connection: dict, request_timeout: int):
+    """fetch(spec) -> (resources, error) over one API client of kubernetes.core, each request bounded by
+    request_timeout seconds; answers as kubernetes.core.k8s_info does: a kind the API does not serve (its CRD is not
+    installed yet) or a name that does not exist is no objects."""
+    # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    # pylint: disable-next=import-outside-toplevel
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+    client = get_api_client(**connection)
+
+    def resource(spec):
+        try:
+            return client.resource(spec["kind"], spec["api_version"])
+        except ResourceNotFoundError:
+            # Discovery is cached: a CRD installed since (by the release being waited for) needs a fresh look.
+            client.resources.invalidate_cache()
+            return client.resource(spec["kind"], spec["api_version"])
+
+    def fetch(spec):
+        params = {"_request_timeout": request_timeout}
+        if spec.get("namespace"):
+            params["namespace"] = spec["namespace"]
+        if spec.get("label_selectors"):
+            params["label_selector"] = ",".join(spec["label_selectors"])
+        try:
+            found = resource(spec)
+            if spec.get("name"):
+                return [client.get(found, name=spec["name"], **params).to_dict()], None
+            return list(client.get(found, **params).to_dict().get("items") or []), None
+        except (NotFoundError, ResourceNotFoundError):
+            return [], None
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return [], k8s.client_error(exc)
+
+    return fetch

@@ -172,13 +172,7 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
     clusters = [_cluster(name, c) for c in clusters]
     if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
         raise AnsibleFilterError(f"{name}: nodes must be the list of Node objects from kubernetes.core.k8s_info")
-    existing = [] if iomesh_clusters is None else iomesh_clusters
-    if (isinstance(existing, (str, bytes)) or not isinstance(existing, Sequence)
-            or not all(isinstance(o, Mapping) for o in existing)):
-        raise AnsibleFilterError(
-            f"{name}: iomesh_clusters must be the IOMeshCluster objects from kubernetes.core.k8s_info (its "
-            f"resources list), got {iomesh_clusters!r}"
-        )
+    existing = _existing(name, iomesh_clusters)
     conf = _settings(name, settings)
     opts = topology.plain(options or {})
     allow_conversion = bool(opts.get("allow_single_cluster_conversion"))
@@ -203,6 +197,30 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
         "errors": [e for r in results for e in r["errors"]],
         "warnings": [w for r in results for w in r["warnings"]],
     }
+
+
+def _existing(filter_name: str, iomesh_clusters: object) -> list:
+    existing = [] if iomesh_clusters is None else iomesh_clusters
+    if (isinstance(existing, (str, bytes)) or not isinstance(existing, Sequence)
+            or not all(isinstance(o, Mapping) for o in existing)):
+        raise AnsibleFilterError(
+            f"{filter_name}: iomesh_clusters must be the IOMeshCluster objects from kubernetes.core.k8s_info (its "
+            f"resources list), got {iomesh_clusters!r}"
+        )
+    return topology.plain(existing)
+
+
+def iomesh_cluster_guards(iomesh_clusters, clusters, options=None):
+    """The guards the additional clusters' stage enforces itself, whatever the entry point: an IOMeshCluster of the
+    inventory that exists without node affinity is not converted (docs/pitfalls.md P2), and no second IOMesh cluster is
+    put in a namespace that has one. The management cluster is its release's to judge (iomesh_release_problems)."""
+    name = "iomesh_cluster_guards"
+    if isinstance(clusters, (str, bytes)) or not isinstance(clusters, Sequence):
+        raise AnsibleFilterError(f"{name}: expects the cluster list returned by iomesh_topology, got {clusters!r}")
+    clusters = [_cluster(name, c) for c in clusters]
+    governed = [(c["namespace"], c["name"]) for c in clusters if c.get("management")]
+    allow = bool(topology.plain(options or {}).get("allow_single_cluster_conversion"))
+    return k8s_checks.existing_cluster_problems(_existing(name, iomesh_clusters), clusters, allow, governed)
 
 
 def iomesh_readiness(resources, check, **kwargs):
@@ -234,5 +252,6 @@ class FilterModule:
             "iomesh_release_problems": iomesh_release_problems,
             "iomesh_csi_manifests": iomesh_csi_manifests,
             "iomesh_cluster_problems": iomesh_cluster_problems,
+            "iomesh_cluster_guards": iomesh_cluster_guards,
             "iomesh_readiness": iomesh_readiness,
         }

@@ -42,8 +42,9 @@ options:
     default: present
   plan:
     description:
-      - What M(iomesh.multicluster.iomesh_plan) returns; gives O(namespace) (the management cluster's), O(kubeconfig)
-        and O(context) (C(iomesh_kubeconfig), C(iomesh_kube_context)) when they are not given.
+      - What M(iomesh.multicluster.iomesh_plan) returns; gives O(namespace) (the management cluster's), O(kubeconfig),
+        O(context) and O(request_timeout) (C(iomesh_kubeconfig), C(iomesh_kube_context), C(iomesh_request_timeout))
+        when they are not given.
     type: dict
   namespace:
     description: Namespace of the Lease, the management cluster's; required without O(plan).
@@ -56,6 +57,10 @@ options:
     description: Seconds after its last renewal that the lock of a run that neither renews nor releases it expires.
     type: int
     default: 3600
+  request_timeout:
+    description:
+      - Seconds each request to the API may take; omitted, C(iomesh_request_timeout) of O(plan), else 60.
+    type: int
   kubeconfig:
     description: Path of the kubeconfig file (or a dictionary); omitted, the K8S_AUTH_KUBECONFIG or KUBECONFIG environment applies.
     type: raw

@@ -11,8 +11,8 @@ module: iomesh_wait
 short_description: Wait, bounded, until IOMesh objects are ready
 version_added: 0.1.0
 description:
-  - Runs each wait in order. A wait reads objects with M(kubernetes.core.k8s_info) every O(delay) seconds and
-    judges them with one of the readiness checks of the collection until they are ready, for at most
+  - Runs each wait in order. A wait reads objects with the API client of kubernetes.core (one per task, as
+    M(kubernetes.core.k8s_info) would read them) every O(delay) seconds and judges them with one of the readiness checks of the collection until they are ready, for at most
     O(timeout) seconds.
   - A wait that gives up fails the task with what it expected and what it saw (pods by state and node, replica
     counts, the last API error).
@@ -58,7 +58,7 @@ options:
         description: Name of the one object to read; all objects of the kind when omitted.
         type: str
       label_selectors:
-        description: Label selectors passed to M(kubernetes.core.k8s_info).
+        description: Label selectors of the read (joined with commas).
         type: list
         elements: str
         default: []
@@ -80,6 +80,12 @@ options:
     description: Seconds between two polls (at least 1).
     type: int
     default: 5
+  request_timeout:
+    description:
+      - Seconds each read may take; a read that does not answer in time counts as a failed poll (its error is
+        reported if the wait gives up), never as a hang.
+    type: int
+    default: 60
   kubeconfig:
     description: Path of the kubeconfig file (or a dictionary); omitted, the K8S_AUTH_KUBECONFIG or KUBECONFIG environment applies.
     type: raw
@@ -87,7 +93,7 @@ options:
     description: The kubeconfig context to use.
     type: str
 requirements:
-  - kubernetes.core (the M(kubernetes.core.k8s_info) module and its Python requirements)
+  - kubernetes.core and its Python requirements (the C(kubernetes) client)
 """
 
 EXAMPLES = r"""

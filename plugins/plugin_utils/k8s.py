@@ -8,6 +8,8 @@ The accessors tolerate missing sections (and a missing object): they return an e
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
@@ -62,3 +64,15 @@ def cluster_list(filter_name: str, value: object, keys: Sequence[str], detail: s
         raise AnsibleFilterError(f"{filter_name}: expects the cluster list returned by "
                                  f"iomesh.multicluster.iomesh_topology{detail}, got {value!r}")
     return plain(list(value))
+
+
+def client_error(exc: Exception) -> str:
+    """What the Kubernetes client raised, as one line: the API's own message when it answered with a Status, else
+    the client's."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return str(json.loads(body).get("message") or body)
+        except (ValueError, AttributeError):
+            return str(body)
+    return str(exc) or type(exc).__name__

@@ -68,6 +68,8 @@ APP_VERSIONS = {
     "v1.2.0": "v5.6.0-rc112",
 }
 
+MIN_REQUEST_TIMEOUT = 5
+
 SETTINGS_DEFAULTS = {
     "iomesh_chart_version": "v1.0.1",
     "iomesh_chart_repo_url": "http://iomesh.com/charts",
@@ -86,6 +88,9 @@ SETTINGS_DEFAULTS = {
     # Empty: what the management ZookeeperCluster runs (it differs between chart versions).
     "iomesh_zookeeper_image_repository": "",
     "iomesh_zookeeper_image_tag": "",
+    # Seconds one task of a writing stage may take unless it has a longer bound of its own (Helm, waits): a
+    # Kubernetes request that never answers fails the run instead of hanging it (docs/architecture.md, "Time bounds").
+    "iomesh_request_timeout": 60,
 }
 
 # Variables of the collection that are not settings: checked so a misspelt iomesh_* variable is reported.
@@ -231,6 +236,12 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
             f"{key!r} is not a Kubernetes label key; use the node label whose value is each node's name, "
             "normally 'kubernetes.io/hostname'.",
         )
+    timeout = out["iomesh_request_timeout"]
+    if isinstance(timeout, str) and timeout.strip().isdigit():
+        timeout = out["iomesh_request_timeout"] = int(timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < MIN_REQUEST_TIMEOUT:
+        report.error("iomesh_request_timeout", f"{timeout!r} must be a whole number of seconds, at least "
+                                               f"{MIN_REQUEST_TIMEOUT} (default 60).")
     domain = out["iomesh_cluster_domain"]
     if not isinstance(domain, str) or not DNS1123_SUBDOMAIN.match(domain):
         report.error("iomesh_cluster_domain", f"{domain!r} is not a DNS domain; the Kubernetes default is 'cluster.local'.")

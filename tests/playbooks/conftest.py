@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import yaml
 from iomesh_testbed import launcher
 
 ROOT = Path(__file__).resolve().parents[2]
+# Requests on the deployment lock (a Lease created with POST on the collection, then PUT/DELETE by name).
+LOCK_PATH = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/[^/]+/leases(/iomesh-multicluster-lock)?$")
 VENV_BIN = Path(sys.executable).parent
 # The checkout as ansible_collections.iomesh.multicluster (make setup links it there), for tests that compute what
 # the collection would (e.g. the values an earlier release installed).
@@ -141,9 +144,12 @@ class Testbed(launcher.Emulator):
             return []
         return [json.loads(line) for line in self.request_log.read_text().splitlines() if line]
 
-    def write_requests(self, since: int = 0) -> list[dict]:
-        """Requests after the first `since` that would change something."""
-        return [e for e in self.requests()[since:] if e["method"] not in ("GET", "HEAD", "OPTIONS")]
+    def write_requests(self, since: int = 0, lock: bool = False) -> list[dict]:
+        """Requests after the first `since` that would change something. The deployment lock's Lease, which every
+        writing stage takes and releases again (docs/architecture.md, "One run at a time"), is not a change of the
+        deployment: left out unless `lock`."""
+        return [e for e in self.requests()[since:] if e["method"] not in ("GET", "HEAD", "OPTIONS")
+                and (lock or not LOCK_PATH.search(e["path"]))]
 
     def helm(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(VENV_BIN / "helm3"), "--kubeconfig", str(self.kubeconfig), *args], cwd=ROOT,
@@ -173,3 +179,33 @@ def start_testbed(tmp_path, short_tmp):
 def testbed(start_testbed) -> Testbed:
     """An emulator with the seed's six workers k8s-woker-0..5 (10.234.1.10..15), Kubernetes v1.25.16."""
     return start_testbed()
+
+
+ROLE_PLAYBOOK = """---
+- name: The {role} stage as someone else's playbook uses it
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  roles:
+    - role: iomesh.multicluster.{role}
+"""
+
+
+def entry_points(stage: str) -> list[str]:
+    """Every way of reaching a writing stage: its playbook, site.yml by its tag, site.yml without the preflight or
+    without its Kubernetes part (each stage before it runs too), and the role by its FQCN in another playbook."""
+    return [f"playbooks/{stage}.yml", f"site.yml --tags iomesh_{stage}", "site.yml --skip-tags iomesh_preflight",
+            "site.yml -e iomesh_preflight_kubernetes=false", f"role iomesh.multicluster.iomesh_{stage}"]
+
+
+def entry_args(entry: str, workdir: Path) -> list[str]:
+    """The ansible-playbook arguments of an entry point of entry_points(); the host stage never runs (no SSH here)."""
+    if entry.startswith("role "):
+        playbook = workdir / "role.yml"
+        playbook.write_text(ROLE_PLAYBOOK.format(role=entry.rsplit(".", 1)[-1]))
+        return [str(playbook)]
+    args = entry.split()
+    if args[0] == "site.yml":
+        skip = ["iomesh_prereq"] + (args[2].split(",") if args[1] == "--skip-tags" else [])
+        args = [a for a in args if not (a == "--skip-tags" or a in skip)] + ["--skip-tags", ",".join(skip)]
+    return args

@@ -371,3 +371,28 @@ def test_an_unreadable_time_is_never_taken_as_stale(clusters):
     assert found["recover"] is None and "re-run later" in found["errors"][0]
     with pytest.raises(AnsibleFilterError, match="options.now must be a time"):
         f.iomesh_release_problems(pending(), clusters[0], None, {"now": "soon"})
+
+
+# --- the guards the additional clusters' stage enforces itself (iomesh_cluster_guards) ------------------------------
+
+def test_the_cluster_stage_refuses_a_single_cluster_iomesh_cluster_and_a_crowded_namespace(clusters):
+    existing = [cr("iomesh-cluster-1", "iomesh-cluster-1", single_cluster_spec())]
+    found = f.iomesh_cluster_guards(existing, clusters)
+    assert len(found["errors"]) == 1
+    assert found["errors"][0].startswith(
+        "IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 exists and its meta, chunk, redirector pods carry no node "
+        "affinity (a single-cluster install)")
+    allowed = f.iomesh_cluster_guards(existing, clusters, {"allow_single_cluster_conversion": True})
+    assert allowed["errors"] == [] and "Converting anyway" in allowed["warnings"][0]
+    crowded = f.iomesh_cluster_guards([cr("iomesh-cluster-1", "legacy", single_cluster_spec())], clusters)
+    assert "IOMeshCluster iomesh-cluster-1/legacy already exists in namespace iomesh-cluster-1" in crowded["errors"][0]
+
+
+def test_the_cluster_stage_leaves_the_management_cluster_to_its_release(clusters):
+    # Unpinned, but the management cluster's: its Helm release decides (iomesh_release_problems).
+    existing = [cr("iomesh-system", "iomesh", single_cluster_spec())]
+    assert f.iomesh_cluster_guards(existing, clusters) == {"errors": [], "warnings": []}
+    _release, crs = converged(clusters)
+    assert f.iomesh_cluster_guards(crs, clusters) == {"errors": [], "warnings": []}
+    with pytest.raises(AnsibleFilterError, match="must be the IOMeshCluster objects"):
+        f.iomesh_cluster_guards("nope", clusters)

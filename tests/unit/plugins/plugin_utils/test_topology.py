@@ -274,11 +274,20 @@ def test_storage_class_values_are_normalised(inv):
         ("iomesh_chart_version", "v9.9.9", "set iomesh_app_version"),
         ("iomesh_node_label_key", "bad key!", "label key"),
         ("iomesh_cluster_domain", "Cluster_Local", "DNS domain"),
+        ("iomesh_request_timeout", 4, "4 must be a whole number of seconds, at least 5 (default 60)."),
+        ("iomesh_request_timeout", "1m", "'1m' must be a whole number of seconds"),
+        ("iomesh_request_timeout", True, "True must be a whole number of seconds"),
     ],
 )
 def test_invalid_collection_settings(inv, variable, value, fragment):
     inv.settings[variable] = value
     only_problem(inv, f"{variable}:", fragment)
+
+
+def test_request_timeout_from_the_command_line_is_a_number(inv):
+    inv.settings["iomesh_request_timeout"] = "30"
+    assert f.iomesh_settings(inv.settings)["iomesh_request_timeout"] == 30
+    assert f.iomesh_settings({})["iomesh_request_timeout"] == 60
 
 
 def test_unknown_cluster_key_is_reported(inv):
