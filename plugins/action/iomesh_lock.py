@@ -119,18 +119,20 @@ class ActionModule(ActionBase):
         if found:
             client.replace(leases, body, name=args["name"], namespace=args["namespace"],
                            _request_timeout=args["request_timeout"])
-        else:
-            self._create(client, leases, body, args["namespace"], args["request_timeout"])
+        elif self._create(client, leases, body, args["namespace"], args["request_timeout"]):
+            # A first install: the namespace is part of the deployment, so its creation is a change.
+            result.update(changed=True, namespace_created=True)
         result.update(msg=f"Lease {args['namespace']}/{args['name']} held by {me['holder']}.")
         return result
 
     @staticmethod
-    def _create(client, leases, body, namespace, request_timeout) -> None:
-        """Create the Lease; its namespace first when it does not exist yet (a first install)."""
+    def _create(client, leases, body, namespace, request_timeout) -> bool:
+        """Create the Lease; its namespace first when it does not exist yet (a first install): True then."""
         # pylint: disable-next=import-outside-toplevel
         from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
         try:
             client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
+            return False
         except NotFoundError:
             namespaces = client.resource("Namespace", "v1")
             try:
@@ -139,6 +141,7 @@ class ActionModule(ActionBase):
             except ConflictError:
                 pass
             client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
+            return True
 
     @staticmethod
     def _release(client, leases, args, found, me, result) -> dict:

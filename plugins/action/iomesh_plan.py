@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, topology
@@ -12,6 +14,15 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, t
 ARGUMENT_SPEC = {
     "fail_on_problems": {"type": "bool", "default": True},
 }
+
+
+def _controller_paths(settings: dict) -> list[str]:
+    """Files the run reads on the controller that must exist before anything is changed."""
+    ref = settings.get("iomesh_chart_ref")
+    if isinstance(ref, str) and ref and not Path(ref).expanduser().exists():
+        return [f"iomesh_chart_ref: {ref!r} does not exist on the controller; set it to the IOMesh chart's directory "
+                "or .tgz (docs/air-gap.md), or leave it empty to install from iomesh_chart_repo_url."]
+    return []
 
 
 class ActionModule(ActionBase):
@@ -51,6 +62,7 @@ class ActionModule(ActionBase):
         settings = {key: (self._value(task_vars[key]) if key in topology.SETTINGS_DEFAULTS else None)
                     for key in task_vars if key.startswith("iomesh_")}
         built = plan.build(clusters, groups, self._hostvars(task_vars, clusters, groups), settings)
+        built["errors"] += _controller_paths(settings)
         # "warnings" of a task result are Ansible's own: the inventory's are returned as inventory_warnings.
         built["inventory_warnings"] = built.pop("warnings")
         if built["errors"] and args["fail_on_problems"]:

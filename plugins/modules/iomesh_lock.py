@@ -98,6 +98,10 @@ run_id:
   returned: always
   type: str
   sample: 3f9a1c0b2e
+namespace_created:
+  description: True when taking the lock created the namespace (a first install); the task then reports a change.
+  returned: when it did
+  type: bool
 action:
   description: What was done with the Lease found (create, renew, takeover or refuse); absent when releasing.
   returned: when taking the lock

@@ -281,6 +281,11 @@ def unknown_variable(key: str) -> str | None:
         known |= roles
     elif key in known:
         return None
+    bare = key[len("iomesh_"):]
+    if bare in CLUSTER_KEYS:
+        # A key of one cluster written as a variable (e.g. in the group_vars of the cluster's hosts group).
+        return (f"is not a variable of iomesh.multicluster and is ignored; {bare} is a key of an item of "
+                f"iomesh_clusters: set it there, in the cluster it belongs to.")
     close = difflib.get_close_matches(key, sorted(known | (roles or set())), n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     return f"is not a variable of iomesh.multicluster and is ignored{hint}"
@@ -547,12 +552,17 @@ def _check_host_variable_names(clusters: list[dict], hostvars: Mapping, settings
                                report: TopologyReport) -> None:
     """A misspelt iomesh_* variable of a host (host_vars, or a group of its own); the play's own are checked once."""
     global_names = set(settings or {})
+    by_key: dict[str, list[str]] = {}
     for cluster in clusters:
         for host in sorted(cluster["host_nodes"]):
             for key in sorted(str(k) for k in hostvars.get(host) or {} if str(k) not in global_names):
-                problem = unknown_variable(key)
-                if problem:
-                    report.warn(f"host {host}", f"{key} {problem}")
+                by_key.setdefault(key, []).append(host)
+    # One warning per variable, naming every host that has it (a group variable reaches all of a group's hosts).
+    for key in sorted(by_key):
+        problem = unknown_variable(key)
+        if problem:
+            hosts = sorted(set(by_key[key]))
+            report.warn(f"host{'s' if len(hosts) > 1 else ''} {', '.join(hosts)}", f"{key} {problem}")
 
 
 # Identifiers that name one disk whatever host declares it; a path (/dev/sdb) is only unique on its own host.
@@ -735,7 +745,9 @@ def parse_data_cidr(raw: object) -> tuple[str, str | None, str | None]:
     if network.version != 4:
         return "", f"{raw!r} is IPv6; IOMesh's data network must be IPv4.", None
     if "/" not in str(raw):
-        return "", f"{raw!r} has no prefix length; write it as a network, e.g. {network}.", None
+        example = ipaddress.ip_network(f"{raw}/24", strict=False)
+        return "", (f"{raw!r} has no prefix length; write the storage network with its prefix length, e.g. "
+                    f"{example} for a 255.255.255.0 network."), None
     warning = f"{raw} has host bits set; using the network {network}." if str(network) != str(raw) else None
     return str(network), None, warning
 

@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import meta as _meta
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.readiness import pod_is_ready, pod_state
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
-    CLUSTER_LABEL, COMPONENT_LABEL, CSI_DRIVER, HOSTNAME_LABEL, MANAGED_BY, MANAGED_BY_LABEL,
+    CLUSTER_LABEL, COMPONENT_LABEL, CSI_DRIVER, HOSTNAME_LABEL, LABEL_PREFIX, MANAGED_BY, MANAGED_BY_LABEL,
 )
 
 CLAIM_PREFIX = "iomesh-verify-"
+# The run whose verification made an object (the deployment lock's run id).
+RUN_LABEL = f"{LABEL_PREFIX}/run"
 LABELS = {MANAGED_BY_LABEL: MANAGED_BY, COMPONENT_LABEL: "verify"}
 PROBE_FILE = "/data/iomesh-verify"
 PROBE_TEXT = "iomesh-verify-ok"
@@ -27,12 +29,13 @@ RESULT_KEYS = ("cluster", "namespace", "storage_class", "pvc", "phase", "pv", "d
                "within_cluster_nodes", "pod", "pod_node", "result", "message", "problems")
 
 
-def claim_name(cluster_name: str) -> str:
-    """Name of the verification claim (and its test pod) of a cluster."""
-    return f"{CLAIM_PREFIX}{cluster_name}"
+def claim_name(cluster_name: str, run: str = "") -> str:
+    """Name of the verification claim (and its test pod) of a cluster in a run: unique per run, so that two runs never
+    take each other's objects for their own (docs/architecture.md, "One run at a time")."""
+    return f"{CLAIM_PREFIX}{cluster_name}" + (f"-{run}" if run else "")
 
 
-def manifests(clusters: Sequence[Mapping], namespace: str, size: str, pod_image: str) -> dict:
+def manifests(clusters: Sequence[Mapping], namespace: str, size: str, pod_image: str, run: str = "") -> dict:
     """{"claims": [...], "pods": [...]}: per cluster a ReadWriteOnce claim on its StorageClass and a test pod.
 
     The pod has no node affinity of its own: the scheduler must place it where the volume's node affinity allows.
@@ -41,8 +44,9 @@ def manifests(clusters: Sequence[Mapping], namespace: str, size: str, pod_image:
     """
     claims, pods = [], []
     for cluster in clusters:
-        name = claim_name(cluster["name"])
-        meta = {"labels": {**LABELS, CLUSTER_LABEL: cluster["name"]}, "name": name, "namespace": namespace}
+        name = claim_name(cluster["name"], run)
+        labels = {**LABELS, CLUSTER_LABEL: cluster["name"], **({RUN_LABEL: run} if run else {})}
+        meta = {"labels": labels, "name": name, "namespace": namespace}
         claims.append({
             "apiVersion": "v1",
             "kind": "PersistentVolumeClaim",
@@ -132,29 +136,29 @@ def _warning_events(events: Sequence[Mapping], kind: str, name: str) -> list[str
     return list(dict.fromkeys(f"{e.get('reason')}: {e.get('message')}" for e in mine))
 
 
-def _result(cluster: Mapping, namespace: str, **values: object) -> dict:
+def _result(cluster: Mapping, namespace: str, run: str = "", **values: object) -> dict:
     out: dict = {key: None for key in RESULT_KEYS}
     out.update(cluster=cluster["name"], namespace=namespace, storage_class=cluster["storage_class"]["name"],
-               pvc=claim_name(cluster["name"]), pv_nodes=[], within_cluster_nodes=False, problems=[])
+               pvc=claim_name(cluster["name"], run), pv_nodes=[], within_cluster_nodes=False, problems=[])
     out.update(values)
     return out
 
 
-def skipped(clusters: Sequence[Mapping], namespace: str, reason: str) -> list[dict]:
-    return [_result(c, namespace, result="skipped", message=reason) for c in clusters]
+def skipped(clusters: Sequence[Mapping], namespace: str, reason: str, run: str = "") -> list[dict]:
+    return [_result(c, namespace, run, result="skipped", message=reason) for c in clusters]
 
 
 def judge(cluster: Mapping, namespace: str, storage_classes: Sequence[Mapping], claims: Sequence[Mapping],
           volumes: Sequence[Mapping], pods: Sequence[Mapping], nodes: Sequence[Mapping], events: Sequence[Mapping],
           node_label_key: str = HOSTNAME_LABEL, check_pod: bool = True,
-          wait_timeout: int | None = None) -> dict:
+          wait_timeout: int | None = None, run: str = "") -> dict:
     """The verification result of one cluster (RESULT_KEYS); every failed check adds a problem."""
-    name = claim_name(cluster["name"])
+    name = claim_name(cluster["name"], run)
     sc_name = cluster["storage_class"]["name"]
     cluster_nodes = sorted(cluster["nodes"])
     waited = f" within {wait_timeout} s" if wait_timeout else ""
     problems: list[str] = []
-    res = _result(cluster, namespace)
+    res = _result(cluster, namespace, run)
 
     sc = next((s for s in storage_classes if _meta(s).get("name") == sc_name), None)
     if sc is None:
@@ -251,6 +255,6 @@ def _finish(res: dict, problems: list[str], check_pod: bool) -> dict:
 def judge_all(clusters: Sequence[Mapping], namespace: str, storage_classes: Sequence[Mapping],
               claims: Sequence[Mapping], volumes: Sequence[Mapping], pods: Sequence[Mapping],
               nodes: Sequence[Mapping], events: Sequence[Mapping], node_label_key: str = HOSTNAME_LABEL,
-              check_pod: bool = True, wait_timeout: int | None = None) -> list[dict]:
+              check_pod: bool = True, wait_timeout: int | None = None, run: str = "") -> list[dict]:
     return [judge(c, namespace, storage_classes, claims, volumes, pods, nodes, events, node_label_key, check_pod,
-                  wait_timeout) for c in clusters]
+                  wait_timeout, run) for c in clusters]

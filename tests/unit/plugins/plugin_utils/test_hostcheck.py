@@ -93,7 +93,7 @@ def test_host_in_two_clusters_must_be_in_both_cidrs():
     ("storage-net", "'storage-net' is not a valid IPv4 CIDR"),
     ("fd00::/64", "'fd00::/64' is IPv6; IOMesh's data network must be IPv4."),
     (None, "is missing; set the IPv4 storage network in CIDR form"),
-    ("10.234.1.7", "'10.234.1.7' has no prefix length; write it as a network, e.g. 10.234.1.7/32."),
+    ("10.234.1.7", "'10.234.1.7' has no prefix length; write the storage network with its prefix length, e.g. 10.234.1.0/24 for a 255.255.255.0 network."),
 ])
 def test_data_cidr_must_be_ipv4(cidr, problem):
     clusters = [dict(CLUSTERS[0], data_cidr=cidr)]
