@@ -16,7 +16,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help demo setup test lint sanity build changelog docs pytest unit clean testbed-up testbed-down bench
+.PHONY: help demo setup test lint sanity build changelog docs pytest unit clean testbed-up testbed-down bench faults
 
 help:
 	@echo "make demo    - start the testbed and run site.yml on inventories/seed-example; prints where the report is"
@@ -26,6 +26,7 @@ help:
 	@echo "make testbed-up   - API emulator + IOMesh twin + chart repo (TESTBED_HOSTS=1: podman hosts; TESTBED_NODES=...)"
 	@echo "make testbed-down - stop everything testbed-up started"
 	@echo "make bench   - print the API emulator's benchmark figures"
+	@echo "make faults  - the fault-injection matrix on the testbed; prints fault x stage -> outcome, writes build/fault-table.md (FAULTS=all: every cell)"
 	@echo "make clean   - remove .venv, build output and test caches"
 
 setup: $(VENV)/.setup-done
@@ -85,6 +86,9 @@ testbed-down:
 
 bench: setup
 	$(PY) testbed/bench_emulator.py
+
+faults: setup
+	$(PY) scripts/fault_matrix.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache tests/output

@@ -27,6 +27,7 @@ ARGUMENT_SPEC = {
     "name": {"type": "str", "default": constants.LOCK_LEASE},
     "duration": {"type": "int", "default": constants.LOCK_DURATION_SECONDS},
     "request_timeout": {"type": "int"},
+    "create_namespace": {"type": "bool", "default": False},
     "kubeconfig": {"type": "raw"},
     "context": {"type": "str"},
 }
@@ -119,21 +120,31 @@ class ActionModule(ActionBase):
         if found:
             client.replace(leases, body, name=args["name"], namespace=args["namespace"],
                            _request_timeout=args["request_timeout"])
-        elif self._create(client, leases, body, args["namespace"], args["request_timeout"]):
-            # A first install: the namespace is part of the deployment, so its creation is a change.
-            result.update(changed=True, namespace_created=True)
+        else:
+            made = self._create(client, leases, body, args["namespace"], args["request_timeout"],
+                                args["create_namespace"])
+            if made is None:
+                # Nothing of the deployment exists yet (the management stage creates the namespace, under the lock).
+                result.update(action="none", msg=f"Namespace {args['namespace']} does not exist yet: no lock needed.")
+                return result
+            if made:
+                # A first install: the namespace is part of the deployment, so its creation is a change.
+                result.update(changed=True, namespace_created=True)
         result.update(msg=f"Lease {args['namespace']}/{args['name']} held by {me['holder']}.")
         return result
 
     @staticmethod
-    def _create(client, leases, body, namespace, request_timeout) -> bool:
-        """Create the Lease; its namespace first when it does not exist yet (a first install): True then."""
+    def _create(client, leases, body, namespace, request_timeout, create_namespace) -> bool | None:
+        """Create the Lease; its namespace first when it does not exist yet and create_namespace (a first install):
+        True then; None when the namespace does not exist and may not be created."""
         # pylint: disable-next=import-outside-toplevel
         from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
         try:
             client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
             return False
         except NotFoundError:
+            if not create_namespace:
+                return None
             namespaces = client.resource("Namespace", "v1")
             try:
                 client.create(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},

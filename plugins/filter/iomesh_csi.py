@@ -31,8 +31,8 @@ def _label_key(filter_name: str, key: object) -> str:
     return key
 
 
-def iomesh_storage_class_conflicts(desired, existing, persistent_volumes=None, recreate=False):
-    """Which StorageClasses exist with other immutable fields, and whether each is refused, recreated or adopted."""
+def iomesh_storage_class_conflicts(desired, existing, persistent_volumes=None, recreate=False, adopt=False):
+    """Which existing StorageClasses conflict with the wanted ones, and whether each is refused, recreated or adopted."""
     name = "iomesh_storage_class_conflicts"
     desired = object_list(name, "the input", desired, "the StorageClass manifests to apply (a list of dictionaries)",
                           allow_none=True)
@@ -43,7 +43,8 @@ def iomesh_storage_class_conflicts(desired, existing, persistent_volumes=None, r
     if persistent_volumes is not None:
         persistent_volumes = object_list(name, "persistent_volumes", persistent_volumes,
                                          f"{K8S_INFO_LIST} for PersistentVolumes")
-    return csi.storage_class_plan(desired, existing, persistent_volumes, _bool(name, "recreate", recreate))
+    return csi.storage_class_plan(desired, existing, persistent_volumes, _bool(name, "recreate", recreate),
+                                  _bool(name, "adopt", adopt))
 
 
 def iomesh_pv_nodes(pv, nodes, node_label_key="kubernetes.io/hostname"):
@@ -62,19 +63,27 @@ def _namespace(filter_name: str, namespace: object) -> str:
     return namespace
 
 
-def iomesh_verify_manifests(clusters, namespace, size="1Gi", pod_image="busybox:1.36.1"):
-    """The verification claim and test pod of each cluster."""
+def iomesh_verify_manifests(clusters, namespace, size="1Gi", pod_image="busybox:1.36.1", run=""):
+    """The verification claim and test pod of each cluster, named for the run."""
     name = "iomesh_verify_manifests"
     if not isinstance(size, str) or not size.strip():
         raise AnsibleFilterError(f"{name}: size must be a Kubernetes quantity such as 1Gi, got {size!r}")
     if not isinstance(pod_image, str) or not pod_image.strip():
         raise AnsibleFilterError(f"{name}: pod_image must be an image reference such as busybox:1.36.1, got {pod_image!r}")
-    return verify.manifests(cluster_list(name, clusters, CLUSTER_KEYS), _namespace(name, namespace), size, pod_image)
+    return verify.manifests(cluster_list(name, clusters, CLUSTER_KEYS), _namespace(name, namespace), size, pod_image,
+                            _run(name, run))
+
+
+def _run(filter_name: str, run: object) -> str:
+    if not isinstance(run, str) or (run and not topology.DNS1123_LABEL.match(run)) or len(run) > 20:
+        raise AnsibleFilterError(f"{filter_name}: run must be a short DNS-1123 label (the run_id of iomesh_lock), "
+                                 f"got {run!r}")
+    return run
 
 
 def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None, volumes=None, pods=None,
                           nodes=None, events=None, node_label_key="kubernetes.io/hostname", check_pod=True,
-                          wait_timeout=None, skip_reason=None):
+                          wait_timeout=None, skip_reason=None, run=""):
     """One verification result per cluster, judged from what the API returned (or all skipped, with the reason)."""
     name = "iomesh_verify_results"
     clusters = cluster_list(name, clusters, CLUSTER_KEYS)
@@ -82,7 +91,7 @@ def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None
     if skip_reason is not None:
         if not isinstance(skip_reason, str) or not skip_reason:
             raise AnsibleFilterError(f"{name}: skip_reason must be a sentence saying why, got {skip_reason!r}")
-        return verify.skipped(clusters, namespace, skip_reason)
+        return verify.skipped(clusters, namespace, skip_reason, _run(name, run))
     if wait_timeout is not None and (isinstance(wait_timeout, bool) or not isinstance(wait_timeout, int)):
         raise AnsibleFilterError(f"{name}: wait_timeout must be a number of seconds, got {wait_timeout!r}")
     lists = {
@@ -94,7 +103,8 @@ def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None
         )
     }
     return verify.judge_all(clusters, namespace, node_label_key=_label_key(name, node_label_key),
-                            check_pod=_bool(name, "check_pod", check_pod), wait_timeout=wait_timeout, **lists)
+                            check_pod=_bool(name, "check_pod", check_pod), wait_timeout=wait_timeout,
+                            run=_run(name, run), **lists)
 
 
 class FilterModule:

@@ -14,8 +14,8 @@ description:
   - Every stage that writes holds the lock while it writes, so that two runs at once never overwrite each other's
     work or delete each other's verification objects (docs/architecture.md, "One run at a time").
   - The lock is a C(coordination.k8s.io/v1) Lease in the management namespace, whose C(holderIdentity) names the user,
-    the controller, the C(ansible-playbook) process and the run. Taking it creates it (and the namespace, on a first
-    install), renews it when this run already holds it, or takes it over when its holder is gone, with a warning
+    the controller, the C(ansible-playbook) process and the run. Taking it creates it (and, with O(create_namespace),
+    the namespace on a first install), renews it when this run already holds it, or takes it over when its holder is gone, with a warning
     saying so; it is gone when the lease expired (C(renewTime) + C(leaseDurationSeconds)) or when it ran on this
     controller and its process no longer exists (a killed run). Held by another live run, the task fails naming
     the holder and the command to remove a lock whose run is gone.
@@ -57,6 +57,12 @@ options:
     description: Seconds after its last renewal that the lock of a run that neither renews nor releases it expires.
     type: int
     default: 3600
+  create_namespace:
+    description:
+      - Create the namespace when it does not exist (the management stage, on a first install; a change).
+      - Without, a namespace that does not exist means nothing of the deployment exists yet, and no lock is taken.
+    type: bool
+    default: false
   request_timeout:
     description:
       - Seconds each request to the API may take; omitted, C(iomesh_request_timeout) of O(plan), else 60.

@@ -12,8 +12,8 @@ short_description: Wait, bounded, until IOMesh objects are ready
 version_added: 0.1.0
 description:
   - Runs each wait in order. A wait reads objects with the API client of kubernetes.core (one per task, as
-    M(kubernetes.core.k8s_info) would read them) every O(delay) seconds and judges them with one of the readiness checks of the collection until they are ready, for at most
-    O(timeout) seconds.
+    M(kubernetes.core.k8s_info) would read them) every O(delay) seconds and judges them with one of the readiness
+    checks of the collection until they are ready, for at most O(timeout) seconds.
   - A wait that gives up fails the task with what it expected and what it saw (pods by state and node, replica
     counts, the last API error).
   - Notes of the checks (such as the CSI node plugin crash loop expected on nodes of IOMesh clusters not yet

@@ -7,6 +7,8 @@ Kubernetes rejects any update of a StorageClass's provisioner, parameters, recla
 mountOptions or allowedTopologies, so a class that exists with other values can only be deleted and created
 again. That is decided here, before anything is written: refused by default, done only when the caller asks
 for it and no PersistentVolume carries the class's name, and never for a class the collection does not manage.
+A class someone else made with the wanted immutable fields is adopted (labelled as ours, which makes it deletable
+by a later recreate) only when the caller asks for that too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "sto
 IMMUTABLE_FIELDS = ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode", "mountOptions", "allowedTopologies")
 API_DEFAULTS = {"reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"}
 FIX_RECREATE = "iomesh_csi_recreate_storage_classes"
+FIX_ADOPT = "iomesh_csi_adopt_storage_classes"
+HELM_RELEASE_ANNOTATIONS = ("meta.helm.sh/release-namespace", "meta.helm.sh/release-name")
 
 
 def _value(sc: Mapping, field: str) -> object:
@@ -59,18 +63,37 @@ def describe(diffs: Sequence[Mapping]) -> str:
     return "; ".join(f"{d['field']} {_show(d['old'])} -> {_show(d['new'])}" for d in diffs)
 
 
+def made_by(sc: Mapping) -> str:
+    """Who made a StorageClass, as far as it records it: its field managers, the managed-by label, a Helm release."""
+    meta = sc.get("metadata") or {}
+    found = []
+    managers = [str(e.get("manager")) for e in meta.get("managedFields") or [] if isinstance(e, Mapping) and e.get("manager")]
+    if managers:
+        found.append(f"field manager(s) {', '.join(dict.fromkeys(managers))}")
+    owner = _labels(sc).get(MANAGED_BY_LABEL)
+    if owner:
+        found.append(f"label {MANAGED_BY_LABEL}={owner}")
+    annotations = meta.get("annotations") or {}
+    release_ns, release = (annotations.get(a) for a in HELM_RELEASE_ANNOTATIONS)
+    if release:
+        found.append(f"Helm release {release}" + (f" in namespace {release_ns}" if release_ns else ""))
+    return "; ".join(found) if found else f"unknown, no managedFields and no {MANAGED_BY_LABEL} label"
+
+
 def _users(name: str, persistent_volumes: Sequence[Mapping]) -> list[str]:
     return sorted({_name(pv) for pv in persistent_volumes if (pv.get("spec") or {}).get("storageClassName") == name})
 
 
 def storage_class_plan(desired: Sequence[Mapping], existing: Sequence[Mapping],
-                       persistent_volumes: Sequence[Mapping] | None = None, recreate: bool = False) -> dict:
-    """Decide, per desired StorageClass, whether it can be applied, must be recreated or is refused.
+                       persistent_volumes: Sequence[Mapping] | None = None, recreate: bool = False,
+                       adopt: bool = False) -> dict:
+    """Decide, per desired StorageClass, whether it can be applied, must be recreated, is adopted or is refused.
 
     Returns {"conflicts": [{name, cluster, managed, differences, persistent_volumes, action}], "recreate": [names],
     "adopt": [names], "errors": [str], "warnings": [str]}; `action` is recreate, refuse or adopt. An error names
     the class, every differing field (old -> new) and the fix. `persistent_volumes` is only consulted for classes
-    that would be recreated; pass None when it was not read (then such a class is refused, saying so).
+    that would be recreated; pass None when it was not read (then such a class is refused, saying so). A class
+    without the collection's label whose immutable fields are equal is adopted only with `adopt`, refused otherwise.
     """
     by_name = {_name(sc): sc for sc in existing}
     plan: dict = {"conflicts": [], "recreate": [], "adopt": [], "errors": [], "warnings": []}
@@ -85,15 +108,27 @@ def storage_class_plan(desired: Sequence[Mapping], existing: Sequence[Mapping],
         entry = {"name": name, "cluster": cluster, "managed": managed, "differences": diffs,
                  "persistent_volumes": [], "action": "refuse"}
         if not diffs:
-            if not managed:
+            if managed:
+                continue
+            if adopt:
                 entry["action"] = "adopt"
                 plan["adopt"].append(name)
-                plan["conflicts"].append(entry)
                 plan["warnings"].append(
-                    f"StorageClass {name} exists without the label {MANAGED_BY_LABEL}={MANAGED_BY}, but its "
-                    f"immutable fields are those of cluster {cluster}'s storage_class, so it is adopted: the "
-                    "collection's labels are added and allowVolumeExpansion is set from the inventory."
+                    f"StorageClass {name} exists without the label {MANAGED_BY_LABEL}={MANAGED_BY} (made by: "
+                    f"{made_by(have)}), but its immutable fields are those of cluster {cluster}'s storage_class, so "
+                    f"it is adopted ({FIX_ADOPT}: true): the collection's labels are added and allowVolumeExpansion "
+                    f"is set from the inventory; from now on {FIX_RECREATE} may delete it."
                 )
+            else:
+                plan["errors"].append(
+                    f"StorageClass {name} (cluster {cluster}) exists without the label {MANAGED_BY_LABEL}={MANAGED_BY}: "
+                    f"someone else made it (made by: {made_by(have)}). Its immutable fields equal those of cluster "
+                    f"{cluster}'s storage_class, but it is not adopted without {FIX_ADOPT}: true, because adopting "
+                    f"labels it as the collection's and {FIX_RECREATE} may then delete it. Fix: set {FIX_ADOPT}: true "
+                    f"to adopt it; or give cluster {cluster} another storage_class.name in iomesh_clusters; or delete "
+                    "the class yourself if nothing uses it."
+                )
+            plan["conflicts"].append(entry)
             continue
         what = (
             f"StorageClass {name} (cluster {cluster}) already exists with different immutable fields: "
@@ -103,7 +138,7 @@ def storage_class_plan(desired: Sequence[Mapping], existing: Sequence[Mapping],
         if not managed:
             owner = _labels(have).get(MANAGED_BY_LABEL)
             plan["errors"].append(
-                f"{what} It is not managed by iomesh.multicluster (label {MANAGED_BY_LABEL} is "
+                f"{what} Made by: {made_by(have)}. It is not managed by iomesh.multicluster (label {MANAGED_BY_LABEL} is "
                 f"{repr(owner) if owner else 'missing'}), so it is neither changed nor deleted, whatever "
                 f"{FIX_RECREATE} says. Fix: give cluster {cluster} another storage_class.name in iomesh_clusters; "
                 "or delete the class yourself if nothing uses it; or hand it over with `kubectl label "

@@ -8,12 +8,11 @@ The accessors tolerate missing sections (and a missing object): they return an e
 
 from __future__ import annotations
 
-import json
-
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import api_errors
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.topology import plain
 
 K8S_INFO_LIST = "the resources list of kubernetes.core.k8s_info"
@@ -67,12 +66,6 @@ def cluster_list(filter_name: str, value: object, keys: Sequence[str], detail: s
 
 
 def client_error(exc: Exception) -> str:
-    """What the Kubernetes client raised, as one line: the API's own message when it answered with a Status, else
-    the client's."""
-    body = getattr(exc, "body", None)
-    if body:
-        try:
-            return str(json.loads(body).get("message") or body)
-        except (ValueError, AttributeError):
-            return str(body)
-    return str(exc) or type(exc).__name__
+    """What the Kubernetes client raised, as one line (api_errors.reason): the API's status and message when it
+    answered (`403 Forbidden: ...`), else the innermost cause (a refused connection, a TLS error, a timeout)."""
+    return api_errors.reason(str(exc)) or type(exc).__name__

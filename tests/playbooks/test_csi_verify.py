@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +27,8 @@ CLUSTERS = {  # name -> (namespace, nodes), from the seed inventory
     "iomesh-cluster-1": ("iomesh-cluster-1", ["k8s-woker-3", "k8s-woker-4", "k8s-woker-5"]),
 }
 VERIFY_NS = "iomesh-verify"
+# The deployment lock's run id, which ends the names of a run's verification objects.
+RUN_ID = "[0-9a-f]{10}"
 SC_API = "/apis/storage.k8s.io/v1/storageclasses"
 
 
@@ -243,18 +246,37 @@ def test_recreate_is_refused_while_a_volume_uses_the_class(stage):
 
 def test_recreate_without_volumes_and_adopt_an_equal_unmanaged_class(stage):
     """Leaves both StorageClasses as the inventory describes them, managed by the collection."""
-    # Unmanaged but with equal immutable fields: adopted, including the mutable allowVolumeExpansion.
+    # Unmanaged but with equal immutable fields, created by someone else (this test, field manager Python-urllib).
     stage.replace_storage_class("iomesh", {}, reclaimPolicy="Delete", allowVolumeExpansion=False)
+    foreign = stage.get(f"{SC_API}/iomesh")
     old_uid = stage.get(f"{SC_API}/iomesh-cluster-1")["metadata"]["uid"]
+    recreate = {"iomesh_csi_recreate_storage_classes": True}
+    adopt = {**recreate, "iomesh_csi_adopt_storage_classes": True}
+    # Without the opt-in it is refused, and nothing is written: not even the class recreating would allow.
     since = len(stage.testbed.requests())
-    run = stage.play("playbooks/csi.yml", {"iomesh_csi_recreate_storage_classes": True}, "--check", "--diff")
+    run = stage.play("playbooks/csi.yml", recreate)
+    assert run.rc != 0
+    assert ("StorageClass iomesh (cluster iomesh) exists without the label app.kubernetes.io/managed-by=iomesh.multicluster: "
+            "someone else made it (made by: field manager(s) Python-urllib). Its immutable fields equal those of cluster "
+            "iomesh's storage_class, but it is not adopted without iomesh_csi_adopt_storage_classes: true, because "
+            "adopting labels it as the collection's and iomesh_csi_recreate_storage_classes may then delete it. Fix: set "
+            "iomesh_csi_adopt_storage_classes: true to adopt it; or give cluster iomesh another storage_class.name in "
+            "iomesh_clusters; or delete the class yourself if nothing uses it.") in run.output
+    assert stage.writes(since) == []
+    assert stage.get(f"{SC_API}/iomesh")["metadata"]["resourceVersion"] == foreign["metadata"]["resourceVersion"]
+    assert stage.get(f"{SC_API}/iomesh-cluster-1")["metadata"]["uid"] == old_uid
+    # With it: adopted, including the mutable allowVolumeExpansion.
+    since = len(stage.testbed.requests())
+    run = stage.play("playbooks/csi.yml", adopt, "--check", "--diff")
     assert run.rc == 0, run.output[-4000:]
     assert "Check mode: would create StorageClass iomesh-cluster-1 again as" in run.output
     assert stage.writes(since) == [] and stage.get(f"{SC_API}/iomesh-cluster-1")["metadata"]["uid"] == old_uid
-    run = stage.play("playbooks/csi.yml", {"iomesh_csi_recreate_storage_classes": True})
+    run = stage.play("playbooks/csi.yml", adopt)
     assert run.rc == 0, run.output[-4000:]
     assert "StorageClass iomesh-cluster-1 is deleted and created again" in run.output
-    assert "StorageClass iomesh exists without the label app.kubernetes.io/managed-by=iomesh.multicluster" in run.output
+    assert ("StorageClass iomesh exists without the label app.kubernetes.io/managed-by=iomesh.multicluster (made by: "
+            "field manager(s) Python-urllib), but its immutable fields are those of cluster iomesh's storage_class, so it "
+            "is adopted (iomesh_csi_adopt_storage_classes: true)") in run.output
     recreated = stage.get(f"{SC_API}/iomesh-cluster-1")
     assert recreated["metadata"]["uid"] != old_uid
     assert recreated["parameters"]["replicaFactor"] == "2"
@@ -294,9 +316,12 @@ def test_verify_with_test_pods_cleans_up(stage):
     run = stage.play("playbooks/verify.yml", {"iomesh_verify_wait_timeout": 120}, as_json=True)
     results = verify_results(run.data)
     assert [r["cluster"] for r in results] == list(CLUSTERS)
+    # Named for the run (the deployment lock's run id), the same run for every cluster.
+    runs = {re.fullmatch(rf"iomesh-verify-{re.escape(r['cluster'])}-({RUN_ID})", r["pvc"]).group(1) for r in results}
+    assert len(runs) == 1, results
     for r in results:
         ns, nodes = CLUSTERS[r["cluster"]]
-        assert (r["namespace"], r["storage_class"], r["pvc"]) == (VERIFY_NS, r["cluster"], f"iomesh-verify-{r['cluster']}")
+        assert (r["namespace"], r["storage_class"]) == (VERIFY_NS, r["cluster"])
         assert r["phase"] == "Bound" and r["pv"].startswith("pvc-")
         assert r["driver"] == "com.iomesh.csi-driver"
         assert r["pv_nodes"] == nodes and r["within_cluster_nodes"] is True
@@ -329,8 +354,8 @@ def test_verify_failure_is_reported_and_cleaned_up(stage):
     assert (bad["result"], bad["phase"], bad["pv"], bad["within_cluster_nodes"]) == ("failed", "Pending", None, False)
     assert ("StorageClass iomesh-broken has parameters.iomeshCluster 'iomesh-cluster-1/does-not-exist', expected "
             "'iomesh-cluster-1/iomesh-cluster-1'") in bad["message"]
-    assert (f"PersistentVolumeClaim {VERIFY_NS}/iomesh-verify-iomesh-cluster-1 is Pending, not Bound within 15 s; "
-            "events: ProvisioningFailed: ") in bad["message"]
+    assert re.search(rf"PersistentVolumeClaim {VERIFY_NS}/iomesh-verify-iomesh-cluster-1-{RUN_ID} is Pending, not "
+                     "Bound within 15 s; events: ProvisioningFailed: ", bad["message"]), bad["message"]
     assert "iomeshCluster: iomeshcluster iomesh-cluster-1/does-not-exist not found" in bad["message"]
     failed = task_results(run.data, "Require every cluster to pass its verification")[0]
     assert failed["failed"] and failed["msg"] == [f"iomesh-cluster-1: {bad['message']}"]
@@ -343,10 +368,12 @@ def test_verify_keep_leaves_bound_claims_within_their_clusters(stage):
     assert run.rc == 0, run.output[-4000:]
     assert [r["result"] for r in verify_results(run.data)] == ["passed", "passed"]
     # Scenario 5, read from the API: Bound claims on each cluster's class, IOMesh volumes pinned to its nodes.
-    claims = {c["metadata"]["name"]: c for c in claims_in(VERIFY_NS, stage)}
-    assert sorted(claims) == [f"iomesh-verify-{name}" for name in CLUSTERS]
+    claims = {c["metadata"]["labels"]["iomesh.multicluster/cluster"]: c for c in claims_in(VERIFY_NS, stage)}
+    assert sorted(claims) == sorted(CLUSTERS)
     for name, (_ns, nodes) in CLUSTERS.items():
-        claim = claims[f"iomesh-verify-{name}"]
+        claim = claims[name]
+        assert re.fullmatch(rf"iomesh-verify-{re.escape(name)}-{RUN_ID}", claim["metadata"]["name"])
+        assert claim["metadata"]["name"].endswith(claim["metadata"]["labels"]["iomesh.multicluster/run"])
         assert claim["status"]["phase"] == "Bound" and claim["spec"]["storageClassName"] == name
         pv = stage.get(f"/api/v1/persistentvolumes/{claim['spec']['volumeName']}")
         assert pv["spec"]["csi"]["driver"] == "com.iomesh.csi-driver"
@@ -356,3 +383,18 @@ def test_verify_keep_leaves_bound_claims_within_their_clusters(stage):
     # No claim anywhere uses the chart's single-cluster class (docs/pitfalls.md P5).
     every_claim = stage.get("/api/v1/persistentvolumeclaims")["items"]
     assert all(c["spec"].get("storageClassName") != "iomesh-csi-driver" for c in every_claim)
+
+
+def test_a_later_run_names_its_objects_its_own_way_and_clears_an_earlier_runs(stage):
+    """The claims kept by the run above stay until another run verifies: that run holds the deployment lock, so no
+    other run can be verifying, and what it finds of earlier runs is stale."""
+    kept = {c["metadata"]["name"] for c in claims_in(VERIFY_NS, stage)}
+    assert len(kept) == len(CLUSTERS), kept
+    run = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False}, as_json=True)
+    assert run.rc == 0, run.output[-4000:]
+    names = {r["pvc"] for r in verify_results(run.data)}
+    assert len(names) == len(CLUSTERS) and names.isdisjoint(kept)
+    assert claims_in(VERIFY_NS, stage) == []
+    leftover = [pv["metadata"]["name"] for pv in stage.get("/api/v1/persistentvolumes")["items"]
+                if (pv["spec"].get("claimRef") or {}).get("namespace") == VERIFY_NS]
+    assert leftover == []

@@ -102,25 +102,63 @@ def closed_kubeconfig(path: Path, sock: socket.socket) -> str:
     return server
 
 
+def assert_one_clear_message(run):
+    """The run stopped at the probe with our message alone: no client dump, no read after it."""
+    assert run.rc == 2, run
+    assert run.output.count("[ERROR]") == 1 and run.output.count("fatal:") == 1, run
+    assert "Traceback" not in run.output and "ConnectionPool" not in run.output and "Max retries" not in run.output
+    assert "Fail when the Kubernetes API cannot be reached" in run.output
+    assert "List the Kubernetes nodes" not in run.output
+
+
 def test_unreachable_api_gives_one_clear_message(run_playbook, tmp_path, client):
     kubeconfig = tmp_path / "closed.kubeconfig"
     with socket.socket() as sock:
         server = closed_kubeconfig(kubeconfig, sock)
         run = run_playbook(PLAYBOOK, SEED, {"iomesh_kubeconfig": str(kubeconfig)}, env=client)
-    assert run.rc == 2, run
     assert (f"The target Kubernetes API cannot be reached with kubeconfig {kubeconfig}; nothing was changed. "
-            f"The API server {server} did not answer") in run.output, run
-    assert run.output.count("[ERROR]") == 1 and run.output.count("fatal:") == 1, run
-    assert "Traceback" not in run.output and "HTTPConnectionPool" not in run.output
-    assert "Fail when the Kubernetes API cannot be reached" in run.output
-    assert "List the Kubernetes nodes" not in run.output
+            f"The API server {server} could not be used; the Kubernetes client says: Failed to establish a new "
+            "connection: [Errno 111] Connection refused. Check iomesh_kubeconfig and iomesh_kube_context (or "
+            f"KUBECONFIG) and that `kubectl --kubeconfig {kubeconfig} version` works.") in run.output, run
+    assert_one_clear_message(run)
+
+
+def test_tls_to_a_plain_http_api_gives_the_tls_error(run_playbook, testbed, tmp_path):
+    """A kubeconfig that says https:// for a server that speaks plain HTTP (the emulator): a real TLS failure."""
+    config = yaml.safe_load(testbed.kubeconfig.read_text())
+    server = config["clusters"][0]["cluster"]["server"].replace("http://", "https://")
+    config["clusters"][0]["cluster"]["server"] = server
+    kubeconfig = tmp_path / "tls.kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    since = len(testbed.requests())
+    run = run_playbook(PLAYBOOK, SEED, {"iomesh_kubeconfig": str(kubeconfig)}, env=testbed.env)
+    # The TLS alert's wording is OpenSSL's (WRONG_VERSION_NUMBER, or "record layer failure" in OpenSSL 3.2+).
+    assert (f"The API server {server} could not be used; the Kubernetes client says: TLS error: [SSL: ") in run.output, run
+    assert_one_clear_message(run)
+    assert testbed.write_requests(since) == []
+
+
+def test_refused_credentials_give_the_servers_answer(run_playbook, testbed, tmp_path):
+    config = yaml.safe_load(testbed.kubeconfig.read_text())
+    config["users"][0]["user"] = {"token": "not-the-token"}
+    kubeconfig = tmp_path / "wrong-token.kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    run = run_playbook(PLAYBOOK, SEED, {"iomesh_kubeconfig": str(kubeconfig)}, env=testbed.env)
+    if run.rc == 0:
+        pytest.skip("the API emulator (testbed/kubeemu) accepts any credentials, so a refused token cannot be shown "
+                    "against it; the reason of a 401 answer is covered by tests/unit/plugins/plugin_utils/"
+                    "test_api_errors.py")
+    assert (f"The API server {testbed.url} could not be used; the Kubernetes client says: 401 Unauthorized. "
+            "Check iomesh_kubeconfig") in run.output, run
+    assert_one_clear_message(run)
 
 
 def test_unknown_context_names_the_kubeconfig_and_the_client_error(run_playbook, testbed):
     run, writes = preflight(run_playbook, testbed, extra={"iomesh_kube_context": "nope"})
     assert run.rc == 2, run
     assert (f"cannot be reached with kubeconfig {testbed.kubeconfig}, context nope; nothing was changed. "
-            "The Kubernetes client said: Could not create API client") in run.output, run
+            "The Kubernetes client says: Could not create API client: Invalid kube-config file. Expected object "
+            f"with name nope in {testbed.kubeconfig}/contexts list.") in run.output, run
     assert f"kubectl --kubeconfig {testbed.kubeconfig} --context nope version" in run.output
     assert writes == []
 

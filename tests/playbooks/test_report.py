@@ -376,7 +376,10 @@ def test_unreachable_api_is_reported_not_crashed(tmp_path, short_tmp):
     assert proc.returncode == 0, proc.stdout[-4000:]
     text = (out / "iomesh-report.md").read_text()
     problems = section(text, "## Problems")
-    assert "- could not read: namespaces: " in problems and "- could not read: IOMeshClusters: " in problems
+    # The client's own reason, on one line (a failed k8s_info registered with failed_when has lost it).
+    reason = "the API cannot be reached: Failed to establish a new connection: [Errno 111] Connection refused"
+    assert f"- could not read: namespaces: {reason}" in problems and f"- could not read: IOMeshClusters: {reason}" in problems
+    assert "ConnectionPool" not in text
     assert "`iomesh` in `iomesh-system`: unknown (could not be read)" in text
     assert "not deployed" not in problems
     assert os.path.isfile(out / "iomesh-topology.dot")

@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ensure_collection_importable() -> None:
+    # After `make setup`: this checkout and kubernetes.core (whose API client the actions use), as Ansible finds them.
+    venv_collections = ROOT / ".venv" / "collections"
+    if (venv_collections / "ansible_collections" / "kubernetes").is_dir() and str(venv_collections) not in sys.path:
+        sys.path.insert(0, str(venv_collections))
     try:
         spec = importlib.util.find_spec("ansible_collections.iomesh.multicluster")
     except ModuleNotFoundError:

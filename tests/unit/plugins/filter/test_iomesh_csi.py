@@ -29,6 +29,7 @@ def test_registered():
     (([], {"items": []}), "existing must be the resources list"),
     (([], [], "x"), "persistent_volumes must be"),
     (([], [], [], "yes"), "recreate must be true or false"),
+    (([], [], [], False, "yes"), "adopt must be true or false"),
 ])
 def test_conflict_input_errors(args, message):
     with pytest.raises(AnsibleFilterError, match=message):

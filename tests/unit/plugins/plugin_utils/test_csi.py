@@ -102,10 +102,82 @@ def test_foreign_class_is_never_recreated(wanted, labels):
         plan["errors"][0]
 
 
-def test_foreign_equal_class_is_adopted(wanted):
+def made_by_someone_else(sc, labels=None, annotations=None):
+    """An equal class someone else made: kubectl created it, then a controller touched it."""
+    have = existing(sc, labels=labels or {})
+    have["metadata"]["managedFields"] = [
+        {"manager": "kubectl-create", "operation": "Update", "apiVersion": "storage.k8s.io/v1"},
+        {"manager": "some-controller", "operation": "Update", "apiVersion": "storage.k8s.io/v1"},
+        {"manager": "kubectl-create", "operation": "Update", "apiVersion": "storage.k8s.io/v1", "subresource": "x"},
+    ]
+    if annotations:
+        have["metadata"]["annotations"] = annotations
+    return have
+
+
+def test_foreign_equal_class_is_refused_without_the_opt_in(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [made_by_someone_else(wanted[1])])
+    assert plan["adopt"] == [] and plan["recreate"] == [] and plan["warnings"] == []
+    assert plan["conflicts"][0]["action"] == "refuse" and plan["conflicts"][0]["differences"] == []
+    assert plan["errors"] == [
+        "StorageClass iomesh-cluster-1 (cluster iomesh-cluster-1) exists without the label "
+        "app.kubernetes.io/managed-by=iomesh.multicluster: someone else made it (made by: field manager(s) "
+        "kubectl-create, some-controller). Its immutable fields equal those of cluster iomesh-cluster-1's "
+        "storage_class, but it is not adopted without iomesh_csi_adopt_storage_classes: true, because adopting labels "
+        "it as the collection's and iomesh_csi_recreate_storage_classes may then delete it. Fix: set "
+        "iomesh_csi_adopt_storage_classes: true to adopt it; or give cluster iomesh-cluster-1 another "
+        "storage_class.name in iomesh_clusters; or delete the class yourself if nothing uses it."]
+
+
+def test_foreign_equal_class_is_refused_even_when_recreating(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [made_by_someone_else(wanted[1])], [], True)
+    assert plan["adopt"] == [] and plan["recreate"] == [] and len(plan["errors"]) == 1
+
+
+@pytest.mark.parametrize("labels, annotations, maker", [
+    ({"app.kubernetes.io/managed-by": "Helm"},
+     {"meta.helm.sh/release-name": "csi", "meta.helm.sh/release-namespace": "kube-storage"},
+     "(made by: field manager(s) kubectl-create, some-controller; label app.kubernetes.io/managed-by=Helm; "
+     "Helm release csi in namespace kube-storage)"),
+    (None, {"meta.helm.sh/release-name": "csi"},
+     "(made by: field manager(s) kubectl-create, some-controller; Helm release csi)"),
+])
+def test_refusal_names_who_made_the_class(wanted, labels, annotations, maker):
+    have = made_by_someone_else(wanted[1], labels, annotations)
+    assert maker in c.iomesh_storage_class_conflicts(wanted, [have])["errors"][0]
+
+
+def test_refusal_says_when_the_maker_is_not_recorded(wanted):
     plan = c.iomesh_storage_class_conflicts(wanted, [existing(wanted[1], labels={})])
+    assert ("someone else made it (made by: unknown, no managedFields and no app.kubernetes.io/managed-by label). "
+            in plan["errors"][0])
+
+
+def test_foreign_equal_class_is_adopted_with_the_opt_in(wanted):
+    plan = c.iomesh_storage_class_conflicts(wanted, [made_by_someone_else(wanted[1])], None, False, True)
     assert plan["errors"] == [] and plan["adopt"] == ["iomesh-cluster-1"]
-    assert plan["conflicts"][0]["action"] == "adopt" and "adopted" in plan["warnings"][0]
+    assert plan["conflicts"][0]["action"] == "adopt"
+    assert plan["warnings"] == [
+        "StorageClass iomesh-cluster-1 exists without the label app.kubernetes.io/managed-by=iomesh.multicluster "
+        "(made by: field manager(s) kubectl-create, some-controller), but its immutable fields are those of cluster "
+        "iomesh-cluster-1's storage_class, so it is adopted (iomesh_csi_adopt_storage_classes: true): the "
+        "collection's labels are added and allowVolumeExpansion is set from the inventory; from now on "
+        "iomesh_csi_recreate_storage_classes may delete it."]
+
+
+def test_opt_in_adopts_no_differing_foreign_class(wanted):
+    have = made_by_someone_else(wanted[1])
+    have["parameters"]["replicaFactor"] = "3"
+    plan = c.iomesh_storage_class_conflicts(wanted, [have], [], True, True)
+    assert plan["adopt"] == [] and plan["recreate"] == []
+    assert "Made by: field manager(s) kubectl-create, some-controller. It is not managed by iomesh.multicluster " \
+        "(label app.kubernetes.io/managed-by is missing), so it is neither changed nor deleted" in plan["errors"][0]
+
+
+def test_opt_in_changes_nothing_for_managed_classes(wanted):
+    have = [existing(sc) for sc in wanted]
+    assert c.iomesh_storage_class_conflicts(wanted, have, None, False, True) == {
+        "conflicts": [], "recreate": [], "adopt": [], "errors": [], "warnings": []}
 
 
 def test_chart_default_class_is_a_warning(wanted):

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters about talking to the Kubernetes API, used by every stage that reads it.
+
+The documentation of each filter is in the YAML file of the same name beside this one.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import api_errors
+
+
+def iomesh_api_error_reason(message):
+    """The reason of a failed Kubernetes client call, on one line, in the client's words."""
+    if not isinstance(message, str) or not message.strip():
+        raise AnsibleFilterError(
+            "iomesh_api_error_reason: expects the error message of a failed Kubernetes client call (the error of "
+            f"iomesh.multicluster.iomesh_api_probe, or the msg of a failed kubernetes.core task), got {message!r}")
+    return api_errors.reason(message)
+
+
+class FilterModule:
+    """iomesh.multicluster filters about the Kubernetes API."""
+
+    def filters(self):
+        return {"iomesh_api_error_reason": iomesh_api_error_reason}

@@ -1,0 +1,129 @@
+"""The reader of the iomesh_wait action (plugins/action/iomesh_wait.py) on a fake API client: what it asks for, how
+it answers as kubernetes.core.k8s_info would, and that every request carries the request timeout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import ResourceNotFoundError, api_exception
+
+from ansible_collections.iomesh.multicluster.plugins.action import iomesh_wait
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as k8s_client
+
+
+class Answer:
+    def __init__(self, data):
+        self.data = data
+
+    def to_dict(self):
+        return self.data
+
+
+def api_error(code, reason, message):
+    """What the kubernetes dynamic client raises for an error Status (an ApiException mapped by status)."""
+    exc = ApiException(status=code, reason=reason)
+    exc.body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
+                           "reason": reason.replace(" ", ""), "code": code})
+    exc.headers = {"Content-Type": "application/json"}
+    return api_exception(exc)
+
+
+class Resources:
+    def __init__(self, fake):
+        self.fake = fake
+
+    def invalidate_cache(self):
+        self.fake.calls.append(("invalidate",))
+        self.fake.served |= self.fake.installed_later
+
+
+class FakeClient:
+    def __init__(self, objects, served=("Pod",), installed_later=(), fail=None):
+        self.objects = objects
+        self.served = set(served)
+        self.installed_later = set(installed_later)
+        self.fail = fail
+        self.calls = []
+        self.resources = Resources(self)
+
+    def resource(self, kind, api_version):
+        self.calls.append(("resource", kind, api_version))
+        if kind not in self.served:
+            raise ResourceNotFoundError(f"No matches found for {{'kind': '{kind}'}}")
+        return kind
+
+    def get(self, kind, **params):
+        self.calls.append(("get", kind, params))
+        if self.fail:
+            raise self.fail
+        items = [o for o in self.objects if o["kind"] == kind
+                 and params.get("namespace") in (None, o["metadata"].get("namespace"))]
+        if "name" in params:
+            found = [o for o in items if o["metadata"]["name"] == params["name"]]
+            if not found:
+                raise api_error(404, "Not Found", f'pods "{params['name']}" not found')
+            return Answer(found[0])
+        return Answer({"kind": f"{kind}List", "items": items})
+
+
+POD = {"kind": "Pod", "metadata": {"name": "chunk-0", "namespace": "blk-core"}}
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    holder = {}
+
+    def make(**kwargs):
+        holder["client"] = FakeClient(**kwargs)
+
+        def get_api_client(**connection):
+            holder["connection"] = connection
+            return holder["client"]
+
+        monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
+        return holder["client"]
+    make.holder = holder
+    return make
+
+
+def test_a_list_read_passes_namespace_selectors_and_the_request_timeout(fake):
+    client = fake(objects=[POD, {**POD, "metadata": {"name": "x", "namespace": "other"}}])
+    fetch = iomesh_wait.reader({"kubeconfig": "/k"}, 17)
+    resources, error = fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core",
+                              "label_selectors": ["app=chunk", "tier=data"]})
+    assert (resources, error) == ([POD], None)
+    assert client.calls[-1] == ("get", "Pod", {"_request_timeout": 17, "namespace": "blk-core",
+                                               "label_selector": "app=chunk,tier=data"})
+    # One client per task, with the task's connection.
+    assert fake.holder["connection"] == {"kubeconfig": "/k"}
+
+
+def test_a_named_read_and_a_missing_name(fake):
+    fake(objects=[POD])
+    fetch = iomesh_wait.reader({}, 60)
+    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-0"}) == ([POD], None)
+    # As k8s_info: a name that does not exist is no objects, not an error.
+    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-9"}) == ([], None)
+
+
+def test_a_kind_not_served_yet_is_looked_up_again_then_read_as_nothing(fake):
+    client = fake(objects=[], served=(), installed_later=("IOMeshCluster",))
+    fetch = iomesh_wait.reader({}, 60)
+    spec = {"api_version": "iomesh.com/v1alpha1", "kind": "IOMeshCluster", "namespace": "blk-core"}
+    # The CRD arrived since discovery was cached: the reader invalidates the cache and finds it.
+    assert fetch(spec) == ([], None)
+    assert ("invalidate",) in client.calls and client.calls[-1][0] == "get"
+    never = fake(objects=[], served=())
+    assert iomesh_wait.reader({}, 60)(spec) == ([], None)
+    assert [c[0] for c in never.calls] == ["resource", "invalidate", "resource"]
+
+
+def test_an_api_error_is_the_servers_message_and_a_timeout_the_clients(fake):
+    fake(objects=[], fail=api_error(500, "Internal Server Error", "etcdserver: request timed out"))
+    resources, error = iomesh_wait.reader({}, 60)({"api_version": "v1", "kind": "Pod"})
+    assert resources == [] and "etcdserver: request timed out" in error and "500" in error
+    fake(objects=[], fail=TimeoutError("HTTPSConnectionPool(host='api', port=6443): Read timed out. (read timeout=5)"))
+    resources, error = iomesh_wait.reader({}, 5)({"api_version": "v1", "kind": "Pod"})
+    assert resources == [] and error.endswith("Read timed out. (read timeout=5)")
