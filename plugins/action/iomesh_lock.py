@@ -46,16 +46,6 @@ def _with_plan(args: dict) -> dict:
     return {**args, **{k: v for k, v in defaults.items() if v and not args.get(k)}}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
@@ -103,7 +93,7 @@ class ActionModule(ActionBase):
 
     def _take(self, client, leases, args, found, me, result) -> dict:
         now = datetime.now(timezone.utc)
-        verdict = lock.judge(found, me, now, _alive)
+        verdict = lock.judge(found, me, now, lock.process_alive)
         result.update(action=verdict["action"])
         if verdict["action"] == "refuse":
             if self._task.check_mode:

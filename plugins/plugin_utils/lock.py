@@ -12,6 +12,7 @@ ansible-playbook process no longer exists (a run killed with SIGKILL never relea
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 
@@ -22,6 +23,17 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constan
 HOST_ANNOTATION = f"{constants.LABEL_PREFIX}/holder-host"
 PID_ANNOTATION = f"{constants.LABEL_PREFIX}/holder-pid"
 MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def micro_time(when: datetime) -> str:

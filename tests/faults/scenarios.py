@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import lock
 
 from . import harness
 from .harness import EDGE, EDGE_NS, IOMESH, MGMT, MGMT_NS, STAGES, VERIFY_NS, ZOOKEEPER, Bed, Run
@@ -236,23 +237,13 @@ def half_labelled(bed: Bed) -> list[str]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def held_lock(bed: Bed) -> str | None:
     """The deployment Lease, when a live process holds it."""
     lease = bed.get(f"/apis/coordination.k8s.io/v1/namespaces/{MGMT_NS}/leases/{harness.LOCK}")
     if lease is None:
         return None
     pid = (lease["metadata"].get("annotations") or {}).get("iomesh.multicluster/holder-pid")
-    if pid and pid.isdigit() and _alive(int(pid)):
+    if pid and pid.isdigit() and lock.process_alive(int(pid)):
         return f"held by live pid {pid}: {lease['spec'].get('holderIdentity')}"
     return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from datetime import datetime, timezone
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import lock
@@ -96,3 +98,10 @@ def test_the_lease_written():
 
 def test_identity_names_user_host_process_and_run():
     assert lock.identity("r1", "ops", "ctl-a", 4242) == ME
+
+
+def test_a_process_of_this_machine_is_alive_until_it_is_gone():
+    assert lock.process_alive(os.getpid())
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert not lock.process_alive(gone.pid)
