@@ -98,7 +98,7 @@ def dot(view: Mapping) -> str:
         if "pvc" in v:
             pvc_id = _dot_id("pvc", name)
             color = "" if v["result"] in ("passed", "skipped") else ", color=red"
-            out.append(f"  {pvc_id} [shape=oval{color}, label={_dot_label(['PVC ' + str(v.get('pvc') or '?'), 'verification ' + v['result']])}];")
+            out.append(f"  {pvc_id} [shape=oval{color}, label={_dot_label(['verification claim', v['result']])}];")
             out.append(f"  {pvc_id} -> {sc_id};")
     out.append("}")
     return "\n".join(out) + "\n"
@@ -158,6 +158,6 @@ def mermaid(view: Mapping) -> str:
         v = cv["verify"]
         if "pvc" in v:
             pvc_id = unique(_mm_id("pvc", name))
-            out.append(f"  {pvc_id}([{_mm_label(['PVC ' + str(v.get('pvc') or '?'), 'verification ' + v['result']])}])")
+            out.append(f"  {pvc_id}([{_mm_label(['verification claim', v['result']])}])")
             out.append(f"  {pvc_id} --> {sc_id}")
     return "\n".join(out) + "\n"

@@ -154,16 +154,17 @@ def _verify_section(cv: dict) -> list[str]:
     v = cv["verify"]
     lines = ["### Verification", "", f"- Result: **{v['result']}**"]
     if "pvc" in v:
-        pvc = f"{v.get('namespace') or '?'}/{v.get('pvc') or '?'}"
-        lines.append(f"- PVC `{pvc}` on StorageClass {_code(v.get('storage_class'))}: phase {v.get('phase') or '-'}")
-        # The volume's name and the test pod's node change from run to run: left out, so that a re-run over an
-        # unchanged deployment writes the same report (the run's output names them).
+        # The claim's and the volume's names (named for the run: docs/architecture.md, "One run at a time") and the
+        # test pod's node change from run to run: left out, so that a re-run over an unchanged deployment writes the
+        # same report (the run's output names them).
+        lines.append(f"- Verification claim in namespace {_code(v.get('namespace'))} on StorageClass "
+                     f"{_code(v.get('storage_class'))}: phase {v.get('phase') or '-'}")
         lines.append(f"- Volume of driver {_code(v.get('driver'))}, "
                      f"allowed nodes {', '.join(v['pv_nodes']) or '-'}"
                      + ("" if v.get("within_cluster_nodes") is None else
                         f" ({'within' if v['within_cluster_nodes'] else 'NOT within'} the cluster's nodes)"))
         if v.get("pod"):
-            lines.append(f"- Pod `{v['pod']}` using it ran on "
+            lines.append("- Test pod using it ran on "
                          + ("a node of the cluster" if v.get("pod_node") in v["cluster_nodes"]
                             else _code(v.get("pod_node"))))
         if v["result"] != "passed" and v.get("message"):

@@ -310,7 +310,7 @@ def test_verification_results_of_the_same_run(deployed, tmp_path):
     assert "- Verification: results of this run" in text
     mgmt = section(text, "## Cluster `iomesh` (management cluster, Helm release)")
     assert "- Result: **passed**" in mgmt
-    assert "- PVC `iomesh-verify/iomesh-verify-pvc` on StorageClass `iomesh`: phase Bound" in mgmt
+    assert "- Verification claim in namespace `iomesh-verify` on StorageClass `iomesh`: phase Bound" in mgmt
     assert "allowed nodes k8s-woker-0, k8s-woker-1, k8s-woker-2 (within the cluster's nodes)" in mgmt
     other = section(text, "## Cluster `iomesh-cluster-1` (additional cluster)")
     assert "- Result: **failed**" in other and "phase Pending" in other

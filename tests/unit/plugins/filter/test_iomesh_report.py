@@ -173,9 +173,9 @@ def test_full_state(clusters):
     assert "- `clusterConnection`: `iomesh-system/iomesh-csi-configmap`" in mgmt
     assert "- `metaAddr`: `iomesh-meta-client.iomesh-system.svc.cluster.local:10100`" in mgmt
     assert "- Result: **passed**" in mgmt
-    assert "- PVC `iomesh-verify/iomesh-verify-pvc` on StorageClass `iomesh`: phase Bound" in mgmt
+    assert "- Verification claim in namespace `iomesh-verify` on StorageClass `iomesh`: phase Bound" in mgmt
     assert "allowed nodes w0, w1, w2 (within the cluster's nodes)" in mgmt
-    assert "- Pod `iomesh-verify-pod` using it ran on a node of the cluster" in mgmt
+    assert "- Test pod using it ran on a node of the cluster" in mgmt
     assert "pvc-iomesh" not in mgmt  # the volume name changes from run to run: kept out of the report
     other = section(text, "## Cluster `iomesh-cluster-1` (additional cluster)")
     assert "| w3 | 1 (leader) | 1 | 1 | 1 | 2 |" in other and "port offset 1000" in other

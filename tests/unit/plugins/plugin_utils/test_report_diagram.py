@@ -50,7 +50,7 @@ def test_dot_draws_the_release_clusters_nodes_and_storage_classes(clusters):
 def test_dot_draws_the_verification_claim(clusters):
     results = [{"cluster": "iomesh-cluster-1", "pvc": "check", "result": "failed", "message": "m"}]
     dot = report_diagram.dot(report_model.build(clusters, deployed_mgmt(), results))
-    assert '  "pvc:iomesh-cluster-1" [shape=oval, color=red, label="PVC check\\nverification failed"];\n' in dot
+    assert '  "pvc:iomesh-cluster-1" [shape=oval, color=red, label="verification claim\\nfailed"];\n' in dot
     assert '  "pvc:iomesh-cluster-1" -> "storageclass:iomesh-cluster-1";\n' in dot
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_markdown, report_model
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_diagram, report_markdown, report_model
 
 from ..conftest import Inventory
 
@@ -96,6 +96,21 @@ def test_verification_of_a_pod_outside_the_cluster_names_its_node(clusters):
                 "driver": "com.iomesh.csi-driver", "pv_nodes": ["w1", "w0"], "within_cluster_nodes": None,
                 "pod": "t", "pod_node": "w4", "result": "failed", "message": "pod ran on w4"}]
     text = render(clusters, mgmt_only(), None, results)
-    assert "### Verification\n\n- Result: **failed**\n- PVC `v/p` on StorageClass `iomesh`: phase Bound\n" \
-           "- Volume of driver `com.iomesh.csi-driver`, allowed nodes w0, w1\n- Pod `t` using it ran on `w4`\n" \
+    assert "### Verification\n\n- Result: **failed**\n- Verification claim in namespace `v` on StorageClass `iomesh`: phase Bound\n" \
+           "- Volume of driver `com.iomesh.csi-driver`, allowed nodes w0, w1\n- Test pod using it ran on `w4`\n" \
            "- Message: pod ran on w4\n" in text
+
+
+def test_a_passed_verification_reads_the_same_whatever_the_run_named_its_objects(clusters):
+    """The verification objects are named for the run (iomesh-verify-<cluster>-<run>): a re-run over an unchanged
+    deployment must still write the same report."""
+    def results(run):
+        return [{"cluster": "iomesh", "namespace": "v", "storage_class": "iomesh", "pvc": f"iomesh-verify-iomesh-{run}",
+                 "phase": "Bound", "pv": f"pvc-{run}", "driver": "com.iomesh.csi-driver", "pv_nodes": ["w0"],
+                 "within_cluster_nodes": True, "pod": f"iomesh-verify-iomesh-{run}", "pod_node": "w0",
+                 "result": "passed", "message": "ok"}]
+    first, second = (render(clusters, mgmt_only(), None, results(run)) for run in ("0a1b2c3d4e", "9f8e7d6c5b"))
+    assert first == second and "0a1b2c3d4e" not in first
+    dots = [report_diagram.dot(report_model.build(clusters, mgmt_only(), results(run)))
+            for run in ("0a1b2c3d4e", "9f8e7d6c5b")]
+    assert dots[0] == dots[1] and "verification claim" in dots[0]
