@@ -258,8 +258,15 @@ def test_report_after_deployment(deployed, tmp_path):
         "(stage iomesh_csi not run).",
     ]
     dot = (out / "iomesh-topology.dot").read_text()
-    for node in MGMT_NODES + C1_NODES:
-        assert f'label="{node}\\nmeta, chunk, redirector, zookeeper' in dot
+    # Each node's pods as the diagram lists them ("zookeeper x2" where two landed on one node: ZooKeeper's
+    # anti-affinity is only preferred), read from the API.
+    for name, ns, nodes in (("iomesh", "iomesh-system", MGMT_NODES), ("iomesh-cluster-1", "iomesh-cluster-1", C1_NODES)):
+        per_node = pods_per_node(testbed, ns, name)
+        for node in nodes:
+            totals = {comp: 0 if cell == "-" else int(cell.rsplit("/", 1)[-1]) for comp, cell in per_node[node].items()}
+            parts = [comp if n == 1 else f"{comp} x{n}" for comp, n in totals.items() if n]
+            assert "chunk" in parts and "redirector" in parts, (node, per_node[node])
+            assert f'label="{node}\\n{", ".join(parts)}' in dot, (node, parts)
     assert '"storageclass:iomesh" [shape=note, label="StorageClass iomesh\\nexists"];' in dot
 
 
