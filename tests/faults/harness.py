@@ -200,7 +200,7 @@ class Bed:
              watch: Callable[[Bed], str | None] | None = None, timeout: float = 900) -> Run:
         """site.yml --skip-tags iomesh_prereq [args]. `on_stage(stage)` is called when the first task of each stage
         shows in the output; it returns None, a note (something was armed), or "KILL" to SIGKILL the run's process
-        group at once. `watch(bed)` is polled every 0.05 s from a thread; when it returns a text, the run is SIGKILLed
+        tree at once. `watch(bed)` is polled every 0.05 s from a thread; when it returns a text, the run is SIGKILLed
         (that text says why)."""
         cmd = [str(VENV_BIN / "ansible-playbook"), "site.yml", "-i", str(self.inventory),
                "--skip-tags", "iomesh_prereq", *EXTRA_ARGS, *args]

@@ -129,10 +129,10 @@ def matrix(scope: tuple[str, ...] = tuple(ALL_STAGES)) -> list[Scenario]:
                             "iomesh_cluster_wait_timeout=20", arm=_settings(operatorDelaySeconds=120), disarm=_clear,
                             cause=CAUSE_SLOW, extra_vars={"iomesh_cluster_wait_timeout": 20}, scope=scope))
     for before, stage in zip(scope, scope[1:]):
-        out.append(Scenario(stage, "kill-boundary", f"SIGKILL (process group) when {stage}'s first TASK line shows",
+        out.append(Scenario(stage, "kill-boundary", f"SIGKILL (the whole process tree) when {stage}'s first TASK line shows",
                             kill_at_stage=True, scope=scope))
     if "iomesh_mgmt" in scope:
-        out.append(Scenario("iomesh_mgmt", "kill-helm", f"SIGKILL (process group) once Secret "
+        out.append(Scenario("iomesh_mgmt", "kill-helm", f"SIGKILL (the whole process tree) once Secret "
                             f"sh.helm.release.v1.{MGMT}.v1 is pending-install", watch=_helm_pending_install,
                             rerun_must_stop=(rf"Helm release {MGMT_NS}/{MGMT} is pending-install \(revision 1, since .*"
                                              rf"|kubectl -n {MGMT_NS} delete secret sh\.helm\.release\.v1\.{MGMT}\.v1"),
