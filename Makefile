@@ -6,7 +6,11 @@ SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell scripts/find_python.sh)
-REQUIREMENTS = requirements/dev$(shell $(PYTHON) -c 'import sys; print("" if sys.version_info >= (3, 12) else "-py311")').txt
+LOCK_SUFFIX = $(shell $(PYTHON) -c 'import sys; print("" if sys.version_info >= (3, 12) else "-py311")')
+REQUIREMENTS = requirements/dev$(LOCK_SUFFIX).txt
+# galaxy-importer (the checker Galaxy runs on upload) and ansible-builder in a venv of their own: galaxy-importer pins
+# versions (attrs<24) the development tools' lock does not meet.
+IMPORTER_VENV := $(CURDIR)/.venv-importer
 # One test file is one unit of work (a module-scoped testbed is deployed once), taken in the order of testpaths: the
 # molecule cases, one file each, first. (pytest-xdist 3.8's loadgroup does not group under pytest 9.)
 PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
@@ -34,7 +38,7 @@ setup: $(VENV)/.setup-done
 demo: setup
 	scripts/demo.sh
 
-$(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt testbed/pyproject.toml scripts/bootstrap_tools.py scripts/get_pip_standin.py
+$(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt requirements/importer.txt requirements/importer-py311.txt testbed/pyproject.toml scripts/bootstrap_tools.py scripts/get_pip_standin.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
@@ -43,6 +47,9 @@ $(VENV)/.setup-done: requirements/dev.txt requirements/dev-py311.txt testbed/pyp
 	mkdir -p $(VENV)/collections/ansible_collections/iomesh
 	ln -sfn ../../../.. $(VENV)/collections/ansible_collections/iomesh/multicluster
 	$(PY) scripts/install_get_pip_standin.py
+	rm -rf $(IMPORTER_VENV)
+	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/python -m pip install --quiet -r requirements/importer$(LOCK_SUFFIX).txt
 	touch $@
 
 test: setup lint sanity build changelog docs pytest
@@ -91,4 +98,4 @@ faults: setup
 	$(PY) scripts/fault_matrix.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache tests/output
+	rm -rf $(VENV) $(IMPORTER_VENV) build .pytest_cache tests/output

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 
+import re
+
 import pytest
 import yaml
 
@@ -141,15 +143,27 @@ def test_prereq_playbook_selects_clusters_and_extra_group(tmp_path, run_playbook
     }}}))
     clusters = [{"name": "a", "hosts_group": "storage_a", "data_cidr": "10.0.0.0/24"},
                 {"name": "b", "hosts_group": "storage_b", "data_cidr": "10.0.1.0/24"}]
-    # Only the selection play: the second play would connect to the (fake) hosts.
+    # The selection play, then the second play with the role replaced by a task that runs on the controller (the
+    # hosts are fake): the hosts the second play runs on are the selection.
     playbook = tmp_path / "select.yml"
     plays = yaml.safe_load((ROOT / "playbooks/prereq.yml").read_text())
     plays[0]["tasks"].append({"name": "Show the selection", "ansible.builtin.debug": {
         "msg": "selected {{ groups['iomesh_prereq_targets'] | default([]) | sort | join(',') }}"}, "run_once": True})
-    playbook.write_text(yaml.safe_dump(plays[:1], sort_keys=False))
+    del plays[1]["roles"]
+    plays[1]["become"] = False
+    plays[1]["tasks"] = [{"name": "Name the host", "ansible.builtin.debug": {"msg": "prepared {{ inventory_hostname }}"},
+                          "delegate_to": "localhost"}]
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
     run = run_playbook(str(playbook), inventory, {"iomesh_clusters": clusters, "iomesh_prereq_extra_group": "consumers"})
     assert run.rc == 0, run
     assert "selected a1,a2,b1,c1" in run.output
+    assert sorted(re.findall(r'"msg": "prepared (\w+)"', run.output)) == ["a1", "a2", "b1", "c1"], run
+    # Tags that skip the selection leave the second play without hosts, and without a warning about its pattern.
+    run = run_playbook(str(playbook), inventory, {"iomesh_clusters": clusters}, "--skip-tags", "iomesh_prereq")
+    assert run.rc == 0 and "skipping: no hosts matched" in run.output, run
+    assert "WARNING" not in run.output, run
+    plays = yaml.safe_load(playbook.read_text())
+    playbook.write_text(yaml.safe_dump(plays[:1], sort_keys=False))
     run = run_playbook(str(playbook), inventory, {"iomesh_clusters": clusters})
     assert "selected a1,a2,b1" in run.output
     run = run_playbook(str(playbook), inventory, {"iomesh_clusters": clusters, "iomesh_prereq_extra_group": "nope"})
@@ -163,5 +177,5 @@ def test_site_runs_prereq_after_preflight(run_playbook):
     plays = [line.strip() for line in run.output.splitlines() if line.strip().startswith("play #")]
     assert plays[0].startswith("play #1 (localhost): Validate the IOMesh multi-cluster inventory")
     assert plays[1].startswith("play #2 (all): Select the hosts that need the iSCSI initiator")
-    assert plays[2].startswith("play #3 (iomesh_prereq_targets): Prepare the IOMesh hosts")
+    assert plays[2].startswith("play #3 (): Prepare the IOMesh hosts")
     assert "TAGS: [iomesh_prereq]" in run.output
