@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s, readiness
 
@@ -29,9 +30,13 @@ ARGUMENT_SPEC = {
     "timeout": {"type": "int", "default": 900},
     "delay": {"type": "int", "default": 5},
     "request_timeout": {"type": "int", "default": 60},
+    "progress_interval": {"type": "int", "default": 30},
     "kubeconfig": {"type": "raw"},
     "context": {"type": "str"},
 }
+
+
+display = Display()
 
 
 class ActionModule(ActionBase):
@@ -50,7 +55,8 @@ class ActionModule(ActionBase):
             return result
         try:
             done = readiness.wait_all(args["waits"], fetch, timeout=max(args["timeout"], 0),
-                                      delay=max(args["delay"], 1), clock=time.monotonic, sleep=time.sleep)
+                                      delay=max(args["delay"], 1), clock=time.monotonic, sleep=time.sleep,
+                                      progress=self._progress, progress_interval=max(args["progress_interval"], 0))
         except readiness.WaitFailed as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result
@@ -58,6 +64,11 @@ class ActionModule(ActionBase):
         result.update(changed=False, waits=done, notes=notes,
                       msg=f"{len(done)} wait(s) satisfied in {sum(w['seconds'] for w in done):.1f} s")
         return result
+
+
+    def _progress(self, text: str) -> None:
+        """A line while the task still runs (Ansible forwards a worker's display to the controller's output)."""
+        display.display(f"{self._task.get_name()}: {text}", color="cyan")
 
 
 def reader(connection: dict, request_timeout: int):

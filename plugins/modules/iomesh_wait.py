@@ -86,6 +86,12 @@ options:
         reported if the wait gives up), never as a hang.
     type: int
     default: 60
+  progress_interval:
+    description:
+      - Seconds between two lines of progress while a wait is not satisfied yet (what it waits for, for how long of
+        O(timeout), and what it sees), printed while the task runs; V(0) prints none.
+    type: int
+    default: 30
   kubeconfig:
     description: Path of the kubeconfig file (or a dictionary); omitted, the K8S_AUTH_KUBECONFIG or KUBECONFIG environment applies.
     type: raw
