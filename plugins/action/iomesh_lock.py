@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, k8s, lock
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import connection, constants, k8s, lock
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -28,8 +28,7 @@ ARGUMENT_SPEC = {
     "duration": {"type": "int", "default": constants.LOCK_DURATION_SECONDS},
     "request_timeout": {"type": "int"},
     "create_namespace": {"type": "bool", "default": False},
-    "kubeconfig": {"type": "raw"},
-    "context": {"type": "str"},
+    **connection.spec(),
 }
 # The fact that carries this run's identity from one role (and play) to the next.
 RUN_FACT = "__iomesh_lock_run_id"
@@ -66,7 +65,7 @@ class ActionModule(ActionBase):
             # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
             # pylint: disable-next=import-outside-toplevel
             from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-            client = get_api_client(**{k: args[k] for k in ("kubeconfig", "context") if args.get(k)})
+            client = get_api_client(**connection.options(args))
             leases = client.resource("Lease", constants.COORDINATION_API_VERSION)
             found = self._read(client, leases, args)
             if args["state"] == "absent":

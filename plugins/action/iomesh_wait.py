@@ -13,7 +13,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s, readiness
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import connection, k8s, readiness
 
 WAIT_SPEC = {
     "label": {"type": "str", "required": True},
@@ -31,8 +31,7 @@ ARGUMENT_SPEC = {
     "delay": {"type": "int", "default": 5},
     "request_timeout": {"type": "int", "default": 60},
     "progress_interval": {"type": "int", "default": 30},
-    "kubeconfig": {"type": "raw"},
-    "context": {"type": "str"},
+    **connection.spec(),
 }
 
 
@@ -47,9 +46,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-        connection = {k: args[k] for k in ("kubeconfig", "context") if args.get(k)}
         try:
-            fetch = reader(connection, max(args["request_timeout"], 1))
+            fetch = reader(connection.options(args), max(args["request_timeout"], 1))
         except Exception as exc:  # pylint: disable=broad-exception-caught
             result.update(failed=True, changed=False, msg=f"Could not create the Kubernetes API client: {exc}")
             return result
@@ -65,13 +63,12 @@ class ActionModule(ActionBase):
                       msg=f"{len(done)} wait(s) satisfied in {sum(w['seconds'] for w in done):.1f} s")
         return result
 
-
     def _progress(self, text: str) -> None:
         """A line while the task still runs (Ansible forwards a worker's display to the controller's output)."""
         display.display(f"{self._task.get_name()}: {text}", color="cyan")
 
 
-def reader(connection: dict, request_timeout: int):
+def reader(options: dict, request_timeout: int):
     """fetch(spec) -> (resources, error) over one API client of kubernetes.core, each request bounded by
     request_timeout seconds; answers as kubernetes.core.k8s_info does: a kind the API does not serve (its CRD is not
     installed yet) or a name that does not exist is no objects."""
@@ -81,7 +78,7 @@ def reader(connection: dict, request_timeout: int):
     # pylint: disable-next=import-outside-toplevel
     from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
-    client = get_api_client(**connection)
+    client = get_api_client(**options)
 
     def resource(spec):
         try:

@@ -31,7 +31,8 @@ attributes:
     support: full
     platforms: all
     description: Runs on the controller (action plugin).
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
 options:
   waits:
     description: The waits, in order.
@@ -92,12 +93,6 @@ options:
         O(timeout), and what it sees), printed while the task runs; V(0) prints none.
     type: int
     default: 30
-  kubeconfig:
-    description: Path of the kubeconfig file (or a dictionary); omitted, the K8S_AUTH_KUBECONFIG or KUBECONFIG environment applies.
-    type: raw
-  context:
-    description: The kubeconfig context to use.
-    type: str
 requirements:
   - kubernetes.core and its Python requirements (the C(kubernetes) client)
 """
