@@ -16,9 +16,7 @@ import socket
 import uuid
 from datetime import datetime, timezone
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import connection, constants, k8s, lock
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, constants, k8s, lock
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -45,19 +43,16 @@ def _with_plan(args: dict) -> dict:
     return {**args, **{k: v for k, v in defaults.items() if v and not args.get(k)}}
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(action.Action):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = _with_plan(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1])
+    def act(self, args, task_vars, result):
+        args = _with_plan(args)
         if not args.get("namespace"):
             result.update(failed=True, msg="iomesh_lock needs namespace, or plan (what iomesh_plan returns) to take "
                                            "the management cluster's namespace from.")
             return result
-        run_id = (task_vars or {}).get(RUN_FACT) or uuid.uuid4().hex[:10]
+        run_id = task_vars.get(RUN_FACT) or uuid.uuid4().hex[:10]
         # Workers are forked from ansible-playbook: the parent is the run's own process.
         me = lock.identity(run_id, getpass.getuser(), socket.gethostname(), os.getppid())
         result.update(changed=False, run_id=run_id, ansible_facts={RUN_FACT: run_id})

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import time
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import connection, k8s, readiness
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s, readiness
 
 WAIT_SPEC = {
     "label": {"type": "str", "required": True},
@@ -38,14 +37,10 @@ ARGUMENT_SPEC = {
 display = Display()
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(action.Action):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+    def act(self, args, task_vars, result):
         try:
             fetch = reader(connection.options(args), max(args["request_timeout"], 1))
         except Exception as exc:  # pylint: disable=broad-exception-caught
