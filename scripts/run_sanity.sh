@@ -12,6 +12,12 @@ cd "$root"
 git ls-files --cached --others --exclude-standard -z | grep -zv '^testbed/' \
   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
   | rsync -a --from0 --files-from=- ./ "$dest/"
+# The collections this one depends on (galaxy.yml), beside it as ansible-galaxy installs them: ansible-test finds
+# them there (imports of kubernetes.core's module_utils, its documentation fragment), and tests only this one.
+for dep in kubernetes/core ansible/posix community/general; do
+  mkdir -p "$work/ansible_collections/$(dirname "$dep")"
+  cp -r "$root/.venv/collections/ansible_collections/$dep" "$work/ansible_collections/$dep"
+done
 cd "$dest"
 # ansible-test wants a git repository to know which files belong to the collection.
 git init -q && git add -A && git -c user.email=ci@localhost -c user.name=ci commit -qm sanity

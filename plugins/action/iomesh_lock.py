@@ -16,9 +16,7 @@ import socket
 import uuid
 from datetime import datetime, timezone
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, k8s, lock
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, constants, k8s, lock
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -28,8 +26,7 @@ ARGUMENT_SPEC = {
     "duration": {"type": "int", "default": constants.LOCK_DURATION_SECONDS},
     "request_timeout": {"type": "int"},
     "create_namespace": {"type": "bool", "default": False},
-    "kubeconfig": {"type": "raw"},
-    "context": {"type": "str"},
+    **connection.spec(),
 }
 # The fact that carries this run's identity from one role (and play) to the next.
 RUN_FACT = "__iomesh_lock_run_id"
@@ -46,19 +43,16 @@ def _with_plan(args: dict) -> dict:
     return {**args, **{k: v for k, v in defaults.items() if v and not args.get(k)}}
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(action.Action):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = _with_plan(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1])
+    def act(self, args, task_vars, result):
+        args = _with_plan(args)
         if not args.get("namespace"):
             result.update(failed=True, msg="iomesh_lock needs namespace, or plan (what iomesh_plan returns) to take "
                                            "the management cluster's namespace from.")
             return result
-        run_id = (task_vars or {}).get(RUN_FACT) or uuid.uuid4().hex[:10]
+        run_id = task_vars.get(RUN_FACT) or uuid.uuid4().hex[:10]
         # Workers are forked from ansible-playbook: the parent is the run's own process.
         me = lock.identity(run_id, getpass.getuser(), socket.gethostname(), os.getppid())
         result.update(changed=False, run_id=run_id, ansible_facts={RUN_FACT: run_id})
@@ -66,7 +60,7 @@ class ActionModule(ActionBase):
             # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
             # pylint: disable-next=import-outside-toplevel
             from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-            client = get_api_client(**{k: args[k] for k in ("kubeconfig", "context") if args.get(k)})
+            client = get_api_client(**connection.options(args))
             leases = client.resource("Lease", constants.COORDINATION_API_VERSION)
             found = self._read(client, leases, args)
             if args["state"] == "absent":

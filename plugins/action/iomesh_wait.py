@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
-from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s, readiness
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s, readiness
 
 WAIT_SPEC = {
     "label": {"type": "str", "required": True},
@@ -29,28 +29,27 @@ ARGUMENT_SPEC = {
     "timeout": {"type": "int", "default": 900},
     "delay": {"type": "int", "default": 5},
     "request_timeout": {"type": "int", "default": 60},
-    "kubeconfig": {"type": "raw"},
-    "context": {"type": "str"},
+    "progress_interval": {"type": "int", "default": 30},
+    **connection.spec(),
 }
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = False
+display = Display()
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-        connection = {k: args[k] for k in ("kubeconfig", "context") if args.get(k)}
+
+class ActionModule(action.Action):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def act(self, args, task_vars, result):
         try:
-            fetch = reader(connection, max(args["request_timeout"], 1))
+            fetch = reader(connection.options(args), max(args["request_timeout"], 1))
         except Exception as exc:  # pylint: disable=broad-exception-caught
             result.update(failed=True, changed=False, msg=f"Could not create the Kubernetes API client: {exc}")
             return result
         try:
             done = readiness.wait_all(args["waits"], fetch, timeout=max(args["timeout"], 0),
-                                      delay=max(args["delay"], 1), clock=time.monotonic, sleep=time.sleep)
+                                      delay=max(args["delay"], 1), clock=time.monotonic, sleep=time.sleep,
+                                      progress=self._progress, progress_interval=max(args["progress_interval"], 0))
         except readiness.WaitFailed as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result
@@ -59,8 +58,12 @@ class ActionModule(ActionBase):
                       msg=f"{len(done)} wait(s) satisfied in {sum(w['seconds'] for w in done):.1f} s")
         return result
 
+    def _progress(self, text: str) -> None:
+        """A line while the task still runs (Ansible forwards a worker's display to the controller's output)."""
+        display.display(f"{self._task.get_name()}: {text}", color="cyan")
 
-def reader(connection: dict, request_timeout: int):
+
+def reader(options: dict, request_timeout: int):
     """fetch(spec) -> (resources, error) over one API client of kubernetes.core, each request bounded by
     request_timeout seconds; answers as kubernetes.core.k8s_info does: a kind the API does not serve (its CRD is not
     installed yet) or a name that does not exist is no objects."""
@@ -70,7 +73,7 @@ def reader(connection: dict, request_timeout: int):
     # pylint: disable-next=import-outside-toplevel
     from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
-    client = get_api_client(**connection)
+    client = get_api_client(**options)
 
     def resource(spec):
         try:

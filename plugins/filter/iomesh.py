@@ -144,6 +144,21 @@ def iomesh_release_problems(release, cluster, settings=None, options=None):
             "recover": pending["recover"]}
 
 
+def iomesh_release_change(release, cluster, settings=None, options=None):
+    """Whether the management release must be installed or upgraded, why, and the diff (secrets hidden)."""
+    name = "iomesh_release_change"
+    cluster = _management(name, cluster)
+    if release is not None and not isinstance(release, Mapping):
+        raise AnsibleFilterError(f"{name}: release must be the status kubernetes.core.helm_info returns, got {release!r}")
+    opts = topology.plain(options or {})
+    if not isinstance(opts.get("values"), Mapping):
+        raise AnsibleFilterError(f"{name}: options.values must be the Helm values the run installs, got {opts.get('values')!r}")
+    if opts.get("hidden") is not None and not isinstance(opts["hidden"], Mapping):
+        raise AnsibleFilterError(f"{name}: options.hidden must be a dictionary (iomesh_mgmt_extra_values), got {opts['hidden']!r}")
+    return k8s_checks.release_change(topology.plain(release), cluster, _settings(name, settings)["iomesh_chart_version"],
+                                     opts["values"], opts.get("hidden"))
+
+
 def iomesh_cluster_manifests(cluster, settings=None, mgmt_cr=None, mgmt_zk=None):
     name = "iomesh_cluster_manifests"
     cluster = _cluster(name, cluster)
@@ -250,6 +265,7 @@ class FilterModule:
             "iomesh_cluster_manifests": iomesh_cluster_manifests,
             "iomesh_mgmt_manifests": iomesh_mgmt_manifests,
             "iomesh_release_problems": iomesh_release_problems,
+            "iomesh_release_change": iomesh_release_change,
             "iomesh_csi_manifests": iomesh_csi_manifests,
             "iomesh_cluster_problems": iomesh_cluster_problems,
             "iomesh_cluster_guards": iomesh_cluster_guards,

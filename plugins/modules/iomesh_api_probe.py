@@ -33,15 +33,9 @@ attributes:
     support: full
     platforms: all
     description: Runs where the task runs (the controller in this collection's plays).
-extends_documentation_fragment: []
-options:
-  kubeconfig:
-    description:
-      - Path of the kubeconfig file; omitted, K8S_AUTH_KUBECONFIG, KUBECONFIG or C(~/.kube/config) applies.
-    type: path
-  context:
-    description: The kubeconfig context to use; omitted, the current context.
-    type: str
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options: {}
 requirements:
   - kubernetes.core (its Kubernetes client and the Python library C(kubernetes))
 """
@@ -87,7 +81,11 @@ client_configured:
   type: bool
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 # Packages whose exceptions mean a request reached the network: urllib3's, and the API errors of the client.
 REQUEST_ERROR_PACKAGES = ("urllib3.", "kubernetes.client.", "kubernetes.dynamic.")
@@ -98,8 +96,8 @@ def _from_a_request(exc: BaseException) -> bool:
 
 
 def main():
-    module = AnsibleModule(argument_spec={"kubeconfig": {"type": "path"}, "context": {"type": "str"}},
-                           supports_check_mode=True)
+    # kubernetes.core's connection options, as its modules take them (module_defaults, K8S_AUTH_*).
+    module = AnsibleModule(argument_spec=copy.deepcopy(AUTH_ARG_SPEC), supports_check_mode=True)
     try:
         # Imported here: without kubernetes.core or the kubernetes library the module fails saying so.
         # pylint: disable-next=import-outside-toplevel
@@ -109,7 +107,7 @@ def main():
     try:
         # As keywords, not module=: get_api_client then needs nothing of AnsibleK8SModule. Without a discovery cache
         # it already reads /version; with one, only the request below reaches the server.
-        client = get_api_client(kubeconfig=module.params["kubeconfig"], context=module.params["context"])
+        client = get_api_client(**{key: value for key, value in module.params.items() if value not in (None, "")})
         version = client.client.request("get", "/version", serializer=lambda _response, data: data)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Every error of the client is an answer here: the caller reports it.

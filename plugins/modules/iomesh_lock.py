@@ -67,12 +67,8 @@ options:
     description:
       - Seconds each request to the API may take; omitted, C(iomesh_request_timeout) of O(plan), else 60.
     type: int
-  kubeconfig:
-    description: Path of the kubeconfig file (or a dictionary); omitted, the K8S_AUTH_KUBECONFIG or KUBECONFIG environment applies.
-    type: raw
-  context:
-    description: The kubeconfig context to use.
-    type: str
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
 requirements:
   - kubernetes.core and its Python requirements (the C(kubernetes) client)
 """

@@ -31,7 +31,8 @@ attributes:
     support: full
     platforms: all
     description: Runs on the controller (action plugin).
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
 options:
   waits:
     description: The waits, in order.
@@ -86,12 +87,12 @@ options:
         reported if the wait gives up), never as a hang.
     type: int
     default: 60
-  kubeconfig:
-    description: Path of the kubeconfig file (or a dictionary); omitted, the K8S_AUTH_KUBECONFIG or KUBECONFIG environment applies.
-    type: raw
-  context:
-    description: The kubeconfig context to use.
-    type: str
+  progress_interval:
+    description:
+      - Seconds between two lines of progress while a wait is not satisfied yet (what it waits for, for how long of
+        O(timeout), and what it sees), printed while the task runs; V(0) prints none.
+    type: int
+    default: 30
 requirements:
   - kubernetes.core and its Python requirements (the C(kubernetes) client)
 """

@@ -250,6 +250,76 @@ def release_guards(release: Mapping | None, cluster: Mapping, chart_version: str
 
 
 # A revision Helm left unfinished: every other operation on the release is refused until its record is removed.
+# A value is shown in a diff as HIDDEN when it came from iomesh_mgmt_extra_values (it may carry a registry or licence
+# credential) or when its key names a secret.
+SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|credential|licen[cs]e|auth|private|key)$")
+HIDDEN = "(hidden)"
+
+
+def _masked(values: Mapping, hidden: set[str], other: Mapping) -> dict:
+    """`values` with every hidden leaf replaced by HIDDEN, or '(hidden, changed)' where `other` differs there."""
+    paths, other_paths = _leaf_paths(values), _leaf_paths(other)
+    out: dict = {}
+    for path, value in paths.items():
+        if path in hidden or SECRET_KEY.search(path.rsplit(".", 1)[-1]):
+            value = HIDDEN if other_paths.get(path, HIDDEN) == value else "(hidden, changed)"
+        node = out
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return out
+
+
+def _yaml(data: Mapping) -> str:
+    # Imported here: PyYAML comes with ansible-core; the checks above need nothing but the standard library.
+    import yaml  # pylint: disable=import-outside-toplevel
+    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True, width=1000)
+
+
+def release_change(release: Mapping | None, cluster: Mapping, chart_version: str, wanted: Mapping,
+                   hidden: Mapping | None = None) -> dict:
+    """Whether the management release must be installed or upgraded, why, and the difference as Ansible shows a diff.
+
+    The collection's own comparison, so that --check --diff shows what an upgrade would change without Helm's diff
+    plugin: the chart version and the user-supplied values of the live release (what helm_info returns) against the
+    chart version and values the run installs. A last revision that is not deployed (failed, pending) is upgraded
+    again. Values at the paths of `hidden` (iomesh_mgmt_extra_values) or under a key that names a secret are shown as
+    (hidden) and, when they differ, (hidden, changed): the diff never prints a credential."""
+    wanted = dict(wanted or {})
+    hidden_paths = set(_leaf_paths(hidden or {}))
+    where = f"Helm release {cluster['namespace']}/{cluster['name']}"
+    if not release:
+        after = {"chart": chart_version, "values": _masked(wanted, hidden_paths, {})}
+        return {"changed": True, "reasons": ["not installed"],
+                "msg": f"{where} is not installed: install chart {chart_version}.",
+                "diff": {"before": "", "after": _yaml(after), "before_header": f"{where} (not installed)",
+                         "after_header": f"{where} as the inventory computes it"}}
+    live = dict(release.get("release_values", release.get("values")) or {})
+    installed = str(release.get("chart") or "")
+    live_version = installed.rsplit("-", 1)[-1] if "-" in installed else installed
+    status = str(release.get("status") or "")
+    reasons = []
+    if status.lower() != "deployed":
+        reasons.append(f"its last revision is {status or 'in no known state'}")
+    if _chart_version(installed) != _chart_version(chart_version):
+        reasons.append(f"chart {live_version or '?'} -> {chart_version}")
+    live_paths, wanted_paths, absent = _leaf_paths(live), _leaf_paths(wanted), object()
+    changed_paths = sorted(path for path in set(live_paths) | set(wanted_paths)
+                           if live_paths.get(path, absent) != wanted_paths.get(path, absent))
+    if changed_paths:
+        reasons.append(f"values at {', '.join(changed_paths[:8])}" + (" and more" if len(changed_paths) > 8 else ""))
+    before = {"chart": live_version, "values": _masked(live, hidden_paths, wanted)}
+    after = {"chart": chart_version, "values": _masked(wanted, hidden_paths, live)}
+    revision = release.get("revision")
+    return {"changed": bool(reasons), "reasons": reasons,
+            "msg": (f"{where} would be upgraded: {'; '.join(reasons)}." if reasons
+                    else f"{where} runs chart {chart_version} with the values of the inventory."),
+            "diff": {"before": _yaml(before), "after": _yaml(after),
+                     "before_header": f"{where} (revision {revision}, {status})",
+                     "after_header": f"{where} as the inventory computes it"}}
+
+
 PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
 # Beyond the operation's own --timeout: the time Helm may spend rendering and writing before the hooks' wait starts.
 PENDING_GRACE_SECONDS = 60

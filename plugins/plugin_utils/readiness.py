@@ -180,13 +180,18 @@ class WaitFailed(Exception):
     """A bounded wait gave up; the message says what was expected and what was seen."""
 
 
-def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, clock, sleep) -> list[dict]:
+def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, clock, sleep,
+             progress=None, progress_interval: float = 0) -> list[dict]:
     """Run each wait in order until its check is ready, polling with `fetch(spec) -> (resources, error)`.
 
     Each wait gets its own `timeout` seconds. Reads are shared between waits until the next sleep: waits
     that ask for the same objects (e.g. all pods of a namespace) cost one API read per round. Returns, per
     wait, its label, the seconds it took, the polls and the notes of the last judgement. Raises WaitFailed
     naming the wait, what it expected and saw (and the last API error, if the read itself failed).
+
+    With `progress` and a `progress_interval` > 0, a wait not ready yet calls progress(text) once that many seconds
+    have passed since it started or since its last report: what it waits for, for how long of its timeout, and what
+    it sees, so a long wait is not silent.
     """
     done = []
     cache: dict = {}
@@ -201,6 +206,7 @@ def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, cloc
     for spec in waits:
         check = CHECKS[spec["check"]]
         started = clock()
+        reported = started
         polls = 0
         while True:
             polls += 1
@@ -218,6 +224,12 @@ def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, cloc
                     + f". Expected: {state['expected']}. Seen: {seen}."
                     + (f" Also noted: {' '.join(state['notes'])}" if state["notes"] else "")
                 )
+            if progress is not None and progress_interval > 0 and clock() - reported >= progress_interval:
+                reported = clock()
+                seen = f"the API read failed: {error}" if error else state["seen"]
+                progress(f"Still waiting for {spec['label']}"
+                         + (f" in namespace {spec['namespace']}" if spec.get("namespace") else "")
+                         + f" ({reported - started:.0f} s of {timeout:g} s). Seen: {seen}.")
             sleep(delay)
             cache.clear()
     return done

@@ -294,6 +294,41 @@ def test_a_value_set_by_hand_is_dropped_only_when_allowed(deployed, hand_set):
     assert "tolerations" not in values["iomesh"]["meta"]["podPolicy"], values
 
 
+def counts(run: conftest.PlaybookRun) -> dict[str, int]:
+    """The counts of the localhost line of the run's recap."""
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", recap(run))}
+
+
+def test_check_diff_shows_a_value_changed_by_hand_as_one_change_without_helms_diff_plugin(deployed):
+    """A value the inventory renders, changed by hand on the live release: --check --diff shows it going back, as one
+    change, and the real run then changes exactly that; afterwards --check --diff shows nothing. The release values
+    carry a registry credential (iomesh_mgmt_extra_values) that no diff prints."""
+    edited = deployed.helm("upgrade", MGMT, str(deployed.chart), "-n", NS, "--reuse-values",
+                           "--set", "iomesh.chunk.replicaCount=2")
+    assert edited.returncode == 0, edited.stderr
+    revision = release_status(deployed)["version"]
+    secret = ["-e", json.dumps({"iomesh_mgmt_extra_values": {"registry": {"password": SENTINEL}}})]
+    check = deployed.run("playbooks/mgmt.yml", "--check", "--diff", *secret)
+    assert check.rc == 0, [ln[:1500] for ln in check.output.splitlines() if ln.startswith(("fatal", "[ERROR]"))]
+    assert counts(check)["changed"] == 1, check
+    assert re.search(r"^-\s+replicaCount: 2$", check.output, re.M) and re.search(r"^\+\s+replicaCount: 4$", check.output, re.M), check
+    assert "password: (hidden, changed)" in check.output and SENTINEL not in check.output, check
+    assert release_status(deployed)["version"] == revision
+    real = deployed.run("playbooks/mgmt.yml", "--diff", *secret)
+    assert real.rc == 0, real
+    assert counts(real)["changed"] == 1 and release_status(deployed)["version"] == revision + 1, real
+    assert SENTINEL not in real.output
+    values = json.loads(deployed.helm("get", "values", MGMT, "-n", NS, "-o", "json").stdout)
+    assert values["iomesh"]["chunk"]["replicaCount"] == 4 and values["registry"]["password"] == SENTINEL
+    again = deployed.run("playbooks/mgmt.yml", "--check", "--diff", *secret)
+    assert again.rc == 0 and counts(again)["changed"] == 0, again
+    assert "replicaCount" not in again.output and "+++" not in again.output, again
+    # Back to the inventory without the extra value, for the tests below (dropping a value the inventory no longer sets
+    # needs iomesh_mgmt_reset_values).
+    back = deployed.run("playbooks/mgmt.yml", "-e", "iomesh_mgmt_reset_values=true")
+    assert back.rc == 0 and counts(back)["changed"] == 1, back
+
+
 def helm_record(deployment: Deployment, revision: int) -> tuple[dict, dict]:
     """The Secret in which Helm keeps a revision, and the release it holds (base64 of gzip of JSON, in a Secret)."""
     secret = deployment.get(f"/api/v1/namespaces/{NS}/secrets/sh.helm.release.v1.{MGMT}.v{revision}")

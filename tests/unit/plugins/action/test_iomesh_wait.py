@@ -127,3 +127,48 @@ def test_an_api_error_is_the_servers_message_and_a_timeout_the_clients(fake):
     fake(objects=[], fail=TimeoutError("HTTPSConnectionPool(host='api', port=6443): Read timed out. (read timeout=5)"))
     resources, error = iomesh_wait.reader({}, 5)({"api_version": "v1", "kind": "Pod"})
     assert resources == [] and error.endswith("Read timed out. (read timeout=5)")
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_the_action_prints_progress_while_a_wait_runs_and_returns_what_it_waited_for(fake, monkeypatch):
+    """The action run as Ansible runs it (task args validated by its argument spec), the API answering 'not ready'
+    for 70 s: one progress line per progress_interval, named by the task, then the result."""
+    from unittest import mock  # pylint: disable=import-outside-toplevel
+
+    from ansible.playbook.task import Task  # pylint: disable=import-outside-toplevel
+
+    client = fake(objects=[])
+    clock = FakeTime()
+    monkeypatch.setattr(iomesh_wait, "time", clock)
+    pod = {"kind": "Pod", "metadata": {"name": "op-0", "namespace": "blk-core"}, "spec": {"nodeName": "w1"},
+           "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    original_get = client.get
+
+    def get(kind, **params):
+        client.objects = [pod] if clock.now >= 70 else []
+        return original_get(kind, **params)
+
+    monkeypatch.setattr(client, "get", get)
+    lines = []
+    monkeypatch.setattr(iomesh_wait.display, "display", lambda text, **kw: lines.append(text))
+    task = Task()
+    task.name = "Wait for the operator"
+    task.args = {"waits": [{"label": "the operator pod", "api_version": "v1", "kind": "Pod", "namespace": "blk-core",
+                            "check": "pods_on_nodes", "args": {"what": "operator", "nodes": ["w1"], "count": 1}}],
+                 "timeout": 300, "delay": 10, "progress_interval": 30}
+    action = iomesh_wait.ActionModule(task, mock.MagicMock(), mock.MagicMock(check_mode=False), None, None, None)
+    result = action.run(task_vars={})
+    assert not result.get("failed"), result
+    assert result["waits"][0]["seconds"] == 70.0
+    assert lines == [f"Wait for the operator: Still waiting for the operator pod in namespace blk-core ({t} s of 300 s). "
+                     "Seen: no pods." for t in (30, 60)], lines

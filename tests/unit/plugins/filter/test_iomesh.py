@@ -58,7 +58,7 @@ def test_filter_module_exposes_every_filter_with_its_doc():
         "iomesh_topology", "iomesh_topology_report", "iomesh_settings", "iomesh_node_affinity",
         "iomesh_zookeeper_affinity", "iomesh_mgmt_values", "iomesh_cluster_manifests", "iomesh_csi_manifests",
         "iomesh_cluster_problems", "iomesh_readiness", "iomesh_mgmt_manifests", "iomesh_release_problems",
-        "iomesh_cluster_guards",
+        "iomesh_cluster_guards", "iomesh_release_change",
     }
     docs = Path(f.__file__).parent
     for name in names:

@@ -3,9 +3,12 @@ as read from the API."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_checks
 
 
 def node(name, ready=True, ip=None, unschedulable=False, label=None, taints=None):
@@ -396,3 +399,72 @@ def test_the_cluster_stage_leaves_the_management_cluster_to_its_release(clusters
     assert f.iomesh_cluster_guards(crs, clusters) == {"errors": [], "warnings": []}
     with pytest.raises(AnsibleFilterError, match="must be the IOMeshCluster objects"):
         f.iomesh_cluster_guards("nope", clusters)
+
+
+# --- whether the management release changes, and its diff (iomesh_release_change) ----------------------------------
+
+CORE = {"name": "core-blk", "namespace": "store-a", "management": True}
+WANTED = {"iomesh": {"create": False, "chunk": {"dataCIDR": "10.9.0.0/24", "podPolicy": {"replicas": 4}}},
+          "imagePullSecrets": [{"name": "pull-a"}], "registry": {"password": "hunter2-sentinel"}}
+
+
+def live(values, chart="iomesh-v1.1.0", status="deployed", revision=3):
+    return {"chart": chart, "status": status, "revision": revision, "release_values": values}
+
+
+def test_an_unchanged_release_is_no_change_and_no_diff():
+    change = k8s_checks.release_change(live(copy.deepcopy(WANTED)), CORE, "v1.1.0", WANTED)
+    assert change["changed"] is False and change["reasons"] == []
+    assert change["msg"] == "Helm release store-a/core-blk runs chart v1.1.0 with the values of the inventory."
+
+
+def test_a_value_changed_by_hand_is_the_diff_and_a_secret_is_never_printed():
+    edited = copy.deepcopy(WANTED)
+    edited["iomesh"]["chunk"]["podPolicy"]["replicas"] = 7
+    edited["registry"]["password"] = "old-sentinel"
+    change = k8s_checks.release_change(live(edited), CORE, "v1.1.0", WANTED, hidden={"registry": {"password": "x"}})
+    assert change["changed"] is True
+    assert change["reasons"] == ["values at iomesh.chunk.podPolicy.replicas, registry.password"]
+    before, after = change["diff"]["before"], change["diff"]["after"]
+    assert "replicas: 7" in before and "replicas: 4" in after
+    assert "password: (hidden, changed)" in before and "password: (hidden, changed)" in after
+    assert "sentinel" not in before + after + change["msg"]
+    assert change["diff"]["before_header"] == "Helm release store-a/core-blk (revision 3, deployed)"
+    assert change["diff"]["after_header"] == "Helm release store-a/core-blk as the inventory computes it"
+
+
+def test_a_key_that_names_a_secret_is_hidden_even_outside_the_extra_values():
+    values = {"license": {"key": "LIC-123-sentinel"}, "auth": {"token": "tok-sentinel"}}
+    change = k8s_checks.release_change(live({"license": {"key": "LIC-000-sentinel"}, "auth": {"token": "tok-sentinel"}}),
+                                       CORE, "v1.1.0", values)
+    text = change["diff"]["before"] + change["diff"]["after"]
+    assert "sentinel" not in text
+    assert "key: (hidden, changed)" in text and "token: (hidden)" in text
+
+
+@pytest.mark.parametrize(("release", "reasons"), [
+    (None, ["not installed"]),
+    (live(WANTED, chart="iomesh-v1.0.1"), ["chart v1.0.1 -> v1.1.0"]),
+    (live(WANTED, chart="IOMesh-v1.1.0"), []),
+    (live(WANTED, status="failed"), ["its last revision is failed"]),
+    (live(WANTED, status="pending-upgrade"), ["its last revision is pending-upgrade"]),
+])
+def test_why_the_release_is_installed_or_upgraded(release, reasons):
+    change = k8s_checks.release_change(release, CORE, "v1.1.0", WANTED)
+    assert change["reasons"] == reasons and change["changed"] is bool(reasons)
+
+
+def test_a_first_install_shows_every_value_hidden_where_it_must_be():
+    change = k8s_checks.release_change(None, CORE, "v1.2.0", WANTED)
+    assert change["diff"]["before"] == ""
+    assert change["diff"]["after"].startswith("chart: v1.2.0\nvalues:\n")
+    assert "dataCIDR: 10.9.0.0/24" in change["diff"]["after"] and "hunter2" not in change["diff"]["after"]
+    assert change["msg"] == "Helm release store-a/core-blk is not installed: install chart v1.2.0."
+
+
+def test_the_filter_checks_its_arguments(clusters):
+    with pytest.raises(AnsibleFilterError, match="options.values must be the Helm values the run installs"):
+        f.iomesh_release_change(None, clusters[0], None, {})
+    with pytest.raises(AnsibleFilterError, match="options.hidden must be a dictionary"):
+        f.iomesh_release_change(None, clusters[0], None, {"values": {}, "hidden": ["x"]})
+    assert f.iomesh_release_change(None, clusters[0], None, {"values": {}})["changed"] is True

@@ -257,3 +257,37 @@ def test_readiness_pod_ready():
     state = f.iomesh_readiness([ready, waiting], "pod_ready", names=["a", "c", "d"])
     assert not state["ready"]
     assert state["seen"] == "ContainerCreating on w3: c; Ready on w1: a; missing: d"
+
+
+def test_a_long_wait_reports_progress_at_the_interval_and_a_quick_one_never():
+    clock = FakeClock()
+    lines = []
+    states = iter([[listed_deployment("operator", 0, 2)]] * 7 + [[listed_deployment("operator", 2, 2)]])
+    done = readiness.wait_all([wait_spec("the IOMesh operator", "operator")], lambda s: (next(states), None),
+                              timeout=600, delay=5, clock=clock.clock, sleep=clock.sleep,
+                              progress=lines.append, progress_interval=15)
+    assert done[0]["seconds"] == 35.0
+    assert lines == [
+        "Still waiting for the IOMesh operator in namespace ns (15 s of 600 s). Seen: 0/2 available, 0 updated.",
+        "Still waiting for the IOMesh operator in namespace ns (30 s of 600 s). Seen: 0/2 available, 0 updated.",
+    ]
+    quick = []
+    readiness.wait_all([wait_spec("B", "b")], lambda s: ([listed_deployment("b", 1)], None), timeout=600, delay=5,
+                       clock=clock.clock, sleep=clock.sleep, progress=quick.append, progress_interval=15)
+    silent = []
+    states = iter([[listed_deployment("operator", 0, 2)]] * 7 + [[listed_deployment("operator", 2, 2)]])
+    readiness.wait_all([wait_spec("the IOMesh operator", "operator")], lambda s: (next(states), None),
+                       timeout=600, delay=5, clock=clock.clock, sleep=clock.sleep, progress=silent.append,
+                       progress_interval=0)
+    assert quick == [] and silent == []
+
+
+def test_progress_names_the_api_error_it_sees():
+    clock = FakeClock()
+    lines = []
+    with pytest.raises(readiness.WaitFailed):
+        readiness.wait_all([wait_spec("ZooKeeper", "zk", kind="ZookeeperCluster", check="zookeeper")],
+                           lambda s: ([], "503 Service Unavailable"), timeout=20, delay=5, clock=clock.clock,
+                           sleep=clock.sleep, progress=lines.append, progress_interval=10)
+    assert lines == ["Still waiting for ZooKeeper in namespace ns (10 s of 20 s). Seen: the API read failed: "
+                     "503 Service Unavailable."]
