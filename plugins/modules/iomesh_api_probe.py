@@ -34,7 +34,7 @@ attributes:
     platforms: all
     description: Runs where the task runs (the controller in this collection's plays).
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - iomesh.multicluster.connection
 options: {}
 requirements:
   - kubernetes.core (its Kubernetes client and the Python library C(kubernetes))

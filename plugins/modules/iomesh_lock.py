@@ -68,7 +68,7 @@ options:
       - Seconds each request to the API may take; omitted, C(iomesh_request_timeout) of O(plan), else 60.
     type: int
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - iomesh.multicluster.connection
 requirements:
   - kubernetes.core and its Python requirements (the C(kubernetes) client)
 """

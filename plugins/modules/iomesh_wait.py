@@ -32,7 +32,7 @@ attributes:
     platforms: all
     description: Runs on the controller (action plugin).
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - iomesh.multicluster.connection
 options:
   waits:
     description: The waits, in order.
