@@ -249,16 +249,15 @@ def release_guards(release: Mapping | None, cluster: Mapping, chart_version: str
     return {"errors": [e for r in results for e in r["errors"]], "warnings": [w for r in results for w in r["warnings"]]}
 
 
-# A revision Helm left unfinished: every other operation on the release is refused until its record is removed.
 # A value is shown in a diff as HIDDEN when it came from iomesh_mgmt_extra_values (it may carry a registry or licence
 # credential) or when its key names a secret.
 SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|credential|licen[cs]e|auth|private|key)$")
 HIDDEN = "(hidden)"
 
 
-def _masked(values: Mapping, hidden: set[str], other: Mapping) -> dict:
-    """`values` with every hidden leaf replaced by HIDDEN, or '(hidden, changed)' where `other` differs there."""
-    paths, other_paths = _leaf_paths(values), _leaf_paths(other)
+def _masked(paths: Mapping[str, object], hidden: set[str], other_paths: Mapping[str, object]) -> dict:
+    """The values tree of the leaves `paths` (_leaf_paths), every hidden leaf replaced by HIDDEN, or by
+    '(hidden, changed)' where `other_paths` differs there."""
     out: dict = {}
     for path, value in paths.items():
         if path in hidden or SECRET_KEY.search(path.rsplit(".", 1)[-1]):
@@ -289,8 +288,9 @@ def release_change(release: Mapping | None, cluster: Mapping, chart_version: str
     wanted = dict(wanted or {})
     hidden_paths = set(_leaf_paths(hidden or {}))
     where = f"Helm release {cluster['namespace']}/{cluster['name']}"
+    wanted_paths = _leaf_paths(wanted)
     if not release:
-        after = {"chart": chart_version, "values": _masked(wanted, hidden_paths, {})}
+        after = {"chart": chart_version, "values": _masked(wanted_paths, hidden_paths, {})}
         return {"changed": True, "reasons": ["not installed"],
                 "msg": f"{where} is not installed: install chart {chart_version}.",
                 "diff": {"before": "", "after": _yaml(after), "before_header": f"{where} (not installed)",
@@ -304,13 +304,13 @@ def release_change(release: Mapping | None, cluster: Mapping, chart_version: str
         reasons.append(f"its last revision is {status or 'in no known state'}")
     if _chart_version(installed) != _chart_version(chart_version):
         reasons.append(f"chart {live_version or '?'} -> {chart_version}")
-    live_paths, wanted_paths, absent = _leaf_paths(live), _leaf_paths(wanted), object()
+    live_paths, absent = _leaf_paths(live), object()
     changed_paths = sorted(path for path in set(live_paths) | set(wanted_paths)
                            if live_paths.get(path, absent) != wanted_paths.get(path, absent))
     if changed_paths:
         reasons.append(f"values at {', '.join(changed_paths[:8])}" + (" and more" if len(changed_paths) > 8 else ""))
-    before = {"chart": live_version, "values": _masked(live, hidden_paths, wanted)}
-    after = {"chart": chart_version, "values": _masked(wanted, hidden_paths, live)}
+    before = {"chart": live_version, "values": _masked(live_paths, hidden_paths, wanted_paths)}
+    after = {"chart": chart_version, "values": _masked(wanted_paths, hidden_paths, live_paths)}
     revision = release.get("revision")
     return {"changed": bool(reasons), "reasons": reasons,
             "msg": (f"{where} would be upgraded: {'; '.join(reasons)}." if reasons
@@ -320,6 +320,7 @@ def release_change(release: Mapping | None, cluster: Mapping, chart_version: str
                      "after_header": f"{where} as the inventory computes it"}}
 
 
+# A revision Helm left unfinished: every other operation on the release is refused until its record is removed.
 PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
 # Beyond the operation's own --timeout: the time Helm may spend rendering and writing before the hooks' wait starts.
 PENDING_GRACE_SECONDS = 60
