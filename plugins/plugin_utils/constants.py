@@ -57,3 +57,7 @@ LOCK_DURATION_SECONDS = 3600
 # Helm: the annotation naming the release that made an object, and the one that stops Helm deleting it.
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 HELM_KEEP = {"helm.sh/resource-policy": "keep"}
+
+# Fields hidden from the results and --diff of the collection's kubernetes.core.k8s writes: the server's field-ownership
+# bookkeeping changes on every apply and buries the change itself (docs/architecture.md, "Check mode and diffs").
+APPLY_HIDDEN_FIELDS = ("metadata.managedFields",)

@@ -44,6 +44,8 @@ def constants_view() -> dict:
         "webhook_unavailable": constants.WEBHOOK_UNAVAILABLE,
         "helm_release_annotation": constants.HELM_RELEASE_ANNOTATION,
         "helm_keep": dict(constants.HELM_KEEP),
+        # module_defaults of kubernetes.core.k8s in every writing role.
+        "apply_defaults": {"hidden_fields": list(constants.APPLY_HIDDEN_FIELDS)},
     }
 
 

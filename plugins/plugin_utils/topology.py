@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import names
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import HOSTNAME_LABEL, META_CLIENT_PORT
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import contract, names
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import META_CLIENT_PORT
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -70,51 +70,22 @@ APP_VERSIONS = {
 
 MIN_REQUEST_TIMEOUT = 5
 
-SETTINGS_DEFAULTS = {
-    "iomesh_chart_version": "v1.0.1",
-    "iomesh_chart_repo_url": "http://iomesh.com/charts",
-    "iomesh_chart_ref": "",
-    # The chart's name in the repository index (chart v1.2.0 calls itself IOMesh in its Chart.yaml).
-    "iomesh_chart_name": "iomesh",
-    "iomesh_app_version": "",
-    "iomesh_edition": "community",
-    "iomesh_platform": "",
-    "iomesh_k8s_cluster_id": "k8s-cluster",
-    "iomesh_kubeconfig": "",
-    "iomesh_kube_context": "",
-    "iomesh_helm_binary": "",
-    "iomesh_node_label_key": HOSTNAME_LABEL,
-    "iomesh_cluster_domain": "cluster.local",
-    # Empty: what the management ZookeeperCluster runs (it differs between chart versions).
-    "iomesh_zookeeper_image_repository": "",
-    "iomesh_zookeeper_image_tag": "",
-    # Seconds one task of a writing stage may take unless it has a longer bound of its own (Helm, waits): a
-    # Kubernetes request that never answers fails the run instead of hanging it (docs/architecture.md, "Time bounds").
-    "iomesh_request_timeout": 60,
-}
+# The inventory contract (types, defaults, descriptions) is declared once, in contract.py.
+SETTINGS_DEFAULTS = contract.defaults(contract.SETTINGS)
 
 # Variables of the collection that are not settings: checked so a misspelt iomesh_* variable is reported.
 OTHER_VARIABLES = (
-    "iomesh_clusters", "iomesh_node_name", "iomesh_disks", "iomesh_allow_single_cluster_conversion",
-    "iomesh_confirm_data_loss", "iomesh_wipe_disks", "iomesh_allow_downgrade",
+    *contract.CLUSTERS, *contract.GUARDS, "iomesh_node_name", "iomesh_disks", "iomesh_confirm_data_loss",
+    "iomesh_wipe_disks",
 )
 ROLE_PREFIXES = tuple(
     f"iomesh_{role}_"
     for role in ("preflight", "prereq", "mgmt", "cluster", "disks", "csi", "verify", "report", "teardown", "testbed")
 )
 
-CLUSTER_KEYS = (
-    "name", "namespace", "hosts_group", "management", "data_cidr", "disk_deployment_mode",
-    "meta_replicas", "chunk_replicas", "zookeeper_replicas", "storage_class",
-)
-STORAGE_CLASS_DEFAULTS = {
-    "fstype": "ext4",
-    "replica_factor": "2",
-    "thin_provision": "true",
-    "reclaim_policy": "Delete",
-    "volume_binding_mode": "Immediate",
-    "allow_volume_expansion": True,
-}
+CLUSTER_KEYS = tuple(contract.CLUSTER_OPTIONS)
+STORAGE_CLASS_DEFAULTS = contract.defaults(contract.STORAGE_CLASS_OPTIONS)
+CLUSTER_DEFAULTS = contract.defaults(contract.CLUSTER_OPTIONS)
 # The only host variables the topology reads (hostvars are lazy in Ansible: read nothing else).
 HOST_KEYS = ("iomesh_node_name", "iomesh_disks", "iomesh_data_ip", "ansible_host", "ansible_all_ipv4_addresses",
              "ansible_default_ipv4")
@@ -622,7 +593,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
     if unknown:
         report.error(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(CLUSTER_KEYS)}.")
 
-    management = _as_bool(item.get("management", False))
+    management = _as_bool(item.get("management", CLUSTER_DEFAULTS["management"]))
     if management is None:
         report.error(f"{where}.management", f"{item.get('management')!r} is not a boolean; use true or false.")
         management = False
@@ -690,7 +661,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
             hosts = found
 
     data_cidr = _normalize_cidr(where, item.get("data_cidr"), report)
-    mode = item.get("disk_deployment_mode") or "hybridFlash"
+    mode = item.get("disk_deployment_mode") or CLUSTER_DEFAULTS["disk_deployment_mode"]
     if mode not in DISK_MODES:
         report.error(
             f"{where}.disk_deployment_mode",
@@ -855,8 +826,9 @@ def _check_disk_nodes(where: str, disks: Mapping, chunk: object, edition: str, r
 
 def _check_replicas(where: str, item: Mapping, node_count: int, edition: str, report: TopologyReport) -> dict:
     values = {}
-    defaults = {"meta_replicas": 3, "chunk_replicas": default_chunk_replicas(node_count, edition),
-                "zookeeper_replicas": 3}
+    defaults = {"meta_replicas": CLUSTER_DEFAULTS["meta_replicas"],
+                "chunk_replicas": default_chunk_replicas(node_count, edition),
+                "zookeeper_replicas": CLUSTER_DEFAULTS["zookeeper_replicas"]}
     for key, default in defaults.items():
         value = item.get(key, default)
         if not _is_int(value):

@@ -204,6 +204,29 @@ def test_csi_rerun_and_check_mode_change_nothing(stage):
     assert versions(stage) == before
 
 
+def test_a_hand_edit_shows_as_its_own_diff_without_managed_fields(stage):
+    """A ConfigMap field edited by hand: --check --diff shows that field going back and changed=1, without the
+    managedFields bookkeeping the server keeps; the real run takes it back; then --check --diff shows nothing."""
+    path = "/api/v1/namespaces/iomesh-system/configmaps/iomesh-csi-configmap"
+    stage.kubectl("-n", "iomesh-system", "patch", "configmap", "iomesh-csi-configmap", "--type", "merge",
+                  "-p", '{"data": {"iscsiPortal": "10.0.0.9:3260"}}')
+    assert stage.get(path)["metadata"].get("managedFields"), "the server keeps managedFields (else this tests nothing)"
+    check = stage.play("playbooks/csi.yml", None, "--check", "--diff")
+    assert check.rc == 0 and check.changed() == 1, check.output[-4000:]
+    removed = [line for line in check.output.splitlines() if line.startswith("-")]
+    added = [line for line in check.output.splitlines() if line.startswith("+")]
+    assert any('"iscsiPortal": "10.0.0.9:3260"' in line for line in removed), check.output[-4000:]
+    assert any('"iscsiPortal": "127.0.0.1:3260"' in line for line in added), check.output[-4000:]
+    assert "managedFields" not in check.output and "fieldsV1" not in check.output, check.output[-6000:]
+    assert stage.get(path)["data"]["iscsiPortal"] == "10.0.0.9:3260"
+    run = stage.play("playbooks/csi.yml")
+    assert run.rc == 0 and run.changed() == 1, run.output[-4000:]
+    assert stage.get(path)["data"]["iscsiPortal"] == "127.0.0.1:3260"
+    again = stage.play("playbooks/csi.yml", None, "--check", "--diff")
+    assert again.rc == 0 and again.changed() == 0, again.output[-4000:]
+    assert not [line for line in again.output.splitlines() if line.startswith(("+ ", "- ", "+\t", "-\t"))]
+
+
 def test_differing_storage_classes_are_refused_before_anything_is_written(stage):
     """Leaves iomesh-cluster-1 managed with replicaFactor 3 and iomesh unmanaged with Retain."""
     stage.replace_storage_class("iomesh-cluster-1", {"app.kubernetes.io/managed-by": "iomesh.multicluster"},

@@ -37,6 +37,7 @@ def test_seed_plan(seed_inventory):
         "webhook_unavailable": r'failed calling webhook \\*"validate\-iomeshcluster\.iomesh\.com\\*"',
         "helm_release_annotation": "meta.helm.sh/release-name",
         "helm_keep": {"helm.sh/resource-policy": "keep"},
+        "apply_defaults": {"hidden_fields": ["metadata.managedFields"]},
     }
     assert plan.is_settings(built["settings"]) and all(plan.is_cluster(c) for c in built["clusters"])
 
