@@ -50,6 +50,17 @@ def _pick(resources: Sequence[Mapping], name: str) -> Mapping | None:
     return next((obj for obj in resources if _name(obj) == name), None)
 
 
+def _core_ready(check: str, obj: Mapping) -> bool:
+    """kubernetes.core's own readiness rule (module_utils/k8s/waiter.py, what k8s with wait: true applies): for a
+    Deployment, replicas as wanted, all available, the current generation observed; for a DaemonSet, every desired pod
+    updated and ready, the current generation observed."""
+    # Imported here: the filters that judge readiness load without the kubernetes client.
+    from kubernetes.dynamic.resource import ResourceInstance  # pylint: disable=import-outside-toplevel
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s import waiter  # pylint: disable=import-outside-toplevel
+
+    return bool(getattr(waiter, check)(ResourceInstance(None, {"kind": "", "apiVersion": "", **obj})))
+
+
 def deployment(resources: Sequence[Mapping], name: str) -> dict:
     expected = f"Deployment {name} with all replicas available"
     dep = _pick(resources, name)
@@ -60,12 +71,14 @@ def deployment(resources: Sequence[Mapping], name: str) -> dict:
     available = status.get("availableReplicas") or 0
     updated = status.get("updatedReplicas") or 0
     current = (status.get("observedGeneration") or 0) >= ((dep.get("metadata") or {}).get("generation") or 0)
-    ready = current and available >= want and updated >= want
+    # kubernetes.core's rule, and every replica of the current template (its rule does not look at updatedReplicas).
+    ready = _core_ready("deployment_ready", dep) and updated >= want
     return _result(ready, expected, f"{available}/{want} available, {updated} updated" + ("" if current else ", rollout not observed yet"))
 
 
 def daemonset(resources: Sequence[Mapping], name: str) -> dict:
-    """A DaemonSet whose pods are ready on every node it is scheduled to (counts from status, docs/pitfalls.md P22)."""
+    """A DaemonSet whose pods are updated and ready on every node it is scheduled to (counts from status,
+    docs/pitfalls.md P22); one scheduled to no node is not ready: its pods run nowhere."""
     expected = f"DaemonSet {name} ready on every node it runs on"
     ds = _pick(resources, name)
     if ds is None:
@@ -73,7 +86,10 @@ def daemonset(resources: Sequence[Mapping], name: str) -> dict:
     status = ds.get("status") or {}
     desired = status.get("desiredNumberScheduled") or 0
     ready_count = status.get("numberReady") or 0
-    return _result(desired > 0 and ready_count >= desired, expected, f"{ready_count}/{desired} ready")
+    updated = status.get("updatedNumberScheduled") or 0
+    current = (status.get("observedGeneration") or 0) >= ((ds.get("metadata") or {}).get("generation") or 0)
+    seen = f"{ready_count}/{desired} ready, {updated} updated" + ("" if current else ", rollout not observed yet")
+    return _result(desired > 0 and _core_ready("daemonset_ready", ds), expected, seen)
 
 
 def zookeeper(resources: Sequence[Mapping], name: str) -> dict:

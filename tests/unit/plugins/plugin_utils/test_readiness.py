@@ -24,9 +24,11 @@ def pod(name, node, state="Ready"):
     return {"metadata": {"name": name}, "spec": {"nodeName": node} if node else {}, "status": status}
 
 
-def deployment(replicas, available, generation=1, observed=1):
+def deployment(replicas, available, generation=1, observed=1, updated=None):
+    """A Deployment's status as the API reports it: status.replicas counts every pod of the rollout."""
     return {"metadata": {"name": "operator", "generation": generation}, "spec": {"replicas": replicas},
-            "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": observed}}
+            "status": {"replicas": replicas, "availableReplicas": available,
+                       "updatedReplicas": available if updated is None else updated, "observedGeneration": observed}}
 
 
 def test_deployment():
@@ -40,12 +42,40 @@ def test_deployment():
     assert missing["expected"] == "Deployment operator with all replicas available"
 
 
+def test_a_deployment_mid_rollout_is_not_ready():
+    """All replicas available but not all of the new template (updatedReplicas lags): still rolling out."""
+    lagging = f.iomesh_readiness([deployment(3, 3, updated=2)], "deployment", name="operator")
+    assert lagging["ready"] is False and lagging["seen"] == "3/3 available, 2 updated"
+    # A surge pod of the rollout: more pods than wanted (kubernetes.core's rule: status.replicas == spec.replicas).
+    surging = deployment(3, 3)
+    surging["status"]["replicas"] = 4
+    assert f.iomesh_readiness([surging], "deployment", name="operator")["ready"] is False
+    unavailable = deployment(3, 3)
+    unavailable["status"]["unavailableReplicas"] = 1
+    assert f.iomesh_readiness([unavailable], "deployment", name="operator")["ready"] is False
+
+
+def daemonset(desired, ready, updated=None, generation=1, observed=1, name="x"):
+    return {"metadata": {"name": name, "generation": generation},
+            "status": {"desiredNumberScheduled": desired, "numberReady": ready, "observedGeneration": observed,
+                       "updatedNumberScheduled": ready if updated is None else updated}}
+
+
 def test_daemonset_uses_status_counts():
-    ds = {"metadata": {"name": "x"}, "status": {"desiredNumberScheduled": 6, "numberReady": 6}}
-    assert f.iomesh_readiness([ds], "daemonset", name="x")["ready"]
-    ds["status"]["numberReady"] = 5
-    assert f.iomesh_readiness([ds], "daemonset", name="x")["seen"] == "5/6 ready"
-    assert not f.iomesh_readiness([{"status": {}}], "daemonset", name="x")["ready"]
+    assert f.iomesh_readiness([daemonset(6, 6)], "daemonset", name="x")["ready"] is True
+    short = f.iomesh_readiness([daemonset(6, 5)], "daemonset", name="x")
+    assert short["ready"] is False and short["seen"] == "5/6 ready, 5 updated"
+    missing = f.iomesh_readiness([{"status": {}}], "daemonset", name="x")
+    assert missing["ready"] is False and missing["seen"] == "DaemonSet x does not exist"
+
+
+def test_a_daemonset_on_no_node_or_mid_rollout_is_not_ready():
+    nowhere = f.iomesh_readiness([daemonset(0, 0)], "daemonset", name="x")
+    assert nowhere["ready"] is False and nowhere["seen"] == "0/0 ready, 0 updated"
+    lagging = f.iomesh_readiness([daemonset(6, 6, updated=5)], "daemonset", name="x")
+    assert lagging["ready"] is False and lagging["seen"] == "6/6 ready, 5 updated"
+    stale = f.iomesh_readiness([daemonset(6, 6, generation=3, observed=2)], "daemonset", name="x")
+    assert stale["ready"] is False and stale["seen"] == "6/6 ready, 6 updated, rollout not observed yet"
 
 
 def test_zookeeper():
@@ -123,7 +153,8 @@ class FakeClock:
 
 def listed_deployment(name, available, replicas=1):
     return {"metadata": {"name": name, "generation": 1}, "spec": {"replicas": replicas},
-            "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": 1}}
+            "status": {"replicas": replicas, "availableReplicas": available, "updatedReplicas": available,
+                       "observedGeneration": 1}}
 
 
 def wait_spec(label, name, kind="Deployment", check="deployment", **extra):
