@@ -20,12 +20,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help demo setup test lint sanity build changelog docs pytest unit clean testbed-up testbed-down bench faults
+.PHONY: help demo setup test lint sanity build changelog docs docsite pytest unit clean testbed-up testbed-down bench faults
 
 help:
 	@echo "make demo    - start the testbed and run site.yml on inventories/seed-example; prints where the report is"
 	@echo "make setup   - create .venv with the pinned tools, helm 3/4, kubectl and collections (offline from Galaxy)"
-	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, filter docs, all pytest suites"
+	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, docs and the docs site, all pytest suites"
+	@echo "make docsite - the docs site (antsibull-docs + Sphinx, warnings are errors) in build/docsite/index.html"
 	@echo "make unit    - filter unit tests only"
 	@echo "make testbed-up   - API emulator + IOMesh twin + chart repo (TESTBED_HOSTS=1: podman hosts; TESTBED_NODES=...)"
 	@echo "make testbed-down - stop everything testbed-up started"
@@ -69,7 +70,7 @@ build: setup
 changelog: setup
 	antsibull-changelog lint
 
-docs: setup
+docs: docsite
 	@for f in plugins/filter/*.yml; do \
 	  name=$$(basename $$f .yml); \
 	  ansible-doc -t filter iomesh.multicluster.$$name > /dev/null || { echo "ansible-doc failed for $$name"; exit 1; }; \
@@ -78,6 +79,9 @@ docs: setup
 	  name=$$(basename $$f .py); \
 	  ansible-doc -t module iomesh.multicluster.$$name > /dev/null || { echo "ansible-doc failed for $$name"; exit 1; }; \
 	done; echo "ansible-doc renders every filter and module"
+
+docsite: setup
+	scripts/build_docsite.sh
 
 pytest: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
