@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: iomesh_api_probe
 short_description: Whether the Kubernetes API can be used, and the client's own error when it cannot
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Builds the Kubernetes client as the kubernetes.core modules do (O(kubeconfig), O(context), the C(K8S_AUTH_*)
     environment variables, C(KUBECONFIG), C(~/.kube/config)) and reads C(/version) from the API server, past

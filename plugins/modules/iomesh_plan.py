@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: iomesh_plan
 short_description: Validate the IOMesh inventory once and return the plan every role reads
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads C(iomesh_clusters), the inventory's C(groups) and C(hostvars) and every C(iomesh_*) variable in scope,
     applies the documented defaults and validates everything at once, each problem naming the cluster, host or

@@ -56,7 +56,10 @@ def test_each_immutable_field_is_refused(wanted, change, field, old, new):
     assert error.startswith("StorageClass iomesh-cluster-1 (cluster iomesh-cluster-1) already exists with different "
                             "immutable fields: ")
     assert f"{field} {old} -> {new}" in error
-    assert "iomesh_csi_recreate_storage_classes: true" in error and "Fix:" in error
+    assert error.endswith(
+        "so it cannot be updated in place. Fix: make storage_class of cluster iomesh-cluster-1 in iomesh_clusters match "
+        "the existing class, or set iomesh_csi_recreate_storage_classes: true to delete and create it again (refused "
+        "while a PersistentVolume uses it; volumes keep the parameters they were provisioned with).")
     assert plan["conflicts"][0]["differences"][0]["field"] == field
     assert plan["conflicts"][0]["action"] == "refuse"
 

@@ -80,7 +80,8 @@ def test_a_daemonset_on_no_node_or_mid_rollout_is_not_ready():
 
 def test_zookeeper():
     zk = {"metadata": {"name": "c-zookeeper"}, "spec": {"replicas": 3}, "status": {"readyReplicas": 2}}
-    assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["seen"] == "2/3 ready replicas"
+    short = f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")
+    assert short["ready"] is False and short["seen"] == "2/3 ready replicas"
     zk["status"]["readyReplicas"] = 3
     assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["ready"]
 

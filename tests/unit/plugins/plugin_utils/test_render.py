@@ -203,6 +203,13 @@ def test_node_label_key_reaches_every_block(inv):
     for part in ("meta", "chunk", "redirector"):
         expr = values["iomesh"][part]["podPolicy"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
         assert expr["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == "example.com/node"
+    # An additional cluster: its ZookeeperCluster's node affinity and anti-affinity follow the key too.
+    zookeeper, _cluster = f.iomesh_cluster_manifests(clusters[1], f.iomesh_settings(inv.settings))
+    affinity = zookeeper["spec"]["pod"]["affinity"]
+    terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms[0]["matchExpressions"][0]["key"] == "example.com/node"
+    anti = affinity["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
+    assert anti["topologyKey"] == "example.com/node"
 
 
 # --- the seed inventory gives the seed's YAML with its known errors fixed ------------------------------------

@@ -103,6 +103,23 @@ def test_meta_replicas_more_than_nodes(inv):
     only_problem(inv, "meta_replicas", "is 5 but the cluster has 3 nodes")
 
 
+@pytest.mark.parametrize("value", [1, 2, 4])
+def test_zookeeper_replicas_not_an_odd_ensemble_of_three_or_more(inv, value):
+    inv.clusters[1]["zookeeper_replicas"] = value
+    only_problem(inv, "iomesh_clusters[1] (iomesh-cluster-1).zookeeper_replicas",
+                 f"is {value}; ZooKeeper needs an odd ensemble of at least 3.")
+
+
+def test_zookeeper_replicas_more_than_nodes(inv):
+    inv.clusters[1]["zookeeper_replicas"] = 5
+    only_problem(inv, "iomesh_clusters[1] (iomesh-cluster-1).zookeeper_replicas", "is 5 but the cluster has 3 nodes")
+
+
+def test_zookeeper_replicas_three_is_accepted(inv):
+    inv.clusters[1]["zookeeper_replicas"] = 3
+    assert problems(inv) == []
+
+
 def test_chunk_replicas_more_than_nodes(inv):
     inv.clusters[1]["chunk_replicas"] = 4
     inv.settings["iomesh_edition"] = "enterprise"
