@@ -20,7 +20,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help demo setup test lint sanity build changelog docs docsite pytest unit clean testbed-up testbed-down bench faults
+.PHONY: help demo setup test lint sanity build changelog docs docsite pytest unit clean testbed-up testbed-down bench faults mutation mutation-sample
 
 help:
 	@echo "make demo    - start the testbed and run site.yml on inventories/seed-example; prints where the report is"
@@ -28,6 +28,8 @@ help:
 	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, docs and the docs site, all pytest suites"
 	@echo "make docsite - the docs site (antsibull-docs + Sphinx, warnings are errors) in build/docsite/index.html"
 	@echo "make unit    - filter unit tests only"
+	@echo "make mutation        - mutmut over plugins/plugin_utils and the wait action: score per file, surviving mutants (MUTATION_ARGS=...)"
+	@echo "make mutation-sample - the sample the test command runs (fails below its threshold)"
 	@echo "make testbed-up   - API emulator + IOMesh twin + chart repo (TESTBED_HOSTS=1: podman hosts; TESTBED_NODES=...)"
 	@echo "make testbed-down - stop everything testbed-up started"
 	@echo "make bench   - print the API emulator's benchmark figures"
@@ -88,6 +90,13 @@ pytest: setup
 
 unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# Not part of `make test` (the sample is, through tests/mutation): one mutant at a time, nice'd.
+mutation: setup
+	nice -n 19 $(PY) scripts/mutation.py $(MUTATION_ARGS)
+
+mutation-sample: setup
+	nice -n 19 $(PY) scripts/mutation.py --sample
 
 testbed-up: setup
 	$(PY) -m iomesh_testbed up
