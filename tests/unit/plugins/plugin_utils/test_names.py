@@ -98,8 +98,20 @@ def test_cluster_names():
 
 @pytest.mark.parametrize("bad", ["", "Blue", "a.b", "-a", None, "a b"])
 def test_names_that_cannot_prefix_objects_are_refused(bad):
-    with pytest.raises(names.InvalidName):
+    with pytest.raises(names.InvalidName) as refused:
         names.pod_patterns(bad)
+    assert str(refused.value) == f"cluster name must be a DNS label (lowercase letters, digits and '-'), got {bad!r}"
+
+
+@pytest.mark.parametrize(("call", "what"), [
+    (lambda: names.fullname("Rel", "iomesh"), "release"),
+    (lambda: names.fullname("rel", "Chart_X"), "chart"),
+    (lambda: names.release_names("Rel"), "release"),
+])
+def test_a_refused_name_says_which_name_it_is(call, what):
+    message = rf"^{what} must be a DNS label \(lowercase letters, digits and '-'\), got '(Rel|Chart_X)'$"
+    with pytest.raises(names.InvalidName, match=message):
+        call()
 
 
 def test_chart_storage_classes_are_the_real_charts():
