@@ -90,6 +90,19 @@ def test_check_build_refuses_a_development_file_and_a_role_without_readme(tmp_pa
     assert "'roles/iomesh_x/README.md'" not in judge("roles/iomesh_x/tasks/main.yml", "roles/iomesh_x/README.md")
 
 
+def test_the_artifact_carries_the_released_changelog_of_its_version(artifact, manifest):
+    """antsibull-changelog release wrote CHANGELOG.rst and changelogs/changelog.yaml for the version galaxy.yml
+    ships, and every changelog fragment of that version was consumed."""
+    version = manifest["collection_info"]["version"]
+    with tarfile.open(artifact) as tar:
+        changelog = tar.extractfile("CHANGELOG.rst").read().decode()
+        releases = yaml.safe_load(tar.extractfile("changelogs/changelog.yaml"))["releases"]
+    assert f"\nv{version}\n" in changelog
+    assert version in releases and releases[version]["changes"]["release_summary"]
+    assert sorted((ROOT / "changelogs" / "fragments").glob("*.yml")) == [] or version not in releases, (
+        "fragments are left beside a released version: run antsibull-changelog release for the next one")
+
+
 def test_galaxy_importer_accepts_the_artifact(artifact, tmp_path):
     """galaxy-importer, the checker Galaxy runs on every upload (ansible-doc of every plugin and role, ansible-lint
     production, the changelog, the EE metadata). Galaxy's importer has no other collection installed, so the lint
