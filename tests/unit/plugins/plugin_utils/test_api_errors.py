@@ -139,3 +139,40 @@ def test_client_error_of_the_action_plugins_is_the_same_reason():
                       "connection: [Errno 111] Connection refused\"))")
     assert k8s.client_error(refused) == "Failed to establish a new connection: [Errno 111] Connection refused"
     assert k8s.client_error(TimeoutError()) == "TimeoutError"
+
+
+@pytest.mark.parametrize("body, expected", [
+    # A proxy's one-line plain-text answer is the message.
+    ("upstream connect error or disconnect/reset before headers", "503 Service Unavailable: upstream connect error or "
+                                                                  "disconnect/reset before headers"),
+    # An HTML error page, or a body of several lines, is not: the status alone.
+    ("<html><body><h1>503 Service Unavailable</h1></body></html>", "503 Service Unavailable"),
+    ("upstream connect error\nor disconnect", "503 Service Unavailable"),
+    # A Status without a message, and a JSON body that is not an object.
+    ('{"kind":"Status","apiVersion":"v1","status":"Failure","code":503}', "503 Service Unavailable"),
+    ('["not", "a", "status"]', "503 Service Unavailable"),
+])
+def test_the_body_of_an_error_answer(body, expected):
+    message = f"(503)\nReason: Service Unavailable\nHTTP response headers: HTTPHeaderDict({{}})\nHTTP response body: {body}\n"
+    assert api_errors.reason(message) == expected
+
+
+def test_a_pool_error_without_a_cause_drops_object_representations_and_ssl_sources():
+    message = ("HTTPSConnectionPool(host='10.0.0.1', port=6443): <urllib3.connection.HTTPSConnection object at "
+               "0x7f17b7f0bd90>: [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol (_ssl.c:1000)")
+    assert api_errors.reason(message) == "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol"
+
+
+def test_the_words_of_a_cause_are_taken_once_and_empty_ones_left_out():
+    message = ("HTTPSConnectionPool(host='h', port=443): Max retries exceeded with url: /version (Caused by "
+               "ProtocolError('Connection aborted.', '', RemoteDisconnected('Connection aborted.'), "
+               "'Remote end closed connection without response'))")
+    assert api_errors.reason(message) == "Connection aborted: Remote end closed connection without response"
+
+
+def test_a_reason_of_exactly_the_bound_is_kept_whole_and_a_longer_one_cut_at_a_word():
+    exact = "y" * api_errors.MAX_LENGTH
+    assert api_errors.reason(exact) == exact
+    cut = api_errors.reason("w" * (api_errors.MAX_LENGTH - 4) + "   " + "z" * 20)
+    # Cut to MAX_LENGTH - 3 characters, the spaces before the cut dropped, then "...".
+    assert cut == "w" * (api_errors.MAX_LENGTH - 4) + "..."

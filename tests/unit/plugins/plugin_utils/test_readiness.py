@@ -86,6 +86,21 @@ def test_zookeeper():
     assert f.iomesh_readiness([zk], "zookeeper", name="c-zookeeper")["ready"]
 
 
+def test_zookeeper_counts_and_defaults():
+    # No spec.replicas: the operator's default of 3; no status yet: 0 ready.
+    fresh = f.iomesh_readiness([{"metadata": {"name": "z"}, "spec": {}}], "zookeeper", name="z")
+    assert fresh == {"ready": False, "expected": "ZookeeperCluster z with all replicas ready",
+                     "seen": "0/3 ready replicas", "notes": []}
+    five = {"metadata": {"name": "z"}, "spec": {"replicas": 5}, "status": {"readyReplicas": 3}}
+    assert f.iomesh_readiness([five], "zookeeper", name="z")["ready"] is False
+    five["status"]["readyReplicas"] = 5
+    assert f.iomesh_readiness([five], "zookeeper", name="z") == {
+        "ready": True, "expected": "ZookeeperCluster z with all replicas ready", "seen": "5/5 ready replicas",
+        "notes": []}
+    missing = f.iomesh_readiness([], "zookeeper", name="z")
+    assert missing["ready"] is False and missing["seen"] == "ZookeeperCluster z does not exist"
+
+
 def test_pods_ready_on_the_cluster_nodes():
     pods = [pod(f"c-meta-{i}", f"w{i}") for i in range(3)]
     assert f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=NODES, count=3)["ready"]
@@ -141,7 +156,8 @@ def test_name_pattern_picks_pods_out_of_a_namespace():
 
 class FakeClock:
     def __init__(self):
-        self.now = 0.0
+        # Not 0: a monotonic clock's epoch is arbitrary, so durations must be differences.
+        self.now = 5000.0
         self.sleeps = []
 
     def clock(self):
@@ -204,7 +220,7 @@ def test_gives_up_after_the_timeout_with_what_it_expected_and_saw():
     message = str(err.value)
     assert message.startswith("Gave up after 20 s (5 polls) waiting for the IOMesh operator in namespace ns.")
     assert "Expected: Deployment operator with all replicas available. Seen: 0/2 available, 0 updated." in message
-    assert clock.now <= 20
+    assert clock.now - 5000.0 <= 20   # never sleeps past its timeout
 
 
 def test_an_api_error_is_what_it_saw_and_never_counts_as_ready():
@@ -312,6 +328,15 @@ def test_a_long_wait_reports_progress_at_the_interval_and_a_quick_one_never():
                        timeout=600, delay=5, clock=clock.clock, sleep=clock.sleep, progress=silent.append,
                        progress_interval=0)
     assert quick == [] and silent == []
+
+
+def test_an_interval_of_a_second_reports_every_poll_after_it():
+    clock = FakeClock()
+    lines = []
+    states = iter([[listed_deployment("operator", 0)]] * 3 + [[listed_deployment("operator", 1)]])
+    readiness.wait_all([wait_spec("the operator", "operator")], lambda s: (next(states), None), timeout=60, delay=1,
+                       clock=clock.clock, sleep=clock.sleep, progress=lines.append, progress_interval=1)
+    assert [line.split(" (")[1].split(")")[0] for line in lines] == ["1 s of 60 s", "2 s of 60 s"]
 
 
 def test_progress_names_the_api_error_it_sees():
