@@ -43,6 +43,17 @@ def _with_plan(args: dict) -> dict:
     return {**args, **{k: v for k, v in defaults.items() if v and not args.get(k)}}
 
 
+def run_id_of(task_vars: dict) -> str:
+    """This run's identity: the one an earlier lock task of the run left in the host's facts, else a new one.
+
+    Read from ansible_facts, never as the top-level variable Ansible also injects: ansible-core 2.20 marks injected
+    facts deprecated (INJECT_FACTS_AS_VARS), and a value read that way carries the mark into every template that
+    uses it (README, "Warnings"). A plain str, so nothing of Ansible's tags travels on.
+    """
+    known = (task_vars.get("ansible_facts") or {}).get(RUN_FACT)
+    return str(known) if known else uuid.uuid4().hex[:10]
+
+
 class ActionModule(action.Action):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
@@ -52,7 +63,7 @@ class ActionModule(action.Action):
             result.update(failed=True, msg="iomesh_lock needs namespace, or plan (what iomesh_plan returns) to take "
                                            "the management cluster's namespace from.")
             return result
-        run_id = task_vars.get(RUN_FACT) or uuid.uuid4().hex[:10]
+        run_id = run_id_of(task_vars)
         # Workers are forked from ansible-playbook: the parent is the run's own process.
         me = lock.identity(run_id, getpass.getuser(), socket.gethostname(), os.getppid())
         result.update(changed=False, run_id=run_id, ansible_facts={RUN_FACT: run_id})

@@ -11,6 +11,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import plan, topology
 
+# Host variables of the topology that are gathered facts (setup): read from the host's ansible_facts.
+FACT_KEYS = ("ansible_all_ipv4_addresses", "ansible_default_ipv4")
+
 ARGUMENT_SPEC = {
     "fail_on_problems": {"type": "bool", "default": True},
 }
@@ -48,7 +51,15 @@ class ActionModule(ActionBase):
             # Names of the host's other iomesh_* variables, so that a misspelt one is reported (values not read).
             out[host] = {str(key): None for key in source
                          if str(key).startswith("iomesh_") and str(key) not in topology.HOST_KEYS}
-            out[host].update({key: self._value(source[key]) for key in topology.HOST_KEYS if key in source})
+            # Gathered facts from ansible_facts, not as the top-level variables Ansible injects (deprecated by
+            # ansible-core 2.20, INJECT_FACTS_AS_VARS: reading one warns); the topology keeps their usual names.
+            facts = source["ansible_facts"] if "ansible_facts" in source else {}
+            for key in topology.HOST_KEYS:
+                fact = key[len("ansible_"):] if key in FACT_KEYS else None
+                if fact is not None and fact in facts:
+                    out[host][key] = self._value(facts[fact])
+                elif fact is None and key in source:
+                    out[host][key] = self._value(source[key])
         return out
 
     def run(self, tmp=None, task_vars=None):

@@ -146,6 +146,8 @@ EXPLAINED_WARNINGS = (
     # kubernetes.core 6.x helm_info, on every read of an existing release, whichever return value the caller uses
     # (the collection reads status.release_values); gone with kubernetes.core 8.
     "[DEPRECATION WARNING]: The 'status.values' return value is deprecated",
+    # ansible-core's hint after any deprecation (here that one).
+    "[WARNING]: Deprecation warnings can be disabled by setting",
     # molecule's own: its inventory file before create.yml writes it, and its scenario layout.
     "as an inventory source",
     "Molecule scenarios should migrate to",
