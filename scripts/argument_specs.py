@@ -29,7 +29,6 @@ README_TABLES = {
     "clusters": "<!-- contract: iomesh_clusters keys (scripts/argument_specs.py) -->",
 }
 README_END = "<!-- end of contract table -->"
-ALL_NAMES = set(contract.CLUSTERS) | set(contract.SETTINGS) | set(contract.GUARDS)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -50,9 +49,9 @@ def _ordered(spec: dict) -> dict:
 def role_spec(role: str, current: dict) -> dict:
     """The role's argument specs with the contract's options it reads: the list first, the role's own, the rest."""
     specs = {}
+    shared = contract.role_options(role)
     for entry_point, spec in current["argument_specs"].items():
-        own = {name: value for name, value in (spec.get("options") or {}).items() if name not in ALL_NAMES}
-        shared = contract.role_options(role)
+        own = {name: value for name, value in (spec.get("options") or {}).items() if name not in contract.NAMES}
         options = {name: shared[name] for name in contract.CLUSTERS if name in shared}
         options.update(own)
         options.update({name: value for name, value in shared.items() if name not in options})

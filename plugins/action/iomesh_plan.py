@@ -55,10 +55,11 @@ class ActionModule(ActionBase):
             # ansible-core 2.20, INJECT_FACTS_AS_VARS: reading one warns); the topology keeps their usual names.
             facts = source["ansible_facts"] if "ansible_facts" in source else {}
             for key in topology.HOST_KEYS:
-                fact = key[len("ansible_"):] if key in FACT_KEYS else None
-                if fact is not None and fact in facts:
-                    out[host][key] = self._value(facts[fact])
-                elif fact is None and key in source:
+                if key in FACT_KEYS:
+                    fact = key.removeprefix("ansible_")
+                    if fact in facts:
+                        out[host][key] = self._value(facts[fact])
+                elif key in source:
                     out[host][key] = self._value(source[key])
         return out
 

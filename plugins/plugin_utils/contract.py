@@ -187,7 +187,8 @@ CLUSTERS = {
 # Roles that read the cluster list and every setting through their plan; iomesh_prereq reads only the list.
 KUBERNETES_ROLES = ("iomesh_preflight", "iomesh_mgmt", "iomesh_cluster", "iomesh_disks", "iomesh_csi",
                     "iomesh_verify", "iomesh_report")
-HOST_ROLES = ("iomesh_prereq",)
+# Every variable the contract declares (a role's own variables are the others of its argument spec).
+NAMES = frozenset(CLUSTERS) | frozenset(SETTINGS) | frozenset(GUARDS)
 
 
 def role_options(role: str) -> dict:

@@ -25,8 +25,7 @@ def test_argument_specs_match_defaults(role):
     defaults = yaml.safe_load((role / "defaults/main.yml").read_text()) or {}
     options = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
     # A role's own variables; the contract's (iomesh_cluster_domain starts like iomesh_cluster's) come from contract.py.
-    shared = set(contract.CLUSTERS) | set(contract.SETTINGS) | set(contract.GUARDS)
-    own = {k for k in options if k.startswith(role.name + "_") and k not in shared}
+    own = {k for k in options if k.startswith(role.name + "_") and k not in contract.NAMES}
     assert set(defaults) == own, f"defaults {sorted(defaults)} vs argument_specs {sorted(own)}"
     for name, value in defaults.items():
         assert options[name].get("default") == value, f"{role.name}: default of {name} differs"
