@@ -18,6 +18,8 @@ import pytest
 import yaml
 from iomesh_testbed import launcher
 
+from . import play_recap
+
 ROOT = Path(__file__).resolve().parents[2]
 # Requests on the deployment lock (a Lease created with POST on the collection, then PUT/DELETE by name).
 LOCK_PATH = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/[^/]+/leases(/iomesh-multicluster-lock)?$")
@@ -32,6 +34,11 @@ class PlaybookRun:
     def __init__(self, proc: subprocess.CompletedProcess):
         self.rc = proc.returncode
         self.output = proc.stdout + proc.stderr
+
+    def recap(self, host: str = "localhost") -> dict[str, int]:
+        """The counts of `host` in the run's PLAY RECAP (tests/playbooks/play_recap.py); fails the test when the run
+        printed no recap or no line for that host."""
+        return play_recap.counts(self.output, host)
 
     def __repr__(self):
         return f"<PlaybookRun rc={self.rc}>\n{self.output[-4000:]}"

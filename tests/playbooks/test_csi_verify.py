@@ -32,14 +32,10 @@ RUN_ID = "[0-9a-f]{10}"
 SC_API = "/apis/storage.k8s.io/v1/storageclasses"
 
 
-class Run:
-    def __init__(self, rc: int, output: str, data: dict | None):
-        self.rc, self.output, self.data = rc, output, data
-
-    def changed(self) -> int:
-        """changed= of the play recap (default callback)."""
-        line = next(line for line in self.output.splitlines() if line.startswith("localhost") and "changed=" in line)
-        return int(line.split("changed=", 1)[1].split()[0])
+class Run(conftest.PlaybookRun):
+    def __init__(self, proc: subprocess.CompletedProcess, data: dict | None):
+        super().__init__(proc)
+        self.data = data
 
 
 class Stage:
@@ -63,9 +59,8 @@ class Stage:
             env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
         proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), playbook, "-i", INVENTORY, "-e", f"@{extra_file}",
                                *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False)
-        output = proc.stdout + proc.stderr
         data = json.loads(proc.stdout) if as_json and proc.stdout.strip().startswith("{") else None
-        return Run(proc.returncode, output, data)
+        return Run(proc, data)
 
     def kubectl(self, *args: str, stdin: str | None = None) -> str:
         proc = subprocess.run([str(VENV_BIN / "kubectl"), "--kubeconfig", str(self.testbed.kubeconfig), *args],
@@ -146,7 +141,7 @@ def test_csi_check_diff_on_fresh_stage_shows_the_objects(stage):
     since = len(stage.testbed.requests())
     run = stage.play("playbooks/csi.yml", None, "--check", "--diff")
     assert run.rc == 0, run.output[-4000:]
-    assert run.changed() == 2, run.output[-3000:]  # the ConfigMap task and the StorageClass task
+    assert run.recap()["changed"] == 2, run.output[-3000:]  # the ConfigMap task and the StorageClass task
     added = "\n".join(line[1:].strip() for line in run.output.splitlines() if line.startswith("+"))
     for text in ('"name": "iomesh-csi-configmap"', '"name": "iomesh-cluster-1-csi-configmap"',
                  '"metaAddr": "iomesh-cluster-1-meta-client.iomesh-cluster-1.svc.cluster.local:10100"',
@@ -160,7 +155,7 @@ def test_csi_check_diff_on_fresh_stage_shows_the_objects(stage):
 def test_csi_creates_configmaps_and_storage_classes(stage):
     run = stage.play("playbooks/csi.yml")
     assert run.rc == 0, run.output[-4000:]
-    assert run.changed() == 2  # the ConfigMap task and the StorageClass task (loops)
+    assert run.recap()["changed"] == 2  # the ConfigMap task and the StorageClass task (loops)
     cluster_ids = set()
     for name, (ns, _nodes) in CLUSTERS.items():
         # Scenario 3: the CSI connection ConfigMap of each cluster.
@@ -196,10 +191,10 @@ def versions(stage: Stage) -> dict:
 def test_csi_rerun_and_check_mode_change_nothing(stage):
     before = versions(stage)
     run = stage.play("playbooks/csi.yml")
-    assert run.rc == 0 and run.changed() == 0, run.output[-4000:]
+    assert run.rc == 0 and run.recap()["changed"] == 0, run.output[-4000:]
     since = len(stage.testbed.requests())
     run = stage.play("playbooks/csi.yml", None, "--check", "--diff")
-    assert run.rc == 0 and run.changed() == 0, run.output[-4000:]
+    assert run.rc == 0 and run.recap()["changed"] == 0, run.output[-4000:]
     assert stage.writes(since) == []
     assert versions(stage) == before
 
@@ -212,7 +207,7 @@ def test_a_hand_edit_shows_as_its_own_diff_without_managed_fields(stage):
                   "-p", '{"data": {"iscsiPortal": "10.0.0.9:3260"}}')
     assert stage.get(path)["metadata"].get("managedFields"), "the server keeps managedFields (else this tests nothing)"
     check = stage.play("playbooks/csi.yml", None, "--check", "--diff")
-    assert check.rc == 0 and check.changed() == 1, check.output[-4000:]
+    assert check.rc == 0 and check.recap()["changed"] == 1, check.output[-4000:]
     removed = [line for line in check.output.splitlines() if line.startswith("-")]
     added = [line for line in check.output.splitlines() if line.startswith("+")]
     assert any('"iscsiPortal": "10.0.0.9:3260"' in line for line in removed), check.output[-4000:]
@@ -220,10 +215,10 @@ def test_a_hand_edit_shows_as_its_own_diff_without_managed_fields(stage):
     assert "managedFields" not in check.output and "fieldsV1" not in check.output, check.output[-6000:]
     assert stage.get(path)["data"]["iscsiPortal"] == "10.0.0.9:3260"
     run = stage.play("playbooks/csi.yml")
-    assert run.rc == 0 and run.changed() == 1, run.output[-4000:]
+    assert run.rc == 0 and run.recap()["changed"] == 1, run.output[-4000:]
     assert stage.get(path)["data"]["iscsiPortal"] == "127.0.0.1:3260"
     again = stage.play("playbooks/csi.yml", None, "--check", "--diff")
-    assert again.rc == 0 and again.changed() == 0, again.output[-4000:]
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.output[-4000:]
     assert not [line for line in again.output.splitlines() if line.startswith(("+ ", "- ", "+\t", "-\t"))]
 
 

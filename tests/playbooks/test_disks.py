@@ -93,10 +93,9 @@ def write_inventory(directory: Path, host_disks: dict[str, list[dict]], clusters
     return directory
 
 
-class Run:
+class Run(conftest.PlaybookRun):
     def __init__(self, proc: subprocess.CompletedProcess, writes: list[dict], seconds: float):
-        self.rc = proc.returncode
-        self.output = proc.stdout + proc.stderr
+        super().__init__(proc)
         self.writes = writes
         self.seconds = seconds
 
@@ -137,11 +136,6 @@ class Deployment:
         return {a["device"]: a for a in (cr.get("status") or {}).get("attachedDevices") or []}
 
 
-def recap_ok(run: Run, changed: int | None = None) -> bool:
-    line = next((ln for ln in run.output.splitlines() if ln.startswith("localhost")), "")
-    return "failed=0" in line and (changed is None or f"changed={changed} " in line)
-
-
 @pytest.fixture(scope="module")
 def deployed():
     """The seed's two clusters on the emulator, deployed once by the mgmt and cluster stages (~1-3 min)."""
@@ -175,7 +169,7 @@ def first_runs(deployed):
 def test_check_mode_shows_the_labels_without_applying_them(first_runs):
     run = first_runs["runs"]["check"]
     assert run.rc == 0, run
-    assert not recap_ok(run, 0) and recap_ok(run), run
+    assert run.recap()["changed"] > 0 and run.recap()["failed"] == 0, run
     declared = sum(len(v) for v in DECLARED.values())
     assert f'+            "{CLUSTER_LABEL}": "iomesh-cluster-1",' in run.output, run   # the --diff of a label
     assert "in check mode: not applied" in run.output
@@ -190,7 +184,7 @@ def test_check_mode_shows_the_labels_without_applying_them(first_runs):
 def test_declared_disks_are_labelled_claimed_and_attached(deployed, first_runs):
     run = first_runs["runs"]["converge"]
     assert run.rc == 0, run
-    assert recap_ok(run), run
+    assert run.recap()["failed"] == 0, run
     assert "spec.chunk.deviceMap of IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 selects cacheWithJournal, dataStore" \
         in run.output, run
     bds = deployed.bds()
@@ -227,13 +221,13 @@ def test_declared_disks_are_labelled_claimed_and_attached(deployed, first_runs):
 
 def test_second_run_changes_nothing(first_runs):
     run = first_runs["runs"]["again"]
-    assert run.rc == 0 and recap_ok(run, 0), run
+    assert run.rc == 0 and run.recap()["changed"] == 0 and run.recap()["failed"] == 0, run
     assert run.writes == []
 
 
 def test_check_mode_on_converged_clusters_changes_nothing(first_runs):
     run = first_runs["runs"]["check_converged"]
-    assert run.rc == 0 and recap_ok(run, 0), run
+    assert run.rc == 0 and run.recap()["changed"] == 0 and run.recap()["failed"] == 0, run
     assert run.writes == []
 
 
@@ -321,8 +315,7 @@ def assert_refused(run: Run, problems: int) -> None:
     assert HEADER.format(n=problems) in run.output, run
     assert "Refuse the declared disks that IOMesh may not take" in run.output
     assert run.writes == [], run.writes
-    line = next(ln for ln in run.output.splitlines() if ln.startswith("localhost"))
-    assert "changed=0" in line and "failed=1" in line
+    assert run.recap()["changed"] == 0 and run.recap()["failed"] == 1, run
 
 
 @pytest.fixture(scope="module")
@@ -400,7 +393,7 @@ def test_mount_type_the_mode_forbids_is_refused_by_the_inventory_check(deployed)
 def test_no_declared_disks_means_nothing_to_do(deployed, first_runs):
     inventory = write_inventory(deployed.workdir / "inv-none", {})
     run = deployed.run("playbooks/disks.yml", inventory=inventory)
-    assert run.rc == 0 and recap_ok(run, 0), run
+    assert run.rc == 0 and run.recap()["changed"] == 0 and run.recap()["failed"] == 0, run
     assert "No host of any IOMesh cluster declares iomesh_disks; there is nothing to mount." in run.output
     assert run.writes == []
 

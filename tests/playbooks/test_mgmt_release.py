@@ -137,10 +137,6 @@ def patch(testbed: conftest.Testbed, path: str, body: dict, manager: str) -> dic
         return json.loads(resp.read())
 
 
-def recap(run: conftest.PlaybookRun) -> str:
-    return next((ln for ln in run.output.splitlines() if ln.startswith("localhost")), "")
-
-
 @pytest.fixture(scope="module")
 def deployed():
     base = Path(tempfile.mkdtemp(prefix="iomesh-mr-"))   # short: ansible's socket path under TMPDIR
@@ -294,11 +290,6 @@ def test_a_value_set_by_hand_is_dropped_only_when_allowed(deployed, hand_set):
     assert "tolerations" not in values["iomesh"]["meta"]["podPolicy"], values
 
 
-def counts(run: conftest.PlaybookRun) -> dict[str, int]:
-    """The counts of the localhost line of the run's recap."""
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", recap(run))}
-
-
 def test_check_diff_shows_a_value_changed_by_hand_as_one_change_without_helms_diff_plugin(deployed):
     """A value the inventory renders, changed by hand on the live release: --check --diff shows it going back, as one
     change, and the real run then changes exactly that; afterwards --check --diff shows nothing. The release values
@@ -310,23 +301,23 @@ def test_check_diff_shows_a_value_changed_by_hand_as_one_change_without_helms_di
     secret = ["-e", json.dumps({"iomesh_mgmt_extra_values": {"registry": {"password": SENTINEL}}})]
     check = deployed.run("playbooks/mgmt.yml", "--check", "--diff", *secret)
     assert check.rc == 0, [ln[:1500] for ln in check.output.splitlines() if ln.startswith(("fatal", "[ERROR]"))]
-    assert counts(check)["changed"] == 1, check
+    assert check.recap()["changed"] == 1, check
     assert re.search(r"^-\s+replicaCount: 2$", check.output, re.M) and re.search(r"^\+\s+replicaCount: 4$", check.output, re.M), check
     assert "password: (hidden, changed)" in check.output and SENTINEL not in check.output, check
     assert release_status(deployed)["version"] == revision
     real = deployed.run("playbooks/mgmt.yml", "--diff", *secret)
     assert real.rc == 0, real
-    assert counts(real)["changed"] == 1 and release_status(deployed)["version"] == revision + 1, real
+    assert real.recap()["changed"] == 1 and release_status(deployed)["version"] == revision + 1, real
     assert SENTINEL not in real.output
     values = json.loads(deployed.helm("get", "values", MGMT, "-n", NS, "-o", "json").stdout)
     assert values["iomesh"]["chunk"]["replicaCount"] == 4 and values["registry"]["password"] == SENTINEL
     again = deployed.run("playbooks/mgmt.yml", "--check", "--diff", *secret)
-    assert again.rc == 0 and counts(again)["changed"] == 0, again
+    assert again.rc == 0 and again.recap()["changed"] == 0, again
     assert "replicaCount" not in again.output and "+++" not in again.output, again
     # Back to the inventory without the extra value, for the tests below (dropping a value the inventory no longer sets
     # needs iomesh_mgmt_reset_values).
     back = deployed.run("playbooks/mgmt.yml", "-e", "iomesh_mgmt_reset_values=true")
-    assert back.rc == 0 and counts(back)["changed"] == 1, back
+    assert back.rc == 0 and back.recap()["changed"] == 1, back
 
 
 def helm_record(deployment: Deployment, revision: int) -> tuple[dict, dict]:
@@ -389,14 +380,14 @@ def test_a_revision_left_pending_by_a_killed_helm_is_recovered_by_a_re_run(deplo
     # The interrupted upgrade had the values the release already has, so nothing was left to upgrade.
     status = release_status(deployed)
     assert status["info"]["status"] == "deployed" and status["version"] == pending - 1, status
-    assert "changed=1 " in recap(run), run
+    assert run.recap()["changed"] == 1, run
     assert deployed.mgmt_cr()["metadata"]["uid"] == uid
 
 
 def test_a_second_run_changes_nothing(deployed):
     for playbook in ("playbooks/mgmt.yml", "playbooks/cluster.yml"):
         run = deployed.run(playbook)
-        assert run.rc == 0 and "changed=0 " in recap(run) and "failed=0" in recap(run), run
+        assert run.rc == 0 and run.recap()["changed"] == 0 and run.recap()["failed"] == 0, run
 
 
 LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases"
@@ -444,7 +435,7 @@ def test_a_second_run_at_the_same_time_is_refused_and_a_killed_runs_lock_is_take
     with urllib.request.urlopen(req, timeout=30):
         pass
     run = deployed.run("playbooks/cluster.yml")
-    assert run.rc == 0 and "changed=0 " in recap(run), run
+    assert run.rc == 0 and run.recap()["changed"] == 0, run
     assert "a run on this controller that no longer runs (it was killed); taking it over." in run.output, run
     with pytest.raises(urllib.error.HTTPError, match="404"):
         deployed.get(f"{LEASES}/iomesh-multicluster-lock")

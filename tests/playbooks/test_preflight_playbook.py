@@ -16,7 +16,7 @@ def test_seed_inventory_passes(run_playbook):
     # stage against the API emulator), and an unreachable API would rightly fail the run.
     run = run_playbook("playbooks/preflight.yml", SEED, {"iomesh_preflight_kubernetes": False})
     assert run.rc == 0, run
-    assert "changed=0" in run.output and "failed=0" in run.output
+    assert run.recap()["changed"] == 0 and run.recap()["failed"] == 0, run
     assert "iomesh (management, namespace iomesh-system" in run.output
     assert "k8s-woker-3, k8s-woker-4, k8s-woker-5" in run.output
 
@@ -59,7 +59,7 @@ def test_bad_input_fails_in_preflight(run_playbook, extra, message):
     assert "Fail on inventory problems" in run.output
     assert message in run.output, run
     assert "nothing was changed" in run.output
-    assert "changed=0" in run.output
+    assert run.recap()["changed"] == 0, run
 
 
 def test_warnings_can_be_made_fatal(run_playbook):

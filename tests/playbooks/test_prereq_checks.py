@@ -66,7 +66,7 @@ def test_good_host_passes_and_changes_nothing(validate):
     assert run.rc == 0, run
     assert "localhost (Debian 12.8): 16 CPU cores >= 8; 65536 MiB memory >= 16384 MiB" in run.output
     assert "10.99.0.5 in data_cidr 10.99.0.0/24 (iomesh)" in run.output
-    assert "changed=0" in run.output and "failed=0" in run.output
+    assert run.recap()["changed"] == 0 and run.recap()["failed"] == 0, run
 
 
 def test_check_mode_passes(validate):

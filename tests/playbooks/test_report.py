@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from . import conftest
+from . import conftest, play_recap
 from .conftest import CHART, ROOT, SEED_NODES
 
 PLAYBOOK = "playbooks/report.yml"
@@ -144,12 +144,6 @@ def report(testbed: conftest.Testbed, inventory: Path, outdir: Path | None, *arg
                                  writes=testbed.write_requests(since))
 
 
-def recap(run) -> dict:
-    match = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", run.output)
-    assert match, run.output[-3000:]
-    return {"ok": int(match[1]), "changed": int(match[2]), "failed": int(match[3])}
-
-
 def section(text: str, title: str) -> str:
     level = len(title) - len(title.lstrip("#"))
     match = re.search(rf"^{re.escape(title)}\n(.*?)(?=^#{{1,{level}}} |\Z)", text, re.S | re.M)
@@ -211,7 +205,7 @@ def test_report_after_deployment(deployed, tmp_path):
     run = report(testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT)
     assert run.rc == 0, run.output[-4000:]
     assert run.writes == [], run.writes
-    assert recap(run)["changed"] >= 2  # directory, source and report
+    assert play_recap.counts(run.output)["changed"] >= 2  # directory, source and report
     text = (out / "iomesh-report.md").read_text()
     release = testbed.helm("list", "-n", "iomesh-system", "-o", "json")
     (helm_release,) = json.loads(release.stdout)
@@ -278,18 +272,18 @@ def test_second_run_changes_nothing_and_check_mode_writes_nothing(deployed, tmp_
     files = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
 
     second = report(testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT)
-    assert second.rc == 0 and recap(second)["changed"] == 0, second.output[-4000:]
+    assert second.rc == 0 and play_recap.counts(second.output)["changed"] == 0, second.output[-4000:]
     assert second.writes == []
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == files
 
     check = report(testbed, deployed.inventory, out, "--check", "--diff", iomesh_report_dot_binary=NO_DOT)
-    assert check.rc == 0 and recap(check)["changed"] == 0, check.output[-4000:]
+    assert check.rc == 0 and play_recap.counts(check.output)["changed"] == 0, check.output[-4000:]
 
     # A report of another state: check mode runs no verification, so it leaves the last real run's report alone
     # (a report written then would say "skipped" for the verification) and says so.
     (out / "iomesh-report.md").write_text("# an old report\n")
     check = report(testbed, deployed.inventory, out, "--check", "--diff", iomesh_report_dot_binary=NO_DOT)
-    assert check.rc == 0 and recap(check)["changed"] == 0, check.output[-4000:]
+    assert check.rc == 0 and play_recap.counts(check.output)["changed"] == 0, check.output[-4000:]
     assert "is left as the last real run wrote it" in check.output
     assert (out / "iomesh-report.md").read_text() == "# an old report\n"
 
@@ -329,7 +323,7 @@ def test_fail_on_problems_still_writes_the_report(deployed, tmp_path):
     out = tmp_path / "report"
     run = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT,
                  iomesh_report_fail_on_problems=True)
-    assert run.rc == 2 and recap(run)["failed"] == 1
+    assert run.rc == 2 and play_recap.counts(run.output)["failed"] == 1
     assert "The report lists 3 problem(s) and iomesh_report_fail_on_problems is true:" in run.output
     assert "  - iomesh-cluster-1: StorageClass iomesh-cluster-1 does not exist" in run.output
     assert (out / "iomesh-report.md").is_file()
@@ -345,7 +339,7 @@ def test_default_directory_is_where_ansible_playbook_was_started(deployed, tmp_p
 
 def test_disabled_writes_nothing(deployed, tmp_path):
     run = report(deployed.testbed, deployed.inventory, tmp_path / "report", iomesh_report_enabled=False)
-    assert run.rc == 0 and recap(run)["changed"] == 0
+    assert run.rc == 0 and play_recap.counts(run.output)["changed"] == 0
     assert not (tmp_path / "report").exists()
 
 
@@ -361,7 +355,7 @@ def test_svg_picture_when_graphviz_is_installed(deployed, tmp_path):
     text = (out / "iomesh-report.md").read_text()
     assert "picture [`iomesh-topology.svg`](iomesh-topology.svg)" in text and "![topology](iomesh-topology.svg)" in text
     again = report(deployed.testbed, deployed.inventory, out)
-    assert again.rc == 0 and recap(again)["changed"] == 0, again.output[-4000:]
+    assert again.rc == 0 and play_recap.counts(again.output)["changed"] == 0, again.output[-4000:]
     # Without the renderer the picture would describe an older state: it is removed, and the report says why.
     without = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT)
     assert without.rc == 0
