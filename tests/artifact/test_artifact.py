@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from playbooks import play_recap  # tests/playbooks/play_recap.py: the one reader of a PLAY RECAP
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # galaxy-importer and ansible-builder (make setup; requirements/importer.txt).
@@ -188,8 +190,8 @@ def test_a_users_playbook_runs_the_installed_collection(installed, tmp_path):
     assert str(ROOT) not in output, "the checkout was used instead of the installed collection"
     # The storage hosts' play selected by tag away: no warning about its host pattern.
     assert "[WARNING]" not in output, output[-4000:]
-    recap = [ln for ln in output.splitlines() if ln.startswith("localhost ")]
-    assert recap and " failed=0 " in recap[-1] and " changed=0 " in recap[-1], recap
+    recap = play_recap.counts(output)
+    assert recap["changed"] == 0 and recap["failed"] == 0, output[-4000:]
 
 
 def test_the_execution_environment_definition_builds_a_context(tmp_path):

@@ -26,6 +26,7 @@ import yaml
 from iomesh_testbed import launcher
 from iomesh_twin import disks as twin_disks
 from playbooks import conftest  # tests/playbooks/conftest.py: Testbed, client_env, CHART
+from playbooks import play_recap
 
 ROOT = conftest.ROOT
 VENV_BIN = conftest.VENV_BIN
@@ -110,10 +111,8 @@ class Run:
         self.armed = armed                 # what the hooks did, in order
 
     def recap(self) -> dict[str, int] | None:
-        line = next((ln for ln in self.output.splitlines() if ln.startswith("localhost ") and "changed=" in ln), None)
-        if line is None:
-            return None
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+        """The counts of localhost in the run's PLAY RECAP; None when the run printed none (killed before its end)."""
+        return play_recap.find(self.output)
 
     def changed(self) -> int | None:
         recap = self.recap()
