@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+import os
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -96,8 +100,34 @@ def iomesh_cluster(cluster, leader="10.234.1.10:10100", attached=None):
 
 
 def zookeeper(cluster, ready=3):
-    return {"kind": "ZookeeperCluster", "metadata": {"name": cluster["zookeeper_name"], "namespace": cluster["namespace"]},
+    # <release>-zookeeper (the chart's ZookeeperCluster, shared/reference/iomesh-chart-render-facts.md), and the same
+    # name for an additional cluster's (domain doc section 6.2: iomesh-cluster-1-zookeeper)
+    return {"kind": "ZookeeperCluster", "metadata": {"name": f"{cluster['name']}-zookeeper", "namespace": cluster["namespace"]},
             "spec": {"replicas": 3}, "status": {"readyReplicas": ready, "replicas": 3}}
+
+
+def csi_objects(name, namespace):
+    """The CSI ConfigMap and StorageClass of one IOMesh cluster as the API returns them after the csi stage, written
+    out from the documented shape (domain doc sections 8 and 9: <C>-csi-configmap in <N>, metaAddr
+    <C>-meta-client.<N>.svc.cluster.local:10100, the documented SC defaults), never rendered by the collection."""
+    labels = {"app.kubernetes.io/managed-by": "iomesh.multicluster", "iomesh.multicluster/cluster": name}
+    configmap = {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": f"{name}-csi-configmap", "namespace": namespace, "labels": dict(labels), "uid": f"cm-{name}",
+                     "resourceVersion": "311", "creationTimestamp": "2026-03-02T10:00:00Z"},
+        "data": {"clusterId": "k8s-cluster", "iscsiPortal": "127.0.0.1:3260",
+                 "metaAddr": f"{name}-meta-client.{namespace}.svc.cluster.local:10100"},
+    }
+    storage_class = {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": name, "labels": dict(labels), "uid": f"sc-{name}", "resourceVersion": "312",
+                     "creationTimestamp": "2026-03-02T10:00:01Z"},
+        "provisioner": "com.iomesh.csi-driver",
+        "parameters": {"clusterConnection": f"{namespace}/{name}-csi-configmap", "csi.storage.k8s.io/fstype": "ext4",
+                       "iomeshCluster": f"{namespace}/{name}", "replicaFactor": "2", "thinProvision": "true"},
+        "reclaimPolicy": "Delete", "allowVolumeExpansion": True, "volumeBindingMode": "Immediate",
+    }
+    return configmap, storage_class
 
 
 def full_state(clusters):
@@ -119,7 +149,7 @@ def full_state(clusters):
         observed["iomesh_clusters"].append(iomesh_cluster(cluster, attached=attached))
         observed["zookeeper_clusters"].append(zookeeper(cluster))
         observed["pods"] += cluster_pods(cluster)
-        configmap, storage_class = f.iomesh_csi_manifests(cluster)
+        configmap, storage_class = csi_objects(cluster["name"], cluster["namespace"])
         observed["configmaps"].append(configmap)
         observed["storage_classes"].append(storage_class)
     return observed
@@ -444,13 +474,45 @@ def test_mermaid_ids_are_unique_and_safe(clusters):
 
 # --- determinism ---------------------------------------------------------------------------------------
 
-def test_same_input_same_output(clusters):
+def reversed_keys(value):
+    """`value` with every mapping's keys inserted in the reverse order (as another reader of the API could build it)."""
+    if isinstance(value, dict):
+        return {k: reversed_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(v) for v in value]
+    return value
+
+
+REPORT_IN_A_FRESH_INTERPRETER = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_report as r
+clusters, observed, results = json.load(sys.stdin)
+json.dump([r.iomesh_report_markdown(clusters, observed, results), r.iomesh_report_diagram(clusters, observed, results),
+           r.iomesh_report_problems(clusters, observed, results)], sys.stdout)
+"""
+
+
+def test_output_does_not_depend_on_key_order_or_hash_seed(clusters):
     observed = full_state(clusters)
-    results = verify_results(clusters)
-    first = (r.iomesh_report_markdown(clusters, observed, results), r.iomesh_report_diagram(clusters, observed, results))
-    again = (r.iomesh_report_markdown(copy.deepcopy(clusters), copy.deepcopy(observed), copy.deepcopy(results)),
-             r.iomesh_report_diagram(copy.deepcopy(clusters), copy.deepcopy(observed), copy.deepcopy(results)))
-    assert first == again
+    observed["iomesh_clusters"][1]["status"]["summary"] = {}  # some problems, so their text is covered too
+    # pods of iomesh-cluster-1 on three nodes that are not its own: a set of nodes whose order the report must fix
+    observed["pods"] += [pod(f"iomesh-cluster-1-meta-{7 + i}", "iomesh-cluster-1", f"w{i}", ready=i != 1) for i in range(3)]
+    results = verify_results(clusters, "failed")
+    inputs = json.loads(json.dumps([clusters, observed, results]))
+    expected = [r.iomesh_report_markdown(*inputs), r.iomesh_report_diagram(*inputs), r.iomesh_report_problems(*inputs)]
+    assert expected[2], "the state must have problems"
+    # dict insertion order: every mapping of the inventory, the API objects and the results with its keys reversed
+    flipped = reversed_keys(inputs)
+    assert [r.iomesh_report_markdown(*flipped), r.iomesh_report_diagram(*flipped), r.iomesh_report_problems(*flipped)] \
+        == expected
+    # set iteration order: it changes with the string hash seed, never within one interpreter (so a second call here
+    # proves nothing); other interpreters with other seeds must write the same report byte for byte
+    for hash_seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", REPORT_IN_A_FRESH_INTERPRETER, json.dumps(sys.path)],
+                              input=json.dumps(inputs), capture_output=True, text=True, env=env, check=True, timeout=120)
+        assert json.loads(done.stdout) == expected, f"PYTHONHASHSEED={hash_seed}"
 
 
 @pytest.mark.parametrize("seed", range(5))

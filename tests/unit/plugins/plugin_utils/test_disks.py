@@ -64,11 +64,38 @@ def clusters_of(inv):
     return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
 
 
+HOSTNAME = "kubernetes.io/hostname"
+
+
+# spec.chunk.deviceMap as the mgmt/cluster stages leave it on each IOMeshCluster of the synthetic inventory (hosts w0..w2
+# in cluster iomesh, w3..w5 in iomesh-cluster-1, each declaring a cacheWithJournal SSD and a dataStore HDD): one label
+# selector per mount type, guarded on the hostnames of the cluster's nodes (domain doc section 7.2/7.3), written out here
+# rather than rendered, so that the plan's deviceMap check is judged against a fixed shape.
+DEVICE_MAPS = {
+    "iomesh": {
+        "cacheWithJournal": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["w0", "w1", "w2"]}],
+            "matchLabels": {"iomesh.multicluster/cluster": "iomesh", "iomesh.multicluster/mount-type": "cacheWithJournal"}}},
+        "dataStore": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["w0", "w1", "w2"]}],
+            "matchLabels": {"iomesh.multicluster/cluster": "iomesh", "iomesh.multicluster/mount-type": "dataStore"}}},
+    },
+    "iomesh-cluster-1": {
+        "cacheWithJournal": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["w3", "w4", "w5"]}],
+            "matchLabels": {"iomesh.multicluster/cluster": "iomesh-cluster-1",
+                            "iomesh.multicluster/mount-type": "cacheWithJournal"}}},
+        "dataStore": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["w3", "w4", "w5"]}],
+            "matchLabels": {"iomesh.multicluster/cluster": "iomesh-cluster-1", "iomesh.multicluster/mount-type": "dataStore"}}},
+    },
+}
+
+
 def cr(cluster, key=None, attached=(), device_map=None):
-    """The IOMeshCluster as the mgmt/cluster stages leave it: the rendered deviceMap (or one guarded on `key`)."""
-    from ansible_collections.iomesh.multicluster.plugins.plugin_utils import render
+    """The IOMeshCluster as the mgmt/cluster stages leave it: the literal deviceMap above (or one guarded on `key`)."""
     if device_map is None:
-        device_map = render.device_map(cluster)
+        device_map = copy.deepcopy(DEVICE_MAPS[cluster["name"]])
         for entry in device_map.values() if key else ():
             entry["selector"]["matchExpressions"][0]["key"] = key
     return {"metadata": {"name": cluster["name"], "namespace": cluster["namespace"]},
@@ -120,11 +147,14 @@ def test_disks_named_by_id_and_path(inv):
 def test_labelled_disks_are_unchanged(inv):
     declare(inv)
     bds = default_bds()
-    for item in plan(inv, bds)["labels"]:
-        target = next(b for b in bds if b["metadata"]["name"] == item["name"])
-        target["metadata"]["labels"].update(item["labels"])
+    # What the previous run left: every disk labelled for the cluster of its node and for the mount type of its path,
+    # and claimed by IOMesh (the BlockDeviceClaim is named like the BlockDevice).
+    for target in bds:
+        node, name = target["spec"]["nodeAttributes"]["nodeName"], target["metadata"]["name"]
+        target["metadata"]["labels"].update({CLUSTER: "iomesh" if node in ("w0", "w1", "w2") else "iomesh-cluster-1",
+                                             MOUNT: {"/dev/sdb": "cacheWithJournal", "/dev/sdc": "dataStore"}[target["spec"]["path"]]})
         target["status"]["claimState"] = "Claimed"
-        target["spec"]["claimRef"] = {"name": item["name"], "namespace": NS}
+        target["spec"]["claimRef"] = {"name": name, "namespace": NS}
     result = plan(inv, bds)
     assert result["errors"] == [] and len(result["labels"]) == 12
     assert not any(item["changed"] for item in result["labels"])
@@ -397,6 +427,38 @@ def test_device_map_guard_is_the_hostname_label_whatever_the_node_label_key(inv)
     label_guarded = [cr(c, key="example.com/storage-node") for c in clusters]
     result = fd.iomesh_disk_plan(clusters, default_bds(), f.iomesh_settings(inv.settings), label_guarded)
     assert len(result["errors"]) == 2 and "is not the one the inventory renders" in result["errors"][0]
+
+
+def test_device_map_of_clusters_with_names_of_their_own(inv):
+    inv.clusters[0].update(name="vault", namespace="store-mgmt")
+    inv.clusters[1].update(name="archive-2", namespace="cold-tier")
+    declare(inv, hosts=["w3", "w4", "w5"])
+    bds = default_bds()
+    for item in bds:
+        item["metadata"]["namespace"] = "store-mgmt"   # NDM's BlockDevices live in the management namespace
+    clusters = clusters_of(inv)
+    archive = {
+        "cacheWithJournal": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["w5", "w3", "w4"]}],
+            "matchLabels": {"iomesh.multicluster/mount-type": "cacheWithJournal", "iomesh.multicluster/cluster": "archive-2"}}},
+        "dataStore": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["w4", "w5", "w3"]}],
+            "matchLabels": {"iomesh.multicluster/mount-type": "dataStore", "iomesh.multicluster/cluster": "archive-2"}}},
+    }
+    result = fd.iomesh_disk_plan(clusters, bds, f.iomesh_settings(inv.settings), [cr(clusters[1], device_map=archive)])
+    assert result["errors"] == [], result["errors"]
+    assert {(i["name"], i["namespace"], i["cluster"]) for i in result["labels"] if i["node"] == "w4"} == {
+        ("blockdevice-w4-sdb", "store-mgmt", "archive-2"), ("blockdevice-w4-sdc", "store-mgmt", "archive-2")}
+    assert ("cluster archive-2: spec.chunk.deviceMap of IOMeshCluster cold-tier/archive-2 selects cacheWithJournal, dataStore "
+            "by the labels iomesh.multicluster/cluster=archive-2 and iomesh.multicluster/mount-type=<type>, only on "
+            "kubernetes.io/hostname In [w3, w4, w5], as rendered by the iomesh_cluster (playbooks/cluster.yml) stage; "
+            "left unchanged.") in result["notes"]
+    # The same selectors naming the namespace instead of the cluster select nothing the disk stage labels.
+    by_namespace = copy.deepcopy(archive)
+    for entry in by_namespace.values():
+        entry["selector"]["matchLabels"]["iomesh.multicluster/cluster"] = "cold-tier"
+    result = fd.iomesh_disk_plan(clusters, bds, f.iomesh_settings(inv.settings), [cr(clusters[1], device_map=by_namespace)])
+    only_error(result, "cluster archive-2: spec.chunk.deviceMap of IOMeshCluster cold-tier/archive-2 is not the one")
 
 
 def test_labelled_disk_no_longer_declared_is_a_warning_and_left_alone(inv):

@@ -160,25 +160,73 @@ def chart_cr(cluster, values):
     return cr(cluster["namespace"], cluster["name"], spec)
 
 
-def converged(clusters):
-    """Release and IOMeshClusters exactly as a previous run of this collection left them."""
-    settings = f.iomesh_settings({})
-    values = f.iomesh_mgmt_values(clusters[0], settings)
+def pinned(*nodes):
+    """podPolicy with the required node affinity a multi-cluster install gives each part (domain doc section 6.3)."""
+    return {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": list(nodes)}]}]}}}}
+
+
+def converged(mgmt=("iomesh-system", "iomesh"), other=("iomesh-cluster-1", "iomesh-cluster-1")):
+    """Release and IOMeshClusters as a previous run of this collection left them (management cluster on w0..w2, the
+    other on w3..w5), as the API returns them: written out, not rendered by the code whose output they stand for."""
+    values = {"iomesh": {
+        "chunk": {"dataCIDR": "10.234.1.0/24", "podPolicy": pinned("w0", "w1", "w2"), "replicaCount": 3},
+        "diskDeploymentMode": "hybridFlash", "edition": "community", "platform": "",
+        "meta": {"podPolicy": pinned("w0", "w1", "w2"), "replicaCount": 3},
+        "redirector": {"podPolicy": pinned("w0", "w1", "w2")},
+        "zookeeper": {"podPolicy": pinned("w0", "w1", "w2"), "replicas": 3},
+    }}
     release = {"chart": "iomesh-v1.0.1", "release_values": values, "values": values}
-    crs = [chart_cr(clusters[0], values)]
-    crs += [f.iomesh_cluster_manifests(c, settings)[1] for c in clusters[1:]]
+    crs = [
+        cr(mgmt[0], mgmt[1], {"chunk": {"dataCIDR": "10.234.1.0/24", "podPolicy": pinned("w0", "w1", "w2"), "replicas": 3},
+                              "meta": {"podPolicy": pinned("w1", "w0", "w2"), "replicas": 3},
+                              "redirector": {"dataCIDR": "10.234.1.0/24", "podPolicy": pinned("w2", "w1", "w0")}}),
+        cr(other[0], other[1], {"chunk": {"dataCIDR": "10.234.1.0/24", "podPolicy": pinned("w3", "w4", "w5"), "replicas": 3,
+                                          "devicemanager": {"blockDeviceNamespace": mgmt[0]}},
+                                "diskDeploymentMode": "hybridFlash",
+                                "meta": {"podPolicy": pinned("w3", "w4", "w5"), "replicas": 3},
+                                "redirector": {"dataCIDR": "10.234.1.0/24", "podPolicy": pinned("w3", "w4", "w5")},
+                                "reclaimPolicy": {"blockdevice": "Delete", "volume": "Delete"}, "storageClass": "hostpath"}),
+    ]
+    for index, obj in enumerate(crs):
+        obj["metadata"].update({"uid": f"u-{index}", "resourceVersion": str(40 + index), "generation": 1})
+        obj["status"] = {"readyReplicas": 3}
     return release, crs
 
 
 def test_own_clusters_pass_a_rerun(clusters):
-    release, crs = converged(clusters)
+    release, crs = converged()
+    assert check(clusters, all_nodes(), release=release, existing=crs) == {"errors": [], "warnings": []}
+
+
+def test_own_clusters_with_names_and_namespaces_of_their_own_pass_a_rerun(inv):
+    inv.clusters[0].update(name="blk-core", namespace="store-core")
+    inv.clusters[1].update(name="blk-2", namespace="store-two")
+    renamed = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars)
+    release, crs = converged(mgmt=("store-core", "blk-core"), other=("store-two", "blk-2"))
+    assert check(renamed, all_nodes(), release=release, existing=crs) == {"errors": [], "warnings": []}
+    # The same objects under the seed's names are not these clusters: foreign, and no longer judged as ours.
+    _release, seed_named = converged()
+    result = check(renamed, all_nodes(), existing=seed_named)
+    assert result["errors"] == []
+    assert result["warnings"][0].startswith(
+        "IOMeshCluster(s) iomesh-cluster-1/iomesh-cluster-1, iomesh-system/iomesh exist but are not in iomesh_clusters")
+
+
+def test_what_the_collection_renders_passes_a_rerun(clusters):
+    # The render stages' own output as the live state (input, not expectation): what they apply must not be refused
+    # by the check of the next run.
+    settings = f.iomesh_settings({})
+    values = f.iomesh_mgmt_values(clusters[0], settings)
+    release = {"chart": "iomesh-v1.0.1", "release_values": values, "values": values}
+    crs = [chart_cr(clusters[0], values)] + [f.iomesh_cluster_manifests(c, settings)[1] for c in clusters[1:]]
     assert [c["metadata"]["name"] for c in crs] == ["iomesh", "iomesh-cluster-1"]
     assert check(clusters, all_nodes(), release=release, existing=crs) == {"errors": [], "warnings": []}
 
 
 def test_own_rendered_crs_pass_without_release(clusters):
     # E.g. the management release was renamed: its CR is judged on its own and must pass too.
-    _release, crs = converged(clusters)
+    _release, crs = converged()
     assert check(clusters, all_nodes(), existing=crs) == {"errors": [], "warnings": []}
 
 
@@ -201,7 +249,7 @@ def test_single_cluster_iomesh_cluster_is_refused(clusters):
 
 
 def test_partly_pinned_iomesh_cluster_names_the_free_parts(clusters):
-    _release, crs = converged(clusters)
+    _release, crs = converged()
     del crs[1]["spec"]["chunk"]["podPolicy"]
     errors = check(clusters, all_nodes(), existing=crs)["errors"]
     assert len(errors) == 1 and "IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 exists and its chunk pods" in errors[0]
@@ -221,7 +269,7 @@ def test_single_cluster_release_and_its_cr_are_one_problem(clusters):
 
 
 def test_second_cluster_in_a_target_namespace_is_refused(clusters):
-    _release, crs = converged(clusters)
+    _release, crs = converged()
     existing = crs + [cr("iomesh-cluster-1", "legacy", single_cluster_spec())]
     result = check(clusters, all_nodes(), existing=existing, allow_single_cluster_conversion=True)
     assert result["warnings"] == []
@@ -395,7 +443,7 @@ def test_the_cluster_stage_leaves_the_management_cluster_to_its_release(clusters
     # Unpinned, but the management cluster's: its Helm release decides (iomesh_release_problems).
     existing = [cr("iomesh-system", "iomesh", single_cluster_spec())]
     assert f.iomesh_cluster_guards(existing, clusters) == {"errors": [], "warnings": []}
-    _release, crs = converged(clusters)
+    _release, crs = converged()
     assert f.iomesh_cluster_guards(crs, clusters) == {"errors": [], "warnings": []}
     with pytest.raises(AnsibleFilterError, match="must be the IOMeshCluster objects"):
         f.iomesh_cluster_guards("nope", clusters)
