@@ -110,6 +110,9 @@ def copy_checkout(base: Path) -> None:
             continue
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target / name)
+    # Tests that run ansible-playbook start Python processes in the collection's directory; under mutmut's stats run
+    # their mutated plugins look for mutmut's configuration there (the hits they record are not collected).
+    (target / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["plugins"]\n', encoding="utf-8")
     # Other collections (not this one: it must come from mutants/ only).
     others = base / "collections/ansible_collections"
     others.mkdir(parents=True)
