@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import os
 import re
@@ -138,6 +139,7 @@ def write_config(base: Path, files: list[str], tests: list[str]) -> None:
     )
 
 
+@functools.lru_cache(maxsize=None)
 def function_span(source: str, function: str) -> tuple[int, int] | None:
     """First and last line of a function (`name` or `Class.name`) in a module."""
     path = function.split("ǁ") if "ǁ" in function else [function]
