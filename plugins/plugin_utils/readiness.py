@@ -129,7 +129,7 @@ def pods_on_nodes(pods: Sequence[Mapping], what: str, nodes: Sequence[str], coun
         ready = ready_nodes == allowed and not stray
     else:
         expected = f"{count} {what} pod(s) ready, only on {', '.join(sorted(allowed))}"
-        ready = len(by_state.get("Ready", [])) >= (count or 0) and not stray and len(pods) >= (count or 0)
+        ready = len(by_state.get("Ready", [])) >= (count or 0) and not stray
     seen = "; ".join(f"{state}: {', '.join(sorted(names))}" for state, names in sorted(by_state.items())) or "no pods"
     if stray:
         seen += f"; OUTSIDE the cluster's nodes: {', '.join(sorted(stray))}"
@@ -252,8 +252,8 @@ def wait_all(waits: Sequence[Mapping], fetch, timeout: float, delay: float, cloc
 
 
 def _device_text(device: Mapping) -> str:
-    where = " ".join(str(device[k]) for k in ("path", "node") if device.get(k))
-    return f"{device.get('device', '?')}" + (f" ({where.replace(' ', ' on ', 1)})" if where else "")
+    where = " on ".join(str(device[k]) for k in ("path", "node") if device.get(k))
+    return f"{device.get('device', '?')}" + (f" ({where})" if where else "")
 
 
 def blockdevices_claimed(resources: Sequence[Mapping], devices: Sequence[Mapping]) -> dict:

@@ -348,3 +348,240 @@ def test_progress_names_the_api_error_it_sees():
                            sleep=clock.sleep, progress=lines.append, progress_interval=10)
     assert lines == ["Still waiting for ZooKeeper in namespace ns (10 s of 20 s). Seen: the API read failed: "
                      "503 Service Unavailable."]
+
+
+# --- what each check says: the expected and seen texts a failed wait's message is made of ---------------------
+
+
+@pytest.mark.parametrize("check, args, expected, seen", [
+    ("deployment", {"name": "blk-operator"}, "Deployment blk-operator with all replicas available",
+     "Deployment blk-operator does not exist"),
+    ("daemonset", {"name": "blk-csi-node"}, "DaemonSet blk-csi-node ready on every node it runs on",
+     "DaemonSet blk-csi-node does not exist"),
+    ("zookeeper", {"name": "blk-zk"}, "ZookeeperCluster blk-zk with all replicas ready", "ZookeeperCluster blk-zk does not exist"),
+    ("iomesh_cluster", {"name": "blk"}, "IOMeshCluster blk with a meta leader and a licence in its status",
+     "IOMeshCluster blk does not exist"),
+    ("service", {"name": "blk-meta-client", "port": 10100}, "Service blk-meta-client with port 10100",
+     "Service blk-meta-client does not exist"),
+    ("service", {"name": "blk-meta-client"}, "Service blk-meta-client", "Service blk-meta-client does not exist"),
+    ("attached_devices", {"name": "blk", "devices": [{"device": "blockdevice-9f", "node": "k8s-w5", "path": "/dev/nvme1n1",
+                                                      "mount_type": "cacheWithJournal"}]},
+     "IOMeshCluster blk listing 1 device(s) in status.attachedDevices with their node and mount type: "
+     "blockdevice-9f (/dev/nvme1n1 on k8s-w5) as cacheWithJournal", "IOMeshCluster blk does not exist"),
+])
+def test_a_missing_object_is_not_ready_and_says_what_was_expected(check, args, expected, seen):
+    # Another object of the namespace is listed: only the named one counts.
+    other = {"metadata": {"name": "something-else"}, "spec": {}, "status": {}}
+    assert f.iomesh_readiness([other], check, **args) == {"ready": False, "expected": expected, "seen": seen, "notes": []}
+
+
+def test_a_deployment_without_replicas_wants_one_and_a_fresh_one_has_not_observed_its_rollout():
+    fresh = {"metadata": {"name": "zk-operator", "generation": 1}, "spec": {}, "status": {"availableReplicas": 1,
+                                                                                           "updatedReplicas": 1}}
+    assert f.iomesh_readiness([fresh], "deployment", name="zk-operator") == {
+        "ready": False, "expected": "Deployment zk-operator with all replicas available",
+        "seen": "1/1 available, 1 updated, rollout not observed yet", "notes": []}
+    # No generation and no observedGeneration (a bare object): nothing to observe.
+    bare = {"metadata": {"name": "zk-operator"}, "spec": {"replicas": 2}}
+    assert f.iomesh_readiness([bare], "deployment", name="zk-operator")["seen"] == "0/2 available, 0 updated"
+
+
+def test_a_daemonset_on_one_node_and_one_just_created():
+    one = f.iomesh_readiness([daemonset(1, 1, name="csi-node")], "daemonset", name="csi-node")
+    assert one == {"ready": True, "expected": "DaemonSet csi-node ready on every node it runs on",
+                   "seen": "1/1 ready, 1 updated", "notes": []}
+    created = {"metadata": {"name": "csi-node", "generation": 1}, "status": {"desiredNumberScheduled": 2}}
+    assert f.iomesh_readiness([created], "daemonset", name="csi-node") == {
+        "ready": False, "expected": "DaemonSet csi-node ready on every node it runs on",
+        "seen": "0/2 ready, 0 updated, rollout not observed yet", "notes": []}
+    bare = {"metadata": {"name": "csi-node"}}
+    assert f.iomesh_readiness([bare], "daemonset", name="csi-node")["seen"] == "0/0 ready, 0 updated"
+
+
+def test_an_iomesh_cluster_without_status_has_no_leader_and_no_licence():
+    assert f.iomesh_readiness([{"metadata": {"name": "blk"}}], "iomesh_cluster", name="blk") == {
+        "ready": False, "expected": "IOMeshCluster blk with a meta leader and a licence in its status",
+        "seen": "meta leader none, licence serial none", "notes": []}
+    licensed = {"metadata": {"name": "blk"}, "status": {"license": {"serial": "SN-7"}}}
+    assert f.iomesh_readiness([licensed], "iomesh_cluster", name="blk")["seen"] == "meta leader none, licence serial SN-7"
+
+
+def test_a_service_without_ports_and_a_service_without_a_port_asked():
+    svc = {"metadata": {"name": "blk-access"}, "spec": {}}
+    assert f.iomesh_readiness([svc], "service", name="blk-access", port=10201) == {
+        "ready": False, "expected": "Service blk-access with port 10201", "seen": "ports none", "notes": []}
+    assert f.iomesh_readiness([svc], "service", name="blk-access") == {
+        "ready": True, "expected": "Service blk-access", "seen": "ports none", "notes": []}
+
+
+def status_pod(status, name="p", node="w1"):
+    return {"metadata": {"name": name}, "spec": {"nodeName": node} if node else {}, "status": status}
+
+
+@pytest.mark.parametrize("status, state", [
+    ({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False"}]}, "Pending (unscheduled: no node fits)"),
+    ({"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ImagePullBackOff",
+                                                                     "message": 'Back-off pulling image "iomesh/zk:3.5.9"'}}}]},
+     'ImagePullBackOff (Back-off pulling image "iomesh/zk:3.5.9")'),
+    ({"phase": "Running", "containerStatuses": [{"state": {"running": {}}}, {"state": {"waiting": {}}}]},
+     "Running, not ready"),
+    ({"phase": "Pending"}, "Pending"),
+    ({"phase": "Failed"}, "Failed"),
+    ({}, "Unknown"),
+    ({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}, "Ready"),
+])
+def test_pod_state_names_why_a_pod_is_not_ready(status, state):
+    assert readiness.pod_state(status_pod(status)) == state
+
+
+def test_pods_on_nodes_by_count_says_what_it_saw_of_every_pod():
+    pods = [pod("blk-meta-0", "k8s-w1"), pod("blk-meta-1", "k8s-w2"), pod("blk-meta-2", None, "Unschedulable"),
+            status_pod({"phase": "Pending"}, name="blk-meta-3", node=None), {"spec": {"nodeName": "k8s-w2"}, "status": {}},
+            pod("blk-meta-4", "k8s-w9"), pod("blk-meta-5", "k8s-w8")]
+    result = f.iomesh_readiness(pods, "pods_on_nodes", what="meta", nodes=["k8s-w2", "k8s-w1"], count=2)
+    assert result == {
+        "ready": False, "expected": "2 meta pod(s) ready, only on k8s-w1, k8s-w2",
+        "seen": "Pending: blk-meta-3; Pending (Unschedulable: 0/6 nodes are available): blk-meta-2; "
+                "Ready: blk-meta-0@k8s-w1, blk-meta-1@k8s-w2, blk-meta-4@k8s-w9, blk-meta-5@k8s-w8; Unknown: ?@k8s-w2; "
+                "OUTSIDE the cluster's nodes: blk-meta-4 on k8s-w9, blk-meta-5 on k8s-w8",
+        "notes": []}
+    # Without the strays: two ready pods on the cluster's nodes are enough; the pending ones do not matter.
+    assert f.iomesh_readiness(pods[:5], "pods_on_nodes", what="meta", nodes=["k8s-w2", "k8s-w1"], count=2)["ready"] is True
+    assert f.iomesh_readiness(pods[:1], "pods_on_nodes", what="meta", nodes=["k8s-w2", "k8s-w1"], count=2)["ready"] is False
+
+
+def test_pods_on_nodes_counts_by_default_and_zero_pods_wanted_is_ready_with_none():
+    # Two of three nodes: enough for a count of 2, not for one pod on each node.
+    pods = [pod("chunk-a", "n1"), pod("chunk-b", "n2")]
+    assert f.iomesh_readiness(pods, "pods_on_nodes", what="chunk", nodes=["n1", "n2", "n3"], count=2)["ready"] is True
+    assert f.iomesh_readiness([], "pods_on_nodes", what="chunk", nodes=["n1"], count=0) == {
+        "ready": True, "expected": "0 chunk pod(s) ready, only on n1", "seen": "no pods", "notes": []}
+
+
+def test_pods_on_every_node_says_which_nodes():
+    pods = [pod("redir-a", "n1"), pod("redir-b", "n3", "CrashLoopBackOff")]
+    assert f.iomesh_readiness(pods, "pods_on_nodes", what="iscsi-redirector", nodes=["n3", "n1"], every_node=True) == {
+        "ready": False, "expected": "iscsi-redirector ready on each of n1, n3 and nowhere else",
+        "seen": "CrashLoopBackOff: redir-b@n3; Ready: redir-a@n1", "notes": []}
+
+
+def test_csi_node_plugin_judges_only_its_own_pods_and_notes_only_pending_nodes_not_ready():
+    plugin = "iomesh-csi-driver-node-plugin"
+    pods = [pod(f"{plugin}-a", "n1"), pod(f"{plugin}-b", "n2"), pod("blk-chunk-0", "n1", "CrashLoopBackOff"),
+            pod(f"{plugin}-c", "n5"), pod(f"{plugin}-d", "n6", "CrashLoopBackOff")]
+    result = f.iomesh_readiness(pods, "csi_node_plugin", nodes=["n1", "n2"], pending_nodes=["n5", "n6"],
+                                name_pattern=f"^{plugin}-")
+    assert result == {
+        "ready": True, "expected": "iomesh-csi-driver-node-plugin ready on each of n1, n2 and nowhere else",
+        "seen": f"Ready: {plugin}-a@n1, {plugin}-b@n2",
+        "notes": ["expected until their cluster is deployed (docs/pitfalls.md P1): the CSI node plugin is not ready on "
+                  "n6 (CrashLoopBackOff)"]}
+
+
+def test_blockdevices_claimed_texts():
+    devices = [{"device": "blockdevice-1", "node": "k8s-w4", "path": "/dev/sdd"}, {"device": "blockdevice-2", "node": "k8s-w4"},
+               {"device": "blockdevice-3"}, {"path": "/dev/sde"}]
+    objs = [{"metadata": {"name": "blockdevice-1"}, "status": {}}, {"metadata": {"name": "blockdevice-2"}}]
+    assert f.iomesh_readiness(objs, "blockdevices_claimed", devices=devices) == {
+        "ready": False,
+        "expected": "4 BlockDevice(s) Claimed: blockdevice-1 (/dev/sdd on k8s-w4), blockdevice-2 (k8s-w4), blockdevice-3, ? (/dev/sde)",
+        "seen": "missing: blockdevice-3, ? (/dev/sde); no claimState: blockdevice-1 (/dev/sdd on k8s-w4), blockdevice-2 (k8s-w4)",
+        "notes": []}
+    assert f.iomesh_readiness(objs, "blockdevices_claimed", devices=[]) == {
+        "ready": True, "expected": "0 BlockDevice(s) Claimed: ", "seen": "no devices", "notes": []}
+
+
+def test_attached_devices_texts():
+    devices = [{"device": f"bd-{i}", "node": "k8s-w7", "path": f"/dev/sd{c}", "mount_type": "dataStore"}
+               for i, c in enumerate("bcdef")]
+    cluster = {"metadata": {"name": "blk-2"}, "status": {"attachedDevices": [
+        {"device": "bd-0", "mountType": "dataStore", "nodeName": "k8s-w7"},
+        {"device": "bd-3", "mountType": "cacheWithJournal", "nodeName": "k8s-w7"},
+        {"device": "bd-4", "mountType": "dataStore", "nodeName": "k8s-w8"}, "not a mapping"]}}
+    assert f.iomesh_readiness([cluster], "attached_devices", name="blk-2", devices=devices) == {
+        "ready": False,
+        "expected": "IOMeshCluster blk-2 listing 5 device(s) in status.attachedDevices with their node and mount type: "
+                    "bd-0 (/dev/sdb on k8s-w7) as dataStore, bd-1 (/dev/sdc on k8s-w7) as dataStore, "
+                    "bd-2 (/dev/sdd on k8s-w7) as dataStore, bd-3 (/dev/sde on k8s-w7) as dataStore, "
+                    "bd-4 (/dev/sdf on k8s-w7) as dataStore",
+        "seen": "1/5 attached as declared; not attached: bd-1 (/dev/sdc on k8s-w7), bd-2 (/dev/sdd on k8s-w7); "
+                "attached with another mount type or node: bd-3 (/dev/sde on k8s-w7) as cacheWithJournal on k8s-w7, "
+                "bd-4 (/dev/sdf on k8s-w7) as dataStore on k8s-w8",
+        "notes": []}
+
+
+def test_pod_ready_texts():
+    pods = [status_pod({"phase": "Succeeded"}, name="smoke-0", node="k8s-w3"),
+            status_pod({"phase": "Pending"}, name="smoke-1", node=None), status_pod({"phase": "Pending"}, name="smoke-2", node=None),
+            status_pod({"phase": "Succeeded"}, name="smoke-3", node=None)]
+    assert f.iomesh_readiness(pods, "pod_ready", names=["smoke-0", "smoke-1", "smoke-2", "smoke-3"]) == {
+        "ready": False, "expected": "Pod(s) smoke-0, smoke-1, smoke-2, smoke-3 ready or completed",
+        "seen": "Pending: smoke-1, smoke-2; Succeeded: smoke-3; Succeeded on k8s-w3: smoke-0", "notes": []}
+    assert f.iomesh_readiness(pods, "pod_ready", names=["smoke-0", "smoke-3"])["ready"] is True
+    assert f.iomesh_readiness(pods, "pod_ready", names=[]) == {
+        "ready": True, "expected": "Pod(s)  ready or completed", "seen": "nothing", "notes": []}
+
+
+# --- wait_all: which reads are shared, the seconds reported, the messages -------------------------------------
+
+
+def test_waits_on_other_objects_read_their_own_and_the_same_objects_share_one_read():
+    clock = FakeClock()
+    reads = []
+
+    def fetch(s):
+        reads.append(s["label"])
+        return [{"metadata": {"name": "svc"}}], None
+
+    base = {"api_version": "v1", "kind": "Service", "namespace": "blk-a", "name": "svc", "label_selectors": ["app=x"],
+            "check": "service", "args": {"name": "svc"}}
+    waits = [{**base, "label": "base"}, {**base, "label": "same"}, {**base, "label": "api", "api_version": "v2"},
+             {**base, "label": "kind", "kind": "Endpoints"}, {**base, "label": "ns", "namespace": "blk-b"},
+             {**base, "label": "name", "name": "other"}, {**base, "label": "selector", "label_selectors": ["app=y"]},
+             {**base, "label": "unnamed", "name": None}]
+    done = readiness.wait_all(waits, fetch, timeout=60, delay=5, clock=clock.clock, sleep=clock.sleep)
+    assert [d["label"] for d in done] == ["base", "same", "api", "kind", "ns", "name", "selector", "unnamed"]
+    assert reads == ["base", "api", "kind", "ns", "name", "selector", "unnamed"]
+
+
+def test_the_seconds_of_a_wait_are_rounded_to_a_tenth():
+    clock = FakeClock()
+
+    def slow_fetch(_spec):
+        clock.now += 1.26   # a slow API answer
+        return [listed_deployment("op", 1)], None
+
+    done = readiness.wait_all([wait_spec("op", "op")], slow_fetch, timeout=60, delay=5, clock=clock.clock, sleep=clock.sleep)
+    assert done == [{"label": "op", "seconds": 1.3, "polls": 1, "notes": []}]
+
+
+def test_no_progress_without_an_interval_and_no_namespace_for_a_cluster_wide_wait():
+    clock = FakeClock()
+    lines = []
+    wait = {"label": "the BlockDevices of blk", "api_version": "iomesh.com/v1alpha1", "kind": "BlockDevice", "namespace": None,
+            "check": "service", "args": {"name": "bd"}}
+    with pytest.raises(readiness.WaitFailed) as err:
+        readiness.wait_all([wait], lambda s: ([], None), timeout=12, delay=4, clock=clock.clock, sleep=clock.sleep,
+                           progress=lines.append)
+    assert str(err.value) == ("Gave up after 12 s (4 polls) waiting for the BlockDevices of blk. Expected: Service bd. "
+                              "Seen: Service bd does not exist.")
+    assert lines == []
+    clock = FakeClock()
+    with pytest.raises(readiness.WaitFailed):
+        readiness.wait_all([wait], lambda s: ([], None), timeout=12, delay=4, clock=clock.clock, sleep=clock.sleep,
+                           progress=lines.append, progress_interval=8)
+    assert lines == ["Still waiting for the BlockDevices of blk (8 s of 12 s). Seen: Service bd does not exist."]
+
+
+def test_a_failed_wait_adds_the_notes_of_its_last_judgement():
+    clock = FakeClock()
+    pods = [pod("iomesh-csi-driver-node-plugin-a", "n1", "CrashLoopBackOff"),
+            pod("iomesh-csi-driver-node-plugin-b", "n4", "CrashLoopBackOff")]
+    wait = {"label": "the CSI node plugin", "api_version": "v1", "kind": "Pod", "namespace": "csi-ns", "check": "csi_node_plugin",
+            "args": {"nodes": ["n1"], "pending_nodes": ["n4"]}}
+    with pytest.raises(readiness.WaitFailed) as err:
+        readiness.wait_all([wait], lambda s: (pods, None), timeout=5, delay=5, clock=clock.clock, sleep=clock.sleep)
+    assert str(err.value) == (
+        "Gave up after 5 s (2 polls) waiting for the CSI node plugin in namespace csi-ns. Expected: iomesh-csi-driver-node-plugin "
+        "ready on each of n1 and nowhere else. Seen: CrashLoopBackOff: iomesh-csi-driver-node-plugin-a@n1. Also noted: expected "
+        "until their cluster is deployed (docs/pitfalls.md P1): the CSI node plugin is not ready on n4 (CrashLoopBackOff)")
