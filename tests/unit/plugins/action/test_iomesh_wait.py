@@ -102,9 +102,12 @@ def test_a_list_read_passes_namespace_selectors_and_the_request_timeout(fake):
 
 
 def test_a_named_read_and_a_missing_name(fake):
-    fake(objects=[POD])
+    client = fake(objects=[POD])
     fetch = iomesh_wait.reader({}, 60)
     assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-0"}) == ([POD], None)
+    # The kind looked up with its API version; the named read bounded and in its namespace too.
+    assert client.calls == [("resource", "Pod", "v1"),
+                            ("get", "Pod", {"_request_timeout": 60, "namespace": "blk-core", "name": "chunk-0"})]
     # As k8s_info: a name that does not exist is no objects, not an error.
     assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-9"}) == ([], None)
 
@@ -115,7 +118,9 @@ def test_a_kind_not_served_yet_is_looked_up_again_then_read_as_nothing(fake):
     spec = {"api_version": "iomesh.com/v1alpha1", "kind": "IOMeshCluster", "namespace": "blk-core"}
     # The CRD arrived since discovery was cached: the reader invalidates the cache and finds it.
     assert fetch(spec) == ([], None)
-    assert ("invalidate",) in client.calls and client.calls[-1][0] == "get"
+    assert client.calls == [("resource", "IOMeshCluster", "iomesh.com/v1alpha1"), ("invalidate",),
+                            ("resource", "IOMeshCluster", "iomesh.com/v1alpha1"),
+                            ("get", "IOMeshCluster", {"_request_timeout": 60, "namespace": "blk-core"})]
     never = fake(objects=[], served=())
     assert iomesh_wait.reader({}, 60)(spec) == ([], None)
     assert [c[0] for c in never.calls] == ["resource", "invalidate", "resource"]
@@ -161,7 +166,13 @@ def test_the_action_prints_progress_while_a_wait_runs_and_returns_what_it_waited
 
     monkeypatch.setattr(client, "get", get)
     lines = []
-    monkeypatch.setattr(iomesh_wait.display, "display", lambda text, **kw: lines.append(text))
+    colors = set()
+
+    def display(text, **kw):
+        lines.append(text)
+        colors.add(kw.get("color"))
+
+    monkeypatch.setattr(iomesh_wait.display, "display", display)
     task = Task()
     task.name = "Wait for the operator"
     task.args = {"waits": [{"label": "the operator pod", "api_version": "v1", "kind": "Pod", "namespace": "blk-core",
@@ -173,6 +184,8 @@ def test_the_action_prints_progress_while_a_wait_runs_and_returns_what_it_waited
     assert result["waits"][0]["seconds"] == 70.0
     assert lines == [f"Wait for the operator: Still waiting for the operator pod in namespace blk-core ({t} s of 300 s). "
                      "Seen: no pods." for t in (30, 60)], lines
+    # In the colour Ansible uses for its own progress and skip lines, set apart from task results.
+    assert colors == {"cyan"}
 
 
 def ready_pod(name, node, namespace="blk-core"):
@@ -230,7 +243,10 @@ def test_a_wait_that_never_becomes_ready_fails_with_what_it_expected_and_saw(fak
     client = fake(objects=[crashing_pod("operator-0", "w1")])
     clock = FakeTime()
     monkeypatch.setattr(iomesh_wait, "time", clock)
+    lines = []
+    monkeypatch.setattr(iomesh_wait.display, "display", lambda text, **kw: lines.append(text))
     result = run_action({"waits": [OPERATOR_WAIT], "timeout": 60, "delay": 20, "progress_interval": 0})
+    assert lines == []   # progress_interval 0: no progress lines
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"] == ("Gave up after 60 s (4 polls) waiting for the operator in namespace blk-core. Expected: 1 operator "
                              "pod(s) ready, only on w1. Seen: CrashLoopBackOff: operator-0@w1."), result["msg"]
