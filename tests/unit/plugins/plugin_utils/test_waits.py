@@ -116,3 +116,13 @@ def test_every_wait_is_valid_for_the_wait_action():
         for wait in waits.cluster_waits(cluster, all_clusters):
             assert set(wait) <= set(WAIT_SPEC)
             assert wait["check"] in readiness.CHECKS
+
+
+def test_a_cluster_list_without_exactly_one_management_cluster_is_refused():
+    all_clusters = clusters()
+    no_management = [{**c, "management": False} for c in all_clusters]
+    with pytest.raises(ValueError, match=r"^the cluster list must hold exactly one management cluster, found 0$"):
+        waits.serving_waits(no_management[1], no_management)
+    two = [all_clusters[0], {**all_clusters[1], "management": True}, all_clusters[2]]
+    with pytest.raises(ValueError, match=r"^the cluster list must hold exactly one management cluster, found 2$"):
+        waits.cluster_waits(two[2], two)
