@@ -325,9 +325,9 @@ CHECKS["pvc_bound"] = pvc_bound
 def pod_ready(resources: Sequence[Mapping], names: Sequence[str]) -> dict:
     """Every pod of `names` is ready or has completed successfully, on whichever node it was scheduled."""
     def state(pod: Mapping) -> str:
+        # A pod that completed is in phase Succeeded, which pod_state names (its containers terminated: none waits).
         node = (pod.get("spec") or {}).get("nodeName")
-        done = (pod.get("status") or {}).get("phase") == "Succeeded"
-        return ("Succeeded" if done else pod_state(pod)) + (f" on {node}" if node else "")
+        return pod_state(pod) + (f" on {node}" if node else "")
 
     found = {_name(pod): pod for pod in resources}
     ready = all(name in found and (pod_is_ready(found[name]) or (found[name].get("status") or {}).get("phase") ==
