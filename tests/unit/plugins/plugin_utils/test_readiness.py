@@ -425,6 +425,8 @@ def status_pod(status, name="p", node="w1"):
      'ImagePullBackOff (Back-off pulling image "iomesh/zk:3.5.9")'),
     ({"phase": "Running", "containerStatuses": [{"state": {"running": {}}}, {"state": {"waiting": {}}}]},
      "Running, not ready"),
+    ({"phase": "Running", "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False"}]},
+     "Running, not ready"),
     ({"phase": "Pending"}, "Pending"),
     ({"phase": "Failed"}, "Failed"),
     ({}, "Unknown"),
