@@ -376,8 +376,8 @@ def test_a_missing_object_is_not_ready_and_says_what_was_expected(check, args, e
 
 
 def test_a_deployment_without_replicas_wants_one_and_a_fresh_one_has_not_observed_its_rollout():
-    fresh = {"metadata": {"name": "zk-operator", "generation": 1}, "spec": {}, "status": {"availableReplicas": 1,
-                                                                                           "updatedReplicas": 1}}
+    fresh = {"metadata": {"name": "zk-operator", "generation": 1}, "spec": {},
+             "status": {"availableReplicas": 1, "updatedReplicas": 1}}
     assert f.iomesh_readiness([fresh], "deployment", name="zk-operator") == {
         "ready": False, "expected": "Deployment zk-operator with all replicas available",
         "seen": "1/1 available, 1 updated, rollout not observed yet", "notes": []}
@@ -420,8 +420,8 @@ def status_pod(status, name="p", node="w1"):
 
 @pytest.mark.parametrize("status, state", [
     ({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False"}]}, "Pending (unscheduled: no node fits)"),
-    ({"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ImagePullBackOff",
-                                                                     "message": 'Back-off pulling image "iomesh/zk:3.5.9"'}}}]},
+    ({"phase": "Pending", "containerStatuses": [
+        {"state": {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "iomesh/zk:3.5.9"'}}}]},
      'ImagePullBackOff (Back-off pulling image "iomesh/zk:3.5.9")'),
     ({"phase": "Running", "containerStatuses": [{"state": {"running": {}}}, {"state": {"waiting": {}}}]},
      "Running, not ready"),
