@@ -683,13 +683,15 @@ def test_disk_mounted_by_another_cluster_message(own):
     data["status"]["claimState"] = "Claimed"
     other = {"metadata": {"name": "archive-2", "namespace": "cold-tier"},
              "status": {"attachedDevices": ["garbage", {"mountType": "dataStore"}, {"device": "bd-n0-data"}]}}
-    assert own_plan(own, [cache, data], [other])["errors"] == [
+    result = own_plan(own, [cache, data], [other])
+    assert result["errors"] == [
         "cluster vault: IOMeshCluster store-mgmt/vault does not exist; deploy it first with the iomesh_mgmt "
         "(playbooks/mgmt.yml) stage (site.yml runs the stages in order), then this one.",
         f"{W0_DATA}: {DATA_DESC} is already mounted by IOMesh cluster cold-tier/archive-2 (as ?); a disk serves one "
         "cluster. Remove it from this host's iomesh_disks; releasing it from that cluster destroys its data and is not "
         "automated.",
     ]
+    assert result["notes"] == ["cluster archive-2: no host declares iomesh_disks; nothing to mount for this cluster."]
 
 
 def test_disk_labelled_for_another_cluster_message(own):
@@ -867,11 +869,15 @@ def changed_map(change):
                  id="fewer nodes"),
     pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchExpressions"][0].update(values=[])),
                  id="no nodes"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchExpressions"][0].update(
+        values=["node-0", "node-1", "node-7"])), id="another node"),
     pytest.param(changed_map(lambda m: m["dataStore"]["selector"].pop("matchLabels")), id="no labels"),
     pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchLabels"].update({MOUNT: "rawCache"})),
                  id="another mount type label"),
     pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchLabels"].update({"vault": "yes"})),
                  id="an extra label"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"].update(matchLabels={"example.com/cluster": "vault", MOUNT: "dataStore"})),
+                 id="another label key"),
     pytest.param(changed_map(lambda m: m.update(dataStore="all")), id="not a dictionary"),
     pytest.param(changed_map(lambda m: m.update(dataStore=None)), id="null"),
     pytest.param(["cacheWithJournal", "dataStore"], id="a list"),
@@ -892,3 +898,34 @@ def test_device_map_with_the_same_selectors_in_another_order_is_accepted(own):
     device_map = {"dataStore": device_map["dataStore"], "cacheWithJournal": device_map["cacheWithJournal"]}
     result = own_plan(own, vault_bds(), [cr(clusters[0], device_map=device_map)], clusters)
     assert result["errors"] == []
+
+
+def test_serial_from_the_label_and_path_as_a_by_path_link(own):
+    # NDM's serial label stands in for spec.details.serial; a path may be any of the device's links.
+    declare_w0(own, data={"path": "/dev/disk/by-path/pci-0000:00:1f.2-node-0d"})
+    cache, data = vault_bds()
+    del cache["spec"]["details"]["serial"]
+    cache["metadata"]["labels"]["iomesh.com/bd-serial"] = "SA0"
+    result = own_plan(own, [cache, data])
+    assert result["errors"] == []
+    assert result["expected"] == {"vault": ["bd-n0-cache", "bd-n0-data"]}
+
+
+def test_by_id_names_only_the_by_id_links(own):
+    # The same text among the device's other links, or as its path, is not a by-id link of it.
+    declare_w0(own, data={"by_id": "wwn-0x5000c500a1b2c3d4"})
+    cache, data = vault_bds()
+    data["spec"]["devlinks"] = [{"kind": "by-id", "links": ["/dev/disk/by-id/ata-M_HA0"]},
+                                {"kind": "by-path", "links": ["/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"]}]
+    data["spec"]["path"] = "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"
+    only_error(own_plan(own, [cache, data]), "iomesh_disks by_id '/dev/disk/by-id/wwn-0x5000c500a1b2c3d4' (dataStore): "
+               "no BlockDevice in namespace store-mgmt matches it on node node-0.")
+
+
+def test_matching_device_without_a_node_is_not_on_any_node(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    del data["spec"]["nodeAttributes"]
+    del data["metadata"]["labels"][HOSTNAME]
+    only_error(own_plan(own, [cache, data]), f"{W0_DATA}: no BlockDevice in namespace store-mgmt matches it on node "
+               "node-0. NDM reports on this node: /dev/nvme0n1 serial SA0. A disk")
