@@ -174,7 +174,7 @@ def _judge(bd: Mapping, cluster: Mapping, entry: Mapping, node: str, holders: Ma
     if mount_type in SSD_TYPES and drive == "HDD":
         problems.append(f"{desc} is an HDD; {mount_type} needs an SSD (hybridFlash: SSD cache + HDD dataStore; allFlash: "
                         "SSDs only). Declare it as dataStore in a hybridFlash cluster, or pick an SSD.")
-    elif mount_type in SSD_TYPES and drive not in ("SSD", "HDD"):
+    elif mount_type in SSD_TYPES and drive != "SSD":  # an HDD was refused just above
         warnings.append(f"{where}: NDM reports drive type {drive or 'unset'} for {_describe(bd)}; {mount_type} "
                         "must be an SSD - make sure it is one.")
     elif mount_type == "dataStore" and drive == "SSD":

@@ -505,3 +505,427 @@ def test_plan_does_not_modify_its_input(inv):
     before = copy.deepcopy(bds)
     plan(inv, bds)
     assert bds == before
+
+
+# --- whole results, for clusters, namespaces and nodes with names of their own ---------------------------------------
+# Cluster vault (management, namespace store-mgmt, hybridFlash) on hosts w0..w2 and cluster archive-2 (namespace
+# cold-tier, allFlash) on hosts w3..w5; every host sets iomesh_node_name node-<n>, so the messages name host and node.
+OWN_NS = "store-mgmt"
+
+
+@pytest.fixture
+def own(inv):
+    inv.clusters[0].update(name="vault", namespace=OWN_NS)
+    inv.clusters[1].update(name="archive-2", namespace="cold-tier", disk_deployment_mode="allFlash")
+    for i in range(6):
+        inv.hostvars[f"w{i}"]["iomesh_node_name"] = f"node-{i}"
+    return inv
+
+
+def own_bd(node, path, serial, name, **kwargs):
+    """A BlockDevice of the management namespace store-mgmt."""
+    item = bd(node, path, serial, name=name, **kwargs)
+    item["metadata"]["namespace"] = OWN_NS
+    return item
+
+
+def vault_bds():
+    """node-0 of vault: an 800 GB NVMe SSD and a 4 TB HDD."""
+    return [own_bd("node-0", "/dev/nvme0n1", "SA0", "bd-n0-cache", drive="SSD", size=800 * GB),
+            own_bd("node-0", "/dev/sdd", "HA0", "bd-n0-data", size=4000 * GB)]
+
+
+def declare_w0(inv, cache=None, data=None):
+    inv.hostvars["w0"]["iomesh_disks"] = [{**(cache or {"serial": "SA0"}), "mount_type": "cacheWithJournal"},
+                                          {**(data or {"serial": "HA0"}), "mount_type": "dataStore"}]
+
+
+def own_plan(inv, bds, crs=None, clusters=None):
+    clusters = clusters or clusters_of(inv)
+    return fd.iomesh_disk_plan(clusters, bds, f.iomesh_settings(inv.settings), crs)
+
+
+W0_CACHE = "cluster vault, host w0 (node node-0), iomesh_disks serial 'SA0' (cacheWithJournal)"
+W0_DATA = "cluster vault, host w0 (node node-0), iomesh_disks serial 'HA0' (dataStore)"
+CACHE_DESC = "BlockDevice bd-n0-cache (/dev/nvme0n1, SSD, 800.0 GB)"
+DATA_DESC = "BlockDevice bd-n0-data (/dev/sdd, HDD, 4000.0 GB)"
+WIPE_SDD = ("This collection never wipes a disk. If its data is not needed, clear it by hand: on node node-0 run "
+            "`wipefs --all /dev/sdd` (and remove any partitions), then let NDM rescan with `kubectl -n store-mgmt delete "
+            "pod -l app=openebs-ndm --field-selector spec.nodeName=node-0` and re-run this stage.")
+
+
+def test_single_disk_cluster_whole_plan_and_waits(own):
+    # vault declares nothing (and comes first); archive-2 has one dataStoreWithJournal SSD on node-4.
+    own.hostvars["w4"]["iomesh_disks"] = [{"serial": "S4", "mount_type": "dataStoreWithJournal"}]
+    bds = [own_bd("node-4", "/dev/sdb", "S4", "bd-n4-b", drive="SSD", size=960 * GB),
+           own_bd("node-4", "/dev/sdc", "S4X", "bd-n4-c", drive="SSD", size=960 * GB)]   # not declared, not labelled
+    clusters = clusters_of(own)
+    archive_map = {"dataStoreWithJournal": {"selector": {
+        "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["node-3", "node-4", "node-5"]}],
+        "matchLabels": {CLUSTER: "archive-2", MOUNT: "dataStoreWithJournal"}}}}
+    result = own_plan(own, bds, [cr(clusters[1], device_map=archive_map)], clusters)
+    assert result == {
+        "errors": [],
+        "warnings": [],
+        "notes": [
+            "cluster vault: no host declares iomesh_disks; nothing to mount for this cluster.",
+            "cluster archive-2: spec.chunk.deviceMap of IOMeshCluster cold-tier/archive-2 selects dataStoreWithJournal by "
+            "the labels iomesh.multicluster/cluster=archive-2 and iomesh.multicluster/mount-type=<type>, only on "
+            "kubernetes.io/hostname In [node-3, node-4, node-5], as rendered by the iomesh_cluster (playbooks/cluster.yml) "
+            "stage; left unchanged.",
+        ],
+        "labels": [{"name": "bd-n4-b", "namespace": OWN_NS, "labels": {CLUSTER: "archive-2", MOUNT: "dataStoreWithJournal"},
+                    "node": "node-4", "cluster": "archive-2", "mount_type": "dataStoreWithJournal", "path": "/dev/sdb",
+                    "changed": True}],
+        "expected": {"archive-2": ["bd-n4-b"]},
+    }
+    hint = ("if this times out, `kubectl -n cold-tier describe iomeshcluster archive-2` shows why the operator did not "
+            "mount a disk")
+    assert fd.iomesh_disk_waits(result, clusters) == [
+        {"label": f"the declared disks of archive-2 to be Claimed ({hint})",
+         "api_version": "openebs.io/v1alpha1", "kind": "BlockDevice", "namespace": OWN_NS,
+         "label_selectors": ["iomesh.multicluster/cluster=archive-2"], "check": "blockdevices_claimed",
+         "args": {"devices": [{"device": "bd-n4-b", "node": "node-4", "path": "/dev/sdb"}]}},
+        {"label": f"the declared disks of archive-2 in status.attachedDevices of IOMeshCluster cold-tier/archive-2 ({hint})",
+         "api_version": "iomesh.com/v1alpha1", "kind": "IOMeshCluster", "namespace": "cold-tier", "name": "archive-2",
+         "check": "attached_devices",
+         "args": {"name": "archive-2", "devices": [{"device": "bd-n4-b", "node": "node-4", "path": "/dev/sdb",
+                                                    "mount_type": "dataStoreWithJournal"}]}},
+    ]
+
+
+def test_labels_go_to_the_namespace_of_each_blockdevice(own):
+    # A BlockDevice without a namespace of its own is in the clusters' management namespace; one that names another
+    # namespace is labelled there. A device without a path is planned with an empty path.
+    declare_w0(own)
+    cache, data = vault_bds()
+    del cache["metadata"]["namespace"]
+    data["metadata"]["namespace"] = "openebs"
+    del data["spec"]["path"]
+    result = own_plan(own, [cache, data])
+    assert result["errors"] == [] and result["warnings"] == []
+    assert [(i["name"], i["namespace"], i["path"]) for i in result["labels"]] == [
+        ("bd-n0-data", "openebs", ""), ("bd-n0-cache", OWN_NS, "/dev/nvme0n1")]
+
+
+def test_state_and_claim_state_missing(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["status"] = {}
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_DATA}: {DATA_DESC} is no state, not Active: NDM does not see the disk right now (unplugged, failed, or the "
+        "known Active/Inactive flapping); check the disk and the openebs-ndm pod on node-0.",
+        f"{W0_DATA}: {DATA_DESC} has claim state no claimState, not Unclaimed: NDM has not finished releasing it. Wait "
+        f"for NDM to clean it up, or clear it by hand. {WIPE_SDD}",
+    ]
+
+
+def test_device_and_drive_type_from_the_labels_of_ndm(own):
+    # Without spec.details NDM's labels say what the device is: here a disk, but an HDD, so no cache.
+    declare_w0(own)
+    cache, data = vault_bds()
+    cache["spec"]["details"] = {"serial": "SA0"}
+    cache["metadata"]["labels"].update({"iomesh.com/bd-deviceType": "disk", "iomesh.com/bd-driverType": "HDD"})
+    data["spec"]["details"] = {"serial": "HA0"}
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_CACHE}: BlockDevice bd-n0-cache (/dev/nvme0n1, drive type unknown, 800.0 GB) is an HDD; cacheWithJournal "
+        "needs an SSD (hybridFlash: SSD cache + HDD dataStore; allFlash: SSDs only). Declare it as dataStore in a "
+        "hybridFlash cluster, or pick an SSD.",
+        f"{W0_DATA}: BlockDevice bd-n0-data (/dev/sdd, drive type unknown, 4000.0 GB) has deviceType unset, not disk: "
+        "IOMesh mounts whole disks only (no partitions, LVM, device-mapper or loop devices).",
+    ]
+
+
+def test_filesystem_without_mount_point_on_a_device_without_path(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["spec"]["filesystem"] = {"fsType": "xfs"}
+    del data["spec"]["path"]
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_DATA}: BlockDevice bd-n0-data (no path, HDD, 4000.0 GB) carries a xfs filesystem; IOMesh only takes empty "
+        "disks. This collection never wipes a disk. If its data is not needed, clear it by hand: on node node-0 run "
+        "`wipefs --all <device>` (and remove any partitions), then let NDM rescan with `kubectl -n store-mgmt delete pod "
+        "-l app=openebs-ndm --field-selector spec.nodeName=node-0` and re-run this stage.",
+    ]
+
+
+def test_small_journal_disk_and_mode_forbidden_type_messages(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    cache["spec"]["capacity"]["storage"] = 60 * GB
+    clusters = clusters_of(own)
+    clusters[0]["disk_deployment_mode"] = "allFlash"
+    assert own_plan(own, [cache, data], clusters=clusters)["errors"] == [
+        f"{W0_CACHE}: mount_type cacheWithJournal is rejected in allFlash mode; use dataStore or dataStoreWithJournal.",
+        f"{W0_CACHE}: BlockDevice bd-n0-cache (/dev/nvme0n1, SSD, 60.0 GB) has 60.0 GB; cacheWithJournal needs more than "
+        "60 GB (IOMesh puts a journal partition on it).",
+    ]
+
+
+def test_drive_type_warning_messages(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    del cache["spec"]["details"]["driveType"]
+    data["spec"]["details"]["driveType"] = "SSD"
+    result = own_plan(own, [cache, data])
+    assert result["errors"] == []
+    assert result["warnings"] == [
+        f"{W0_CACHE}: NDM reports drive type unset for BlockDevice bd-n0-cache (/dev/nvme0n1, drive type unknown, 800.0 GB); "
+        "cacheWithJournal must be an SSD - make sure it is one.",
+        f"{W0_DATA}: BlockDevice bd-n0-data (/dev/sdd, SSD, 4000.0 GB) is an SSD used as dataStore (capacity tier); in "
+        "hybridFlash the SSDs normally serve as cacheWithJournal.",
+    ]
+
+
+def test_disk_mounted_by_another_cluster_message(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["status"]["claimState"] = "Claimed"
+    other = {"metadata": {"name": "archive-2", "namespace": "cold-tier"},
+             "status": {"attachedDevices": ["garbage", {"mountType": "dataStore"}, {"device": "bd-n0-data"}]}}
+    result = own_plan(own, [cache, data], [other])
+    assert result["errors"] == [
+        "cluster vault: IOMeshCluster store-mgmt/vault does not exist; deploy it first with the iomesh_mgmt "
+        "(playbooks/mgmt.yml) stage (site.yml runs the stages in order), then this one.",
+        f"{W0_DATA}: {DATA_DESC} is already mounted by IOMesh cluster cold-tier/archive-2 (as ?); a disk serves one "
+        "cluster. Remove it from this host's iomesh_disks; releasing it from that cluster destroys its data and is not "
+        "automated.",
+    ]
+    assert result["notes"] == ["cluster archive-2: no host declares iomesh_disks; nothing to mount for this cluster."]
+
+
+def test_disk_labelled_for_another_cluster_message(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["metadata"]["labels"].update({CLUSTER: "archive-2", MOUNT: "dataStore"})
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_DATA}: {DATA_DESC} is labelled for another IOMesh cluster (iomesh.multicluster/cluster=archive-2, claim "
+        "state Unclaimed); a disk serves one cluster. Fix the inventory, or if archive-2 no longer uses it, remove the "
+        "labels by hand: `kubectl -n store-mgmt label blockdevice bd-n0-data iomesh.multicluster/cluster- "
+        "iomesh.multicluster/mount-type-`.",
+    ]
+
+
+def test_mounted_disk_changing_mount_type_message(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["metadata"]["labels"].update({CLUSTER: "vault", MOUNT: "rawCache"})
+    data["status"]["claimState"] = "Claimed"
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_DATA}: {DATA_DESC} is already mounted in vault as rawCache; changing the mount type of a mounted disk "
+        "means unmounting it first, which destroys its data and is not automated. Declare it as rawCache.",
+    ]
+
+
+@pytest.mark.parametrize("claim, claim_ref, labels, holder", [
+    ("Claimed", None, {}, "an unknown claim"),
+    ("Claimed", {"name": "bdc-pg-0"}, {}, "store-mgmt/bdc-pg-0"),
+    # a claimRef is a claim even before NDM updates the claim state
+    ("Unclaimed", {"name": "bdc-pg-1", "namespace": "db"}, {}, "db/bdc-pg-1"),
+    # a stray mount-type label without the cluster label says nothing about who holds the disk
+    ("Claimed", {"name": "bdc-pg-2", "namespace": "db"}, {MOUNT: "rawCache"}, "db/bdc-pg-2"),
+])
+def test_disk_claimed_by_something_else_message(own, claim, claim_ref, labels, holder):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["status"]["claimState"] = claim
+    data["metadata"]["labels"].update(labels)
+    if claim_ref:
+        data["spec"]["claimRef"] = claim_ref
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_DATA}: {DATA_DESC} is already {claim} by {holder}, which is not IOMesh cluster store-mgmt/vault (another "
+        "IOMesh cluster, or a local PV of localpv-manager); a disk serves one user. Remove it from this host's "
+        "iomesh_disks.",
+    ]
+
+
+def test_released_disk_message(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    data["status"]["claimState"] = "Released"
+    assert own_plan(own, [cache, data])["errors"] == [
+        f"{W0_DATA}: {DATA_DESC} has claim state Released, not Unclaimed: NDM has not finished releasing it. Wait for NDM "
+        f"to clean it up, or clear it by hand. {WIPE_SDD}",
+    ]
+
+
+def test_ambiguous_path_message_lists_the_devices_by_name(own):
+    declare_w0(own, data={"path": "/dev/sdd"})
+    cache, data = vault_bds()
+    twin = own_bd("node-0", "/dev/sdd", "HA0-B", "bd-n0-adata", size=1000 * GB)
+    assert own_plan(own, [data, twin, cache])["errors"] == [
+        "cluster vault, host w0 (node node-0), iomesh_disks path '/dev/sdd' (dataStore): matches 2 BlockDevices on node "
+        "node-0 (BlockDevice bd-n0-adata (/dev/sdd, HDD, 1000.0 GB); BlockDevice bd-n0-data (/dev/sdd, HDD, 4000.0 GB)); "
+        "name the disk by serial or by_id so that exactly one matches.",
+    ]
+
+
+def test_disk_found_on_other_nodes_message(own):
+    declare_w0(own, data={"by_id": "ata-M_HA0"})
+    cache, data = vault_bds()
+    data["spec"]["nodeAttributes"]["nodeName"] = "node-5"
+    moved = own_bd("node-3", "/dev/sde", "HA0", "bd-n3-e", size=4000 * GB)
+    assert own_plan(own, [data, moved, cache])["errors"] == [
+        "cluster vault, host w0 (node node-0), iomesh_disks by_id '/dev/disk/by-id/ata-M_HA0' (dataStore): is not on "
+        "node node-0: NDM reports it on node node-3, node-5 (BlockDevice bd-n0-data (/dev/sdd, HDD, 4000.0 GB); "
+        "BlockDevice bd-n3-e (/dev/sde, HDD, 4000.0 GB)). Declare it in the host_vars of the host of that node, or fix "
+        "the identifier.",
+    ]
+
+
+def test_path_found_only_on_other_nodes_lists_what_the_node_has(own):
+    # A path names a different disk on every node, so a path seen elsewhere is simply not on this node.
+    declare_w0(own, data={"path": "/dev/sdd"})
+    cache, data = vault_bds()
+    data["spec"]["nodeAttributes"]["nodeName"] = "node-1"
+    bare = own_bd("node-0", "/dev/sda", "", "bd-n0-0bare")
+    del bare["spec"]["path"]
+    os_disk = own_bd("node-0", "/dev/sda", "OS0", "bd-n0-1os")
+    assert own_plan(own, [os_disk, data, bare, cache])["errors"] == [
+        "cluster vault, host w0 (node node-0), iomesh_disks path '/dev/sdd' (dataStore): no BlockDevice in namespace "
+        "store-mgmt matches it on node node-0. NDM reports on this node: ? serial ?, /dev/nvme0n1 serial SA0, /dev/sda "
+        "serial OS0. A disk NDM does not report is hidden by its filters (the OS disk, device-mapper/md/loop devices, "
+        "excluded vendors or paths), sits behind a RAID controller without passthrough, or the identifier is wrong; "
+        "compare with `kubectl -n store-mgmt get blockdevice -o wide`.",
+    ]
+
+
+def test_node_without_blockdevices_message(own):
+    own.hostvars["w1"]["iomesh_disks"] = [{"serial": "SA1", "mount_type": "cacheWithJournal"},
+                                          {"serial": "HA1", "mount_type": "dataStore"}]
+    result = own_plan(own, vault_bds())
+    assert result["errors"][0] == (
+        "cluster vault, host w1 (node node-1), iomesh_disks serial 'SA1' (cacheWithJournal): no BlockDevice in namespace "
+        "store-mgmt matches it on node node-1. NDM reports no BlockDevice at all on node node-1 (is the openebs-ndm pod "
+        "running there, and is the node name right?). A disk NDM does not report is hidden by its filters (the OS disk, "
+        "device-mapper/md/loop devices, excluded vendors or paths), sits behind a RAID controller without passthrough, or "
+        "the identifier is wrong; compare with `kubectl -n store-mgmt get blockdevice -o wide`.")
+    assert len(result["errors"]) == 2
+
+
+def test_labelled_but_undeclared_disk_warning_message(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    cache["metadata"]["labels"].update({CLUSTER: "vault", MOUNT: "cacheWithJournal"})   # declared: no warning
+    # What NDM may report for a device it knows little about: no name, path, details or size; the hostname label only.
+    stray = {"metadata": {"labels": {HOSTNAME: "node-2", CLUSTER: "vault", MOUNT: "dataStore"}}, "spec": {},
+             "status": {"state": "Active"}}
+    other = own_bd("node-2", "/dev/sdf", "HX2", "bd-n2-f", labels={CLUSTER: "elsewhere", MOUNT: "dataStore"})
+    result = own_plan(own, [cache, data, stray, other])
+    assert result["errors"] == []
+    assert result["warnings"] == [
+        "BlockDevice ? (no path, drive type unknown, 0.0 GB) on node node-2 is labelled for cluster vault "
+        "(iomesh.multicluster/mount-type=dataStore) but no host of vault declares it; it is left as it is (removing the "
+        "labels would unmount it and destroy its data). Remove the labels by hand if that is intended, or declare it "
+        "again.",
+    ]
+
+
+def vault_map():
+    """The deviceMap the mgmt stage renders for vault when node-0 declares a cacheWithJournal SSD and a dataStore HDD."""
+    return {
+        "cacheWithJournal": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["node-0", "node-1", "node-2"]}],
+            "matchLabels": {CLUSTER: "vault", MOUNT: "cacheWithJournal"}}},
+        "dataStore": {"selector": {
+            "matchExpressions": [{"key": HOSTNAME, "operator": "In", "values": ["node-0", "node-1", "node-2"]}],
+            "matchLabels": {CLUSTER: "vault", MOUNT: "dataStore"}}},
+    }
+
+
+def test_device_map_difference_message_shows_both_maps_sorted(own):
+    declare_w0(own)
+    clusters = clusters_of(own)
+    seen = {"dataStore": {"selector": {"matchLabels": {MOUNT: "dataStore", CLUSTER: "vault"}}}, "cacheWithJournal": None}
+    result = own_plan(own, vault_bds(), [cr(clusters[0], device_map=seen)], clusters)
+    expected = ('{"cacheWithJournal": {"selector": {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", '
+                '"values": ["node-0", "node-1", "node-2"]}], "matchLabels": {"iomesh.multicluster/cluster": "vault", '
+                '"iomesh.multicluster/mount-type": "cacheWithJournal"}}}, "dataStore": {"selector": {"matchExpressions": '
+                '[{"key": "kubernetes.io/hostname", "operator": "In", "values": ["node-0", "node-1", "node-2"]}], '
+                '"matchLabels": {"iomesh.multicluster/cluster": "vault", "iomesh.multicluster/mount-type": "dataStore"}}}}')
+    found = ('{"cacheWithJournal": null, "dataStore": {"selector": {"matchLabels": {"iomesh.multicluster/cluster": "vault", '
+             '"iomesh.multicluster/mount-type": "dataStore"}}}}')
+    assert result["errors"] == [
+        f"cluster vault: spec.chunk.deviceMap of IOMeshCluster store-mgmt/vault is not the one the inventory renders; "
+        f"expected {expected}, found {found}. Re-run the iomesh_mgmt (playbooks/mgmt.yml) stage, which renders it, then "
+        "this one. Nothing is labelled while it differs: a different selector could mount disks nobody declared."]
+    assert result["notes"] == ["cluster archive-2: no host declares iomesh_disks; nothing to mount for this cluster."]
+
+
+def changed_map(change):
+    device_map = vault_map()
+    change(device_map)
+    return device_map
+
+
+@pytest.mark.parametrize("device_map", [
+    pytest.param(changed_map(lambda m: m.pop("cacheWithJournal")), id="a mount type missing"),
+    pytest.param(changed_map(lambda m: m["cacheWithJournal"].update(selector=m["dataStore"]["selector"])),
+                 id="one mount type selecting the other's disks"),
+    pytest.param(changed_map(lambda m: m["dataStore"].update(exclude=["blockdevice-0"])), id="an exclude list"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchExpressions"][0].update(operator="NotIn")),
+                 id="NotIn instead of In"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchExpressions"][0].update(values=["node-0"])),
+                 id="fewer nodes"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchExpressions"][0].update(values=[])),
+                 id="no nodes"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchExpressions"][0].update(
+        values=["node-0", "node-1", "node-7"])), id="another node"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"].pop("matchLabels")), id="no labels"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchLabels"].update({MOUNT: "rawCache"})),
+                 id="another mount type label"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"]["matchLabels"].update({"vault": "yes"})),
+                 id="an extra label"),
+    pytest.param(changed_map(lambda m: m["dataStore"]["selector"].update(matchLabels={"example.com/cluster": "vault", MOUNT: "dataStore"})),
+                 id="another label key"),
+    pytest.param(changed_map(lambda m: m.update(dataStore="all")), id="not a dictionary"),
+    pytest.param(changed_map(lambda m: m.update(dataStore=None)), id="null"),
+    pytest.param(["cacheWithJournal", "dataStore"], id="a list"),
+])
+def test_any_other_device_map_is_refused(own, device_map):
+    declare_w0(own)
+    clusters = clusters_of(own)
+    result = own_plan(own, vault_bds(), [cr(clusters[0], device_map=device_map)], clusters)
+    only_error(result, "cluster vault: spec.chunk.deviceMap of IOMeshCluster store-mgmt/vault is not the one")
+
+
+def test_device_map_with_the_same_selectors_in_another_order_is_accepted(own):
+    declare_w0(own)
+    clusters = clusters_of(own)
+    device_map = vault_map()
+    device_map["dataStore"]["selector"]["matchExpressions"][0]["values"] = ["node-2", "node-0", "node-1"]
+    device_map["dataStore"]["exclude"] = []
+    device_map = {"dataStore": device_map["dataStore"], "cacheWithJournal": device_map["cacheWithJournal"]}
+    result = own_plan(own, vault_bds(), [cr(clusters[0], device_map=device_map)], clusters)
+    assert result["errors"] == []
+
+
+def test_serial_from_the_label_and_path_as_a_by_path_link(own):
+    # NDM's serial label stands in for spec.details.serial; a path may be any of the device's links.
+    declare_w0(own, data={"path": "/dev/disk/by-path/pci-0000:00:1f.2-node-0d"})
+    cache, data = vault_bds()
+    del cache["spec"]["details"]["serial"]
+    cache["metadata"]["labels"]["iomesh.com/bd-serial"] = "SA0"
+    result = own_plan(own, [cache, data])
+    assert result["errors"] == []
+    assert result["expected"] == {"vault": ["bd-n0-cache", "bd-n0-data"]}
+
+
+def test_by_id_names_only_the_by_id_links(own):
+    # The same text among the device's other links, or as its path, is not a by-id link of it.
+    declare_w0(own, data={"by_id": "wwn-0x5000c500a1b2c3d4"})
+    cache, data = vault_bds()
+    data["spec"]["devlinks"] = [{"kind": "by-id", "links": ["/dev/disk/by-id/ata-M_HA0"]},
+                                {"kind": "by-path", "links": ["/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"]}]
+    data["spec"]["path"] = "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"
+    only_error(own_plan(own, [cache, data]), "iomesh_disks by_id '/dev/disk/by-id/wwn-0x5000c500a1b2c3d4' (dataStore): "
+               "no BlockDevice in namespace store-mgmt matches it on node node-0.")
+
+
+def test_matching_device_without_a_node_is_not_on_any_node(own):
+    declare_w0(own)
+    cache, data = vault_bds()
+    del data["spec"]["nodeAttributes"]
+    del data["metadata"]["labels"][HOSTNAME]
+    only_error(own_plan(own, [cache, data]), f"{W0_DATA}: no BlockDevice in namespace store-mgmt matches it on node "
+               "node-0. NDM reports on this node: /dev/nvme0n1 serial SA0. A disk")
