@@ -809,3 +809,10 @@ def test_at_most_eight_changed_values_are_named(count, listed):
     wanted = {f"k{i}": i for i in range(1, count + 1)}
     change = k8s_checks.release_change({"chart": "iomesh-v1.0.1", "status": "deployed", "values": {}}, BLUE, "v1.0.1", wanted)
     assert change["reasons"] == [listed]
+
+
+def test_a_null_the_release_had_and_the_inventory_drops_is_a_change():
+    # In Helm values null removes the chart's default: dropping it brings the default back.
+    release = {"chart": "iomesh-v1.0.1", "status": "deployed", "values": {"iomesh": {"meta": {"resources": None}}}}
+    change = k8s_checks.release_change(release, BLUE, "v1.0.1", {"iomesh": {}})
+    assert change["reasons"] == ["values at iomesh.meta.resources"]
