@@ -664,8 +664,8 @@ def test_release_guards_report_every_guard_and_refuse_by_default():
 
 def test_values_problems_read_the_values_of_older_helm_info_and_own_what_is_under_a_rendered_value():
     # helm_info < 6 returns the user-supplied values as status.values only.
-    release = {"chart": "iomesh-v1.0.1", "values": {"global": {"registry": {"url": "old.example", "insecure": True},
-                                                                  "registryMirror": "m.example"}}}
+    live_global = {"registry": {"url": "old.example", "insecure": True}, "registryMirror": "m.example"}
+    release = {"chart": "iomesh-v1.0.1", "values": {"global": live_global}}
     wanted = {"global": {"registry": "registry.example.com/iomesh"}}
     assert k8s_checks.values_problems(release, ORANGE, wanted)["errors"][0].startswith(
         "Helm release orange in namespace blk-orange has values the inventory does not set (global.registryMirror): ")
@@ -790,7 +790,7 @@ def test_a_first_install_written_out():
         "changed": True, "reasons": ["not installed"],
         "msg": "Helm release store-blue/blue-m is not installed: install chart v1.0.1.",
         "diff": {"before": "", "after": "chart: v1.0.1\nvalues:\n  iomesh:\n    edition: community\n"
-                                         "  licenseKey: (hidden, changed)\n  registry:\n    host: (hidden, changed)\n",
+                                        "  licenseKey: (hidden, changed)\n  registry:\n    host: (hidden, changed)\n",
                  "before_header": "Helm release store-blue/blue-m (not installed)",
                  "after_header": "Helm release store-blue/blue-m as the inventory computes it"}}
 
