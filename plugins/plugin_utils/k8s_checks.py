@@ -11,6 +11,7 @@ naming node or object.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -178,7 +179,8 @@ RELEASE_CHART = re.compile(r"^.+-v?(\d+)\.(\d+)\.(\d+)(\S*)$")
 
 
 def _chart_version(text: str) -> tuple[int, int, int] | None:
-    match = RELEASE_CHART.match(str(text or "")) or re.match(r"^v?(\d+)\.(\d+)\.(\d+)", str(text or ""))
+    text = str(text)  # None reads "None": no version, as any other text without one
+    match = RELEASE_CHART.match(text) or re.match(r"^v?(\d+)\.(\d+)\.(\d+)", text)
     return tuple(int(match.group(i)) for i in (1, 2, 3)) if match else None
 
 
@@ -187,16 +189,17 @@ def downgrade_problems(release: Mapping | None, cluster: Mapping, chart_version:
     lists what IOMesh supports; it publishes no downgrade path)."""
     if not release:
         return {"errors": [], "warnings": []}
-    installed = _chart_version(release.get("chart") or "")
+    chart = release.get("chart")
+    installed = _chart_version(chart)
     wanted = _chart_version(chart_version)
     if installed is None or wanted is None or installed <= wanted:
         return {"errors": [], "warnings": []}
-    message = (f"Helm release {cluster['name']} in namespace {cluster['namespace']} runs chart {release.get('chart')}, "
+    message = (f"Helm release {cluster['name']} in namespace {cluster['namespace']} runs chart {chart}, "
                f"newer than iomesh_chart_version {chart_version}: the run would downgrade IOMesh, which IOMesh does not "
                "support.")
     if allow_downgrade:
         return {"errors": [], "warnings": [message + " Downgrading anyway: iomesh_allow_downgrade is true."]}
-    return {"errors": [message + f" Nothing was changed. Set iomesh_chart_version to {release.get('chart', '').rsplit('-', 1)[-1]} "
+    return {"errors": [message + f" Nothing was changed. Set iomesh_chart_version to {str(chart).rpartition('-')[2]} "
                        "(or newer), or iomesh_allow_downgrade: true to downgrade regardless."], "warnings": []}
 
 
@@ -260,7 +263,8 @@ def _masked(paths: Mapping[str, object], hidden: set[str], other_paths: Mapping[
     '(hidden, changed)' where `other_paths` differs there."""
     out: dict = {}
     for path, value in paths.items():
-        if path in hidden or SECRET_KEY.search(path.rsplit(".", 1)[-1]):
+        # SECRET_KEY looks at the end of the path: its last key (no secret word holds a dot).
+        if path in hidden or SECRET_KEY.search(path):
             value = HIDDEN if other_paths.get(path, HIDDEN) == value else "(hidden, changed)"
         node = out
         keys = path.split(".")
@@ -273,7 +277,8 @@ def _masked(paths: Mapping[str, object], hidden: set[str], other_paths: Mapping[
 def _yaml(data: Mapping) -> str:
     # Imported here: PyYAML comes with ansible-core; the checks above need nothing but the standard library.
     import yaml  # pylint: disable=import-outside-toplevel
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True, width=1000)
+    # Block style and sorted keys are PyYAML's defaults (>= 5.1); no line is folded, however long its value.
+    return yaml.safe_dump(data, width=math.inf)
 
 
 def release_change(release: Mapping | None, cluster: Mapping, chart_version: str, wanted: Mapping,
@@ -297,7 +302,7 @@ def release_change(release: Mapping | None, cluster: Mapping, chart_version: str
                          "after_header": f"{where} as the inventory computes it"}}
     live = dict(release.get("release_values", release.get("values")) or {})
     installed = str(release.get("chart") or "")
-    live_version = installed.rsplit("-", 1)[-1] if "-" in installed else installed
+    live_version = installed.rpartition("-")[2]
     status = str(release.get("status") or "")
     reasons = []
     if status.lower() != "deployed":

@@ -176,3 +176,21 @@ def test_a_reason_of_exactly_the_bound_is_kept_whole_and_a_longer_one_cut_at_a_w
     cut = api_errors.reason("w" * (api_errors.MAX_LENGTH - 4) + "   " + "z" * 20)
     # Cut to MAX_LENGTH - 3 characters, the spaces before the cut dropped, then "...".
     assert cut == "w" * (api_errors.MAX_LENGTH - 4) + "..."
+
+
+def test_a_python_traceback_after_a_message_is_left_out():
+    message = ("Failed to load kubeconfig: no such context east-admin\nTraceback (most recent call last):\n  File "
+               "\"/usr/lib/python3.12/site-packages/kubernetes/config/kube_config.py\", line 242, in set_active_context\n"
+               "    raise ConfigException('no such context')\n")
+    assert api_errors.reason(message) == "Failed to load kubeconfig: no such context east-admin"
+
+
+def test_a_status_without_body_is_the_status_alone():
+    assert api_errors.reason("(500)\nReason: Internal Server Error\nHTTP response headers: HTTPHeaderDict({})\n") == (
+        "500 Internal Server Error")
+
+
+def test_outer_words_lose_only_their_final_period():
+    message = ("HTTPSConnectionPool(host='api.east.example', port=6443): Max retries exceeded with url: /version (Caused "
+               "by ProxyError('Unable to connect to proxy at EDGE-X', OSError('Tunnel connection failed: 502 Bad Gateway')))")
+    assert api_errors.reason(message) == "Unable to connect to proxy at EDGE-X: Tunnel connection failed: 502 Bad Gateway"

@@ -516,3 +516,303 @@ def test_the_filter_checks_its_arguments(clusters):
     with pytest.raises(AnsibleFilterError, match="options.hidden must be a dictionary"):
         f.iomesh_release_change(None, clusters[0], None, {"values": {}, "hidden": ["x"]})
     assert f.iomesh_release_change(None, clusters[0], None, {"values": {}})["changed"] is True
+
+
+# --- the checks called directly, as plugin_utils callers do: whole results, exact messages -------------------------
+
+KEY = "topology.example.com/host"
+
+
+def kube_node(name, label=None, conditions=None, ips=("10.40.0.5",), taints=None, unschedulable=False):
+    """A Node as k8s_info returns it; labelled with KEY unless label is False."""
+    meta = {"name": name}
+    if label is not False:
+        meta["labels"] = {KEY: label or name}
+    return {"metadata": meta, "spec": {"unschedulable": unschedulable, "taints": taints or []},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}] if conditions is None else conditions,
+                       "addresses": [{"type": "Hostname", "address": name}]
+                       + [{"type": "InternalIP", "address": ip} for ip in ips]}}
+
+
+def test_node_problems_name_every_node_of_a_problem_together():
+    blue = {"name": "blue", "nodes": ["b1", "b2", "b3", "b4", "b5", "b6", "b7"], "data_cidr": "10.40.0.0/16"}
+    nodes = [kube_node("b1", conditions=[]), kube_node("b2", conditions=[{"type": "MemoryPressure", "status": "False"}]),
+             kube_node("b3", unschedulable=True), kube_node("b4", unschedulable=True),
+             kube_node("b5", ips=("192.168.9.5", "fd00::5")), kube_node("b6", ips=("172.16.0.6",))]
+    assert k8s_checks.node_problems([blue], nodes, KEY) == {
+        "errors": [
+            f"cluster blue: no Kubernetes node has label {KEY} equal to b7; check the host names, iomesh_node_name or "
+            f"iomesh_node_label_key (kubectl get nodes -L {KEY}).",
+            "cluster blue: node(s) b1, b2 are not Ready; IOMesh pods cannot start there.",
+            "cluster blue: node(s) b3, b4 are cordoned (unschedulable); uncordon them first.",
+        ],
+        "warnings": [
+            "cluster blue: the InternalIP of b5 (192.168.9.5, fd00::5), b6 (172.16.0.6) is outside data_cidr "
+            "10.40.0.0/16; fine if the storage network is a second interface, otherwise chunk and redirector cannot bind.",
+        ],
+    }
+
+
+def test_node_problems_without_data_cidr_leave_addresses_alone_and_list_spare_nodes():
+    # No data_cidr: no address is judged. Spare nodes are named by their label, else by their name, else "?".
+    green = {"name": "green", "nodes": ["g1", "g2"]}
+    nodes = [kube_node("g1", ips=("192.168.1.1",)), kube_node("g2", ips=("8.8.8.8",)),
+             kube_node("node-17", label="rack2-h17"), kube_node("node-03", label=False), {"metadata": {}},
+             kube_node("cp-legacy", taints=[{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]),
+             kube_node("cp-soft", taints=[{"key": "node-role.kubernetes.io/control-plane", "effect": "PreferNoSchedule"}]),
+             kube_node("gpu-1", taints=[{"key": "nvidia.com/gpu", "effect": "NoSchedule"}])]
+    assert k8s_checks.node_problems([green], nodes, KEY) == {"errors": [], "warnings": [
+        "node(s) ?, cp-soft, gpu-1, node-03, rack2-h17 belong to no IOMesh cluster: the IOMesh CSI node plugin runs on "
+        "every schedulable node and stays in CrashLoopBackOff where no redirector runs (docs/pitfalls.md P4); add them "
+        "to a cluster, or restrict csi-driver.driver.node.nodeSelector through iomesh_mgmt_extra_values."]}
+
+
+@pytest.mark.parametrize(("server", "expected"), [
+    ("v1.26.3", {"errors": ["Kubernetes 1.26 is outside the range IOMesh chart v1.0.3 supports (1.17 to 1.25). Set "
+                            "iomesh_preflight_allow_unsupported_kubernetes: true to try anyway."], "warnings": []}),
+    ("1.9.0", {"errors": ["Kubernetes 1.9 is outside the range IOMesh chart v1.0.3 supports (1.17 to 1.25). Set "
+                          "iomesh_preflight_allow_unsupported_kubernetes: true to try anyway."], "warnings": []}),
+    ("v1.21.14-eks-1", {"errors": [], "warnings": []}),
+    (None, {"errors": ["could not read the Kubernetes server version from None."], "warnings": []}),
+    ("", {"errors": ["could not read the Kubernetes server version from ''."], "warnings": []}),
+])
+def test_version_problems_refuse_by_default(server, expected):
+    assert k8s_checks.version_problems(server, "v1.0.3") == expected
+
+
+def test_version_problems_allowed_and_unknown_lines():
+    assert k8s_checks.version_problems("v1.28.2", "v1.0.1", allow_unsupported=True) == {"errors": [], "warnings": [
+        "Kubernetes 1.28 is outside the range IOMesh chart v1.0.1 supports (1.17 to 1.25). Continuing: "
+        "iomesh_preflight_allow_unsupported_kubernetes is true."]}
+    assert k8s_checks.version_problems("v1.28.2", "v1.1.0") == {"errors": [], "warnings": [
+        "IOMesh chart v1.1.0 publishes no supported Kubernetes range; the server runs 1.28."]}
+
+
+PIN = {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}}
+ORANGE = {"name": "orange", "namespace": "blk-orange", "management": True}
+
+
+def test_release_problems_refuse_a_conversion_by_default():
+    release = {"chart": "iomesh-v1.0.1", "release_values": {"iomesh": {"meta": {"podPolicy": PIN}}}}
+    assert k8s_checks.release_problems(release, ORANGE) == {"errors": [
+        "Helm release orange in namespace blk-orange is an IOMesh installation without node affinity (a single-cluster "
+        "install). IOMesh does not support expanding an existing cluster into multiple clusters: pinning its meta, "
+        "chunk and redirector pods to a node subset reschedules them (docs/pitfalls.md P2). Nothing was changed. To "
+        "convert it regardless, set iomesh_allow_single_cluster_conversion: true."], "warnings": []}
+    assert k8s_checks.release_problems(release, ORANGE, allow_conversion=True) == {"errors": [], "warnings": [
+        "Helm release orange in namespace blk-orange is an IOMesh installation without node affinity (a single-cluster "
+        "install). IOMesh does not support expanding an existing cluster into multiple clusters: pinning its meta, "
+        "chunk and redirector pods to a node subset reschedules them (docs/pitfalls.md P2). Converting anyway: "
+        "iomesh_allow_single_cluster_conversion is true."]}
+
+
+def test_a_release_status_without_chart_is_judged_by_its_values():
+    pinned_iomesh = {"iomesh": {part: {"podPolicy": PIN} for part in ("meta", "chunk", "redirector")}}
+    assert k8s_checks.release_problems({"values": pinned_iomesh}, ORANGE) == {"errors": [], "warnings": []}
+    assert k8s_checks.release_problems({"chart": None, "values": {}}, ORANGE)["errors"][0].startswith(
+        "Helm release orange in namespace blk-orange is an IOMesh installation without node affinity")
+
+
+DOWNGRADE = (" newer than iomesh_chart_version v1.0.1: the run would downgrade IOMesh, which IOMesh does not support.")
+
+
+def test_downgrade_problems_name_the_version_to_set():
+    release = {"chart": "iomesh-v1.2.0", "status": "deployed"}
+    assert k8s_checks.downgrade_problems(release, ORANGE, "v1.0.1") == {"errors": [
+        "Helm release orange in namespace blk-orange runs chart iomesh-v1.2.0," + DOWNGRADE + " Nothing was changed. "
+        "Set iomesh_chart_version to v1.2.0 (or newer), or iomesh_allow_downgrade: true to downgrade regardless."],
+        "warnings": []}
+    assert k8s_checks.downgrade_problems(release, ORANGE, "v1.0.1", allow_downgrade=True) == {"errors": [], "warnings": [
+        "Helm release orange in namespace blk-orange runs chart iomesh-v1.2.0," + DOWNGRADE + " Downgrading anyway: "
+        "iomesh_allow_downgrade is true."]}
+    # A chart reported as its bare version: the version to set is that version.
+    assert k8s_checks.downgrade_problems({"chart": "1.1.2"}, ORANGE, "v1.0.1")["errors"] == [
+        "Helm release orange in namespace blk-orange runs chart 1.1.2," + DOWNGRADE + " Nothing was changed. "
+        "Set iomesh_chart_version to 1.1.2 (or newer), or iomesh_allow_downgrade: true to downgrade regardless."]
+
+
+@pytest.mark.parametrize(("chart", "wanted"), [
+    ("iomesh-v1.2.0", "v2.1.0"),   # a newer major line is an upgrade, whatever its minor
+    ("iomesh-v1.2.0", "v1.10.0"),  # numbers, not text: 10 > 2
+    ("iomesh", "v1.0.1"),          # no version in the release's chart: nothing to compare
+    ("iomesh-v1.2.0", "main"),     # no version wanted: nothing to compare
+    (None, "v1.0.1"),
+])
+def test_no_downgrade_without_two_versions_to_compare(chart, wanted):
+    assert k8s_checks.downgrade_problems({"chart": chart}, ORANGE, wanted) == {"errors": [], "warnings": []}
+
+
+def test_release_guards_report_every_guard_and_refuse_by_default():
+    release = {"chart": "iomesh-v1.1.0", "revision": 4,
+               "values": {"iomesh": {"chunk": {"dataCIDR": "10.8.0.0/16"}}, "logLevel": "debug"}}
+    found = k8s_checks.release_guards(release, ORANGE, "v1.0.1", wanted_values={"iomesh": {"chunk": {"dataCIDR": "10.9.0.0/16"}}})
+    assert found["warnings"] == []
+    assert [e.split(": ")[0].split(" (")[0] for e in found["errors"]] == [
+        "Helm release orange in namespace blk-orange is an IOMesh installation without node affinity",
+        "Helm release orange in namespace blk-orange runs chart iomesh-v1.1.0, newer than iomesh_chart_version v1.0.1",
+        "Helm release orange in namespace blk-orange has values the inventory does not set"]
+    assert found["errors"][2] == (
+        "Helm release orange in namespace blk-orange has values the inventory does not set (logLevel): set by hand, "
+        "they would be reset to the chart's defaults by the upgrade (docs/pitfalls.md P24). Nothing was changed. Keep "
+        "them by adding them to iomesh_mgmt_extra_values, or set iomesh_mgmt_reset_values: true to drop them.")
+    allowed = k8s_checks.release_guards(release, ORANGE, "v1.0.1", True, True, {"iomesh": {}}, True)
+    assert allowed["errors"] == [] and [w.rsplit(". ", 1)[-1] for w in allowed["warnings"]] == [
+        "Converting anyway: iomesh_allow_single_cluster_conversion is true.",
+        "Downgrading anyway: iomesh_allow_downgrade is true.",
+        "Resetting them: iomesh_mgmt_reset_values is true."]
+
+
+def test_values_problems_read_the_values_of_older_helm_info_and_own_what_is_under_a_rendered_value():
+    # helm_info < 6 returns the user-supplied values as status.values only.
+    live_global = {"registry": {"url": "old.example", "insecure": True}, "registryMirror": "m.example"}
+    release = {"chart": "iomesh-v1.0.1", "values": {"global": live_global}}
+    wanted = {"global": {"registry": "registry.example.com/iomesh"}}
+    assert k8s_checks.values_problems(release, ORANGE, wanted)["errors"][0].startswith(
+        "Helm release orange in namespace blk-orange has values the inventory does not set (global.registryMirror): ")
+    assert k8s_checks.hand_set_values({7: {"a": 1}, "b": 2}, {"b": 3}) == ["7.a"]
+
+
+def test_a_skipped_or_converted_object_does_not_hide_the_others():
+    clusters = [{"name": "m", "namespace": "a-mgmt"}, {"name": "p", "namespace": "p-ns"}, {"name": "q", "namespace": "q-ns"}]
+    existing = [{"metadata": {"namespace": ns, "name": n}, "spec": {}} for ns, n in (("a-mgmt", "m"), ("p-ns", "p"), ("q-ns", "q"))]
+    risk = ("(a single-cluster install). IOMesh does not support expanding an existing cluster into multiple clusters: "
+            "pinning its meta, chunk and redirector pods to a node subset reschedules them (docs/pitfalls.md P2).")
+    assert k8s_checks.existing_cluster_problems(existing, clusters, governed=[["a-mgmt", "m"]]) == {"errors": [
+        f"IOMeshCluster p-ns/p exists and its meta, chunk, redirector pods carry no node affinity {risk} Nothing was "
+        "changed. To convert it regardless, set iomesh_allow_single_cluster_conversion: true.",
+        f"IOMeshCluster q-ns/q exists and its meta, chunk, redirector pods carry no node affinity {risk} Nothing was "
+        "changed. To convert it regardless, set iomesh_allow_single_cluster_conversion: true."], "warnings": []}
+    assert k8s_checks.existing_cluster_problems(existing, clusters, True, [("a-mgmt", "m")]) == {"errors": [], "warnings": [
+        f"IOMeshCluster p-ns/p exists and its meta, chunk, redirector pods carry no node affinity {risk} Converting "
+        "anyway: iomesh_allow_single_cluster_conversion is true.",
+        f"IOMeshCluster q-ns/q exists and its meta, chunk, redirector pods carry no node affinity {risk} Converting "
+        "anyway: iomesh_allow_single_cluster_conversion is true."]}
+
+
+def test_existing_objects_of_others_are_named_in_full():
+    clusters = [{"name": "p", "namespace": "p-ns"}]
+    existing = [{"metadata": {"namespace": "p-ns", "name": "old"}}, {"metadata": {"name": "bare"}}, {"metadata": {"namespace": "x"}}]
+    assert k8s_checks.existing_cluster_problems(existing, clusters) == {
+        "errors": ["IOMeshCluster p-ns/old already exists in namespace p-ns, where the inventory puts cluster p: "
+                   "deploying would add a second IOMesh cluster to that namespace. Give cluster p another namespace in "
+                   "iomesh_clusters, or remove p-ns/old if it is no longer used."],
+        "warnings": ["IOMeshCluster(s) /bare, x/ exist but are not in iomesh_clusters; the IOMesh operator is "
+                     "cluster-wide, so they share it (and its upgrades) with the clusters deployed here. Fine if "
+                     "intended; otherwise add them to iomesh_clusters."]}
+
+
+# helm list times, with the zones Helm writes
+@pytest.mark.parametrize(("text", "utc"), [
+    ("2026-12-04 19:50:29.1966487 +0530 IST", "2026-12-04T14:20:29+00:00"),
+    ("2026-12-04 19:50:29 -0330 NST", "2026-12-04T23:20:29+00:00"),
+    ("2026-12-04T19:50:29Z", "2026-12-04T19:50:29+00:00"),
+    ("2026-12-04 19:50:29", "2026-12-04T19:50:29+00:00"),
+    ("2026-12-04 19:50:29 +09:00", "2026-12-04T10:50:29+00:00"),
+])
+def test_helm_time_reads_every_zone(text, utc):
+    assert k8s_checks.helm_time(text) == k8s_checks.datetime.fromisoformat(utc)
+
+
+@pytest.mark.parametrize("text", [None, "", "yesterday", "19:50:29 2026-12-04"])
+def test_helm_time_unreadable(text):
+    assert k8s_checks.helm_time(text) is None
+
+
+BLUE = {"name": "blue-m", "namespace": "store-blue"}
+
+
+def pending_at(updated, revision=12, status="pending-install"):
+    return {"chart": "iomesh-v1.0.1", "status": status, "revision": revision, "updated": updated}
+
+
+def test_pending_release_defaults_to_secrets_and_reads_now_in_any_zone():
+    # 10:00 UTC + 120 s + 60 s grace = 10:03:00; now is given at -05:00, then naive (UTC).
+    release = pending_at("2026-12-04 10:00:00 +0000 UTC")
+    for now in ("2026-12-04T05:03:01-05:00", "2026-12-04T10:03:01"):
+        assert k8s_checks.pending_release(release, BLUE, now, 120) == {
+            "errors": [], "recover": {"kind": "Secret", "name": "sh.helm.release.v1.blue-m.v12", "revision": "12"},
+            "warnings": ["Helm release store-blue/blue-m is pending-install (revision 12, since 2026-12-04 10:00:00 +0000 "
+                         "UTC), 181 s ago, longer than any Helm command of this collection runs (iomesh_mgmt_helm_timeout "
+                         "+ 60 s): an interrupted run left it. Removing that revision's record (Secret "
+                         "sh.helm.release.v1.blue-m.v12) so that Helm can install or upgrade the release again "
+                         "(docs/pitfalls.md P24)."]}
+    young = k8s_checks.pending_release(release, BLUE, k8s_checks.datetime(2026, 12, 4, 10, 2, 0), 120, "secrets")
+    assert "re-run in 60 s," in young["errors"][0] and young["recover"] is None
+
+
+def test_pending_release_with_an_unreadable_time_or_another_driver():
+    unread = k8s_checks.pending_release(pending_at("a while ago", status="pending-rollback"), BLUE, "2030-01-01T00:00:00", 300, "ConfigMaps")
+    assert unread == {"errors": [
+        "Helm release store-blue/blue-m is pending-rollback (revision 12, since a while ago): a Helm operation on it has "
+        "not finished. Nothing was changed. If a helm command is still running on it, let it finish; if it was "
+        "interrupted (a killed run), re-run later, when it is older than iomesh_mgmt_helm_timeout + 60 s and the run "
+        "removes the unfinished revision itself, or remove it now with: kubectl -n store-blue delete configmap "
+        "sh.helm.release.v1.blue-m.v12 (Helm's record of that revision only; the objects it created stay, and the next "
+        "run adopts them)."], "warnings": [], "recover": None}
+    assert k8s_checks.pending_release(pending_at("2026-12-04 10:00:00 +0000 UTC"), BLUE, "2030-01-01T00:00:00", 300, "memory") == {
+        "errors": ["Helm release store-blue/blue-m is pending-install (revision 12, since 2026-12-04 10:00:00 +0000 UTC), "
+                   "and HELM_DRIVER=memory keeps its record outside Kubernetes objects: Nothing was changed. Recover as "
+                   "Helm documents for that driver, then re-run."], "warnings": [], "recover": None}
+    assert k8s_checks.pending_release(None, BLUE, "2030-01-01T00:00:00", 300) == {"errors": [], "warnings": [], "recover": None}
+
+
+# --- release_change: reasons, message and the diff as Ansible shows it ----------------------------------------------
+
+def test_the_diff_of_an_upgrade_written_out():
+    live_values = {"iomesh": {"chunk": {"dataCIDR": "10.8.0.0/16", "podPolicy": {"replicas": 3}}, "edition": "community"},
+                   "global": {"registry": "old.example.com"}, "logLevel": "debug", "token": "t-1"}
+    wanted = {"iomesh": {"chunk": {"dataCIDR": "10.9.0.0/16", "podPolicy": {"replicas": 3}}, "edition": "community"},
+              "global": {"registry": "new.example.com"}, "nodeSelector": None, "token": "t-1",
+              "image": {"note": "a long value " * 10}}
+    release = {"chart": "iomesh-ee-v1.0.1", "status": "deployed", "revision": 9, "values": live_values}
+    change = k8s_checks.release_change(release, BLUE, "v1.1.0", wanted, hidden={"global": {"registry": "x"}})
+    assert change == {
+        "changed": True,
+        "reasons": ["chart v1.0.1 -> v1.1.0",
+                    "values at global.registry, image.note, iomesh.chunk.dataCIDR, logLevel, nodeSelector"],
+        "msg": "Helm release store-blue/blue-m would be upgraded: chart v1.0.1 -> v1.1.0; values at global.registry, "
+               "image.note, iomesh.chunk.dataCIDR, logLevel, nodeSelector.",
+        "diff": {
+            "before": "chart: v1.0.1\nvalues:\n  global:\n    registry: (hidden, changed)\n  iomesh:\n    chunk:\n"
+                      "      dataCIDR: 10.8.0.0/16\n      podPolicy:\n        replicas: 3\n    edition: community\n"
+                      "  logLevel: debug\n  token: (hidden)\n",
+            "after": "chart: v1.1.0\nvalues:\n  global:\n    registry: (hidden, changed)\n  image:\n    note: '"
+                     + "a long value " * 10 + "'\n  iomesh:\n    chunk:\n      dataCIDR: 10.9.0.0/16\n      podPolicy:\n"
+                     "        replicas: 3\n    edition: community\n  nodeSelector: null\n  token: (hidden)\n",
+            "before_header": "Helm release store-blue/blue-m (revision 9, deployed)",
+            "after_header": "Helm release store-blue/blue-m as the inventory computes it"}}
+
+
+def test_a_first_install_written_out():
+    wanted = {"iomesh": {"edition": "community"}, "licenseKey": None, "registry": {"host": "r.example"}}
+    change = k8s_checks.release_change(None, BLUE, "v1.0.1", wanted, hidden={"registry": {"host": "r.example"}})
+    assert change == {
+        "changed": True, "reasons": ["not installed"],
+        "msg": "Helm release store-blue/blue-m is not installed: install chart v1.0.1.",
+        "diff": {"before": "", "after": "chart: v1.0.1\nvalues:\n  iomesh:\n    edition: community\n"
+                                        "  licenseKey: (hidden, changed)\n  registry:\n    host: (hidden, changed)\n",
+                 "before_header": "Helm release store-blue/blue-m (not installed)",
+                 "after_header": "Helm release store-blue/blue-m as the inventory computes it"}}
+
+
+def test_a_release_in_no_known_state_and_without_chart():
+    change = k8s_checks.release_change({"values": {"a": 1}}, BLUE, "v1.0.1", {"a": 1})
+    assert change["reasons"] == ["its last revision is in no known state", "chart ? -> v1.0.1"]
+    assert change["diff"]["before"] == "chart: ''\nvalues:\n  a: 1\n"
+
+
+@pytest.mark.parametrize(("count", "listed"), [
+    (8, "values at k1, k2, k3, k4, k5, k6, k7, k8"),
+    (9, "values at k1, k2, k3, k4, k5, k6, k7, k8 and more"),
+])
+def test_at_most_eight_changed_values_are_named(count, listed):
+    wanted = {f"k{i}": i for i in range(1, count + 1)}
+    change = k8s_checks.release_change({"chart": "iomesh-v1.0.1", "status": "deployed", "values": {}}, BLUE, "v1.0.1", wanted)
+    assert change["reasons"] == [listed]
+
+
+def test_a_null_the_release_had_and_the_inventory_drops_is_a_change():
+    # In Helm values null removes the chart's default: dropping it brings the default back.
+    release = {"chart": "iomesh-v1.0.1", "status": "deployed", "values": {"iomesh": {"meta": {"resources": None}}}}
+    change = k8s_checks.release_change(release, BLUE, "v1.0.1", {"iomesh": {}})
+    assert change["reasons"] == ["values at iomesh.meta.resources"]
