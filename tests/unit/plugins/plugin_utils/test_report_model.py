@@ -236,3 +236,127 @@ def test_words_of_the_view():
     assert report_model.disk_name({**row, "serial": "S1"}) == "S1"
     assert report_model.disk_name({**row, "path": "/dev/sdb", "serial": "S1"}) == "/dev/sdb"
     assert report_model.COMPONENT_NAMES == ("meta", "chunk", "redirector", "zookeeper")
+
+
+# --- disks: declared, labelled and attached -------------------------------------------------------------------
+
+def block_device(name, node, ns="vault-system", path="", serial="", labels=None, claim="Unclaimed", fs="", size=None,
+                 links=None):
+    spec = {"nodeAttributes": {"nodeName": node}, "path": path,
+            "details": {"serial": serial, "driveType": "SSD"} if serial else {}}
+    if size is not None:
+        spec["capacity"] = {"storage": size}
+    if fs:
+        spec["filesystem"] = {"fsType": fs}
+    if links:
+        spec["devlinks"] = [{"kind": "by-path", "links": ["/dev/disk/by-path/pci-0000:00:1f.2-ata-1"]},
+                            {"kind": "by-id", "links": links}]
+    return {"metadata": {"name": name, "namespace": ns, "labels": labels or {}}, "spec": spec,
+            "status": {"claimState": claim, "state": "Active"}}
+
+
+@pytest.fixture
+def vault():
+    """A management cluster `vault` in `vault-system` (w0-w2) declaring disks by path, by-id link and serial."""
+    inv = Inventory()
+    inv.clusters[0].update(name="vault", namespace="vault-system", disk_deployment_mode="allFlash")
+    inv.clusters[1]["name"] = "archive"
+    inv.hostvars["w0"]["iomesh_disks"] = [{"path": "/dev/sdb", "mount_type": "dataStoreWithJournal"},
+                                          {"by_id": "wwn-0x5000c5", "mount_type": "dataStoreWithJournal"}]
+    inv.hostvars["w1"]["iomesh_disks"] = [{"serial": "SN-9", "mount_type": "dataStoreWithJournal"},
+                                          {"path": "/dev/sdc", "mount_type": "dataStoreWithJournal"}]
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+MINE = {"iomesh.multicluster/cluster": "vault", "iomesh.multicluster/mount-type": "dataStoreWithJournal"}
+
+
+def vault_state():
+    bds = [
+        block_device("bd-a", "w0", path="/dev/sdb", labels=MINE, claim="Claimed", size=1500000000000),
+        block_device("bd-b", "w0", path="/dev/sdd", links=["/dev/disk/by-id/wwn-0x5000c5"], fs="ext4", size=480103981056),
+        block_device("bd-c", "w1", path="/dev/sdc", labels={"iomesh.multicluster/cluster": "archive"}, size=512),
+        block_device("bd-d", "w2", path="/dev/sde", serial="SN-D", labels=MINE, fs="xfs", size="lots"),
+        block_device("bd-e", "w2", path="/dev/sdf", labels={**MINE, "iomesh.multicluster/mount-type": "dataStore"},
+                     claim="Claimed"),
+        block_device("bd-f", "w1", path="/dev/sdg", size=2 * 10**9),
+        # the same path and label, in another namespace: not one of the management namespace's BlockDevices
+        block_device("bd-x", "w0", ns="elsewhere", path="/dev/sdb", labels=MINE),
+    ]
+    cr = {"metadata": {"name": "vault", "namespace": "vault-system"},
+          "spec": {"diskDeploymentMode": "allFlash"},
+          "status": {"summary": {"metaSummary": {"leader": "10.234.1.11:10100", "status": "Healthy",
+                                                  "aliveHost": ["10.234.1.12", "10.234.1.10"]}},
+                     "license": {"licenseType": "Subscription", "softwareEdition": "ENTERPRISE",
+                                 "expirationDate": "2027-01-31"},
+                     "readyReplicas": {"meta": 3, "chunk": 2}, "portOffset": 0,
+                     "attachedDevices": [{"device": "bd-a", "mountType": "dataStoreWithJournal", "nodeName": "w0"},
+                                         {"device": "bd-gone", "mountType": "cacheWithJournal", "nodeName": "w7"},
+                                         {"device": "bd-e", "mountType": "dataStoreWithJournal"},
+                                         {"device": "bd-f", "nodeName": "w1"}, "junk"]}}
+    return {"block_devices": bds, "iomesh_clusters": [cr]}
+
+
+ROW_FIELDS = ("node", "block_device", "path", "serial", "declared", "mount_type", "attached", "size", "claim_state",
+              "fs_type", "label", "labelled", "label_cluster", "drive_type", "state")
+
+
+def test_disk_rows_join_declarations_labels_and_attached_devices(vault):
+    cv = cluster_view(report_model.build(vault, vault_state(), None), "vault")
+    disks = cv["disks"]
+    assert {k: v for k, v in disks.items() if k != "rows"} == {"declared": 4, "attached": 4, "read": True}
+    assert all(sorted(r) == sorted(ROW_FIELDS) for r in disks["rows"])
+    assert [tuple(r[k] for k in ROW_FIELDS) for r in disks["rows"]] == [
+        ("w0", "bd-a", "/dev/sdb", "", "path /dev/sdb as dataStoreWithJournal", "dataStoreWithJournal",
+         "dataStoreWithJournal", "1.5 TB", "Claimed", "", "dataStoreWithJournal", True, "vault", "", "Active"),
+        ("w0", "bd-b", "/dev/sdd", "", "by_id /dev/disk/by-id/wwn-0x5000c5 as dataStoreWithJournal",
+         "dataStoreWithJournal", "", "480.1 GB", "Unclaimed", "ext4", "", False, "", "", "Active"),
+        ("w1", "", "", "SN-9", "serial SN-9 as dataStoreWithJournal", "dataStoreWithJournal", "", "", "", "", "", False,
+         "", "", ""),
+        ("w1", "bd-c", "/dev/sdc", "", "path /dev/sdc as dataStoreWithJournal", "dataStoreWithJournal", "", "512 B",
+         "Unclaimed", "", "", True, "archive", "", "Active"),
+        # attached without a mount type, not labelled nor declared: shown with "?"
+        ("w1", "bd-f", "/dev/sdg", "", "", "?", "?", "2 GB", "Unclaimed", "", "", False, "", "", "Active"),
+        ("w2", "bd-d", "/dev/sde", "SN-D", "", "dataStoreWithJournal", "", "lots", "Unclaimed", "xfs",
+         "dataStoreWithJournal", True, "vault", "SSD", "Active"),
+        ("w2", "bd-e", "/dev/sdf", "", "", "dataStore", "dataStoreWithJournal", "?", "Claimed", "", "dataStore", True,
+         "vault", "", "Active"),
+        # attached, but no such BlockDevice: named by the device the status gives, on the node it gives
+        ("w7", "bd-gone", "", "", "", "cacheWithJournal", "cacheWithJournal", "", "", "", "", False, "", "", ""),
+    ]
+    assert cv["problems"] == [
+        "ZookeeperCluster vault-system/vault-zookeeper does not exist.",
+        "0 of 3 meta pods ready.",
+        "0 of 3 chunk pods ready.",
+        "0 of 3 redirector pods ready.",
+        "0 of 3 zookeeper pods ready.",
+        "declared disk /dev/sdd on w0 (bd-b) is not labelled yet (stage iomesh_disks not run).",
+        "declared disk serial SN-9 as dataStoreWithJournal on w1: no BlockDevice on that node matches it "
+        "(node-disk-manager does not report it).",
+        "declared disk /dev/sdc on w1 (bd-c) is labelled for cluster archive.",
+        "disk /dev/sde on w2 (bd-d) is labelled for it but not claimed (claimState Unclaimed; it carries a xfs "
+        "filesystem).",
+        "disk /dev/sdf on w2 is attached as dataStoreWithJournal, declared as dataStore.",
+        "disk bd-gone on w7 is attached but w7 is not one of its nodes.",
+        "StorageClass vault does not exist (stage iomesh_csi not run).",
+        "CSI ConfigMap vault-system/vault-csi-configmap does not exist (stage iomesh_csi not run).",
+    ]
+
+
+def test_iomesh_cluster_status_as_the_report_reads_it(vault):
+    cr = cluster_view(report_model.build(vault, vault_state(), None), "vault")["cr"]
+    assert cr == {
+        "leader": "10.234.1.11:10100",
+        "meta_status": "Healthy",
+        "alive_hosts": ["10.234.1.10", "10.234.1.12"],
+        "ready": {"meta": 3, "chunk": 2, "iscsi-redirector": None},
+        "license": "Subscription ENTERPRISE, expires 2027-01-31",
+        "port_offset": 0,
+        "mode": "allFlash",
+        "attached": [{"device": "bd-a", "mountType": "dataStoreWithJournal", "nodeName": "w0"},
+                     {"device": "bd-gone", "mountType": "cacheWithJournal", "nodeName": "w7"},
+                     {"device": "bd-e", "mountType": "dataStoreWithJournal"},
+                     {"device": "bd-f", "nodeName": "w1"}],
+        "leader_pod": "",
+        "leader_node": "",
+    }
