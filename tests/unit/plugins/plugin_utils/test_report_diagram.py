@@ -9,6 +9,7 @@ from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_diagram, report_model
 
 from ..conftest import Inventory
+from .test_report_markdown import LEDGER_RESULTS, ledger, ledger_state  # noqa: F401 (ledger: a fixture)
 
 
 @pytest.fixture
@@ -72,3 +73,59 @@ def test_mermaid_quotes_are_escaped():
     observed["release"]["chart"] = 'say "hi"'
     text = report_diagram.mermaid(report_model.build(clusters, observed, None))
     assert 'n_release_iomesh["Helm release iomesh<br/>say #quot;hi#quot;"]' in text
+
+
+LEDGER_DOT = (
+    "digraph iomesh {\n"
+    '  graph [rankdir=LR, fontname="Helvetica", fontsize=11, label="IOMesh multi-cluster '
+    'topology", labelloc=t];\n'
+    '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=10];\n'
+    '  edge [fontname="Helvetica", fontsize=9];\n'
+    '  "release:ledger" [shape=folder, label="Helm release ledger\\niomesh-v1.0.1 rev 4"];\n'
+    "  subgraph cluster_0 {\n"
+    '    label="ledger (management)\\nnamespace ledger-sys";\n'
+    "    style=solid;\n"
+    '    "iomeshcluster:ledger-sys:ledger" [shape=component, label="IOMeshCluster ledger\\nleader w1"];\n'
+    '    "node:ledger:w0" [label="w0\\nchunk, zookeeper"];\n'
+    '    "node:ledger:w1" [label="w1\\nmeta, chunk\\nmeta leader"];\n'
+    '    "node:ledger:w2" [label="w2\\nmeta, chunk"];\n'
+    '    "node:ledger:w9" [label="w9\\nredirector", color=red];\n'
+    '    "disk:ledger:w0:blockdevice-7f" [shape=cylinder, '
+    'label="/dev/nvme0n1\\ndataStoreWithJournal 960 GB\\nattached"];\n'
+    '    "disk:ledger:w1:serial SN-B1 as dataStoreWithJournal" [shape=cylinder, '
+    'style=dashed, color=red, label="SN-B1\\ndataStoreWithJournal\\nnot found"];\n'
+    "  }\n"
+    '  "release:ledger" -> "iomeshcluster:ledger-sys:ledger";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w0";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w1";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w2";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w9";\n'
+    '  "node:ledger:w0" -> "disk:ledger:w0:blockdevice-7f";\n'
+    '  "node:ledger:w1" -> "disk:ledger:w1:serial SN-B1 as dataStoreWithJournal" [style=dashed];\n'
+    '  "storageclass:ledger" [shape=note, label="StorageClass ledger\\nexists"];\n'
+    '  "storageclass:ledger" -> "iomeshcluster:ledger-sys:ledger" [label="provisions from"];\n'
+    '  "pvc:ledger" [shape=oval, label="verification claim\\npassed"];\n'
+    '  "pvc:ledger" -> "storageclass:ledger";\n'
+    "  subgraph cluster_1 {\n"
+    '    label="cold\\nnamespace cold-store";\n'
+    "    style=dashed;\n"
+    '    "iomeshcluster:cold-store:cold" [shape=component, style=dashed, color=red, '
+    'label="IOMeshCluster cold\\nnot deployed"];\n'
+    '    "node:cold:w3" [label="w3"];\n'
+    '    "node:cold:w4" [label="w4"];\n'
+    '    "node:cold:w5" [label="w5"];\n'
+    "  }\n"
+    '  "iomeshcluster:cold-store:cold" -> "node:cold:w3";\n'
+    '  "iomeshcluster:cold-store:cold" -> "node:cold:w4";\n'
+    '  "iomeshcluster:cold-store:cold" -> "node:cold:w5";\n'
+    '  "storageclass:cold" [shape=note, style=dashed, color=red, label="StorageClass cold\\nmissing"];\n'
+    '  "storageclass:cold" -> "iomeshcluster:cold-store:cold" [label="provisions from"];\n'
+    '  "pvc:cold" [shape=oval, color=red, label="verification claim\\nfailed"];\n'
+    '  "pvc:cold" -> "storageclass:cold";\n'
+    "}\n"
+)
+
+
+def test_whole_dot_of_a_deployment_half_done(ledger):
+    """The picture of the report of test_report_markdown's half-done deployment, line by line."""
+    assert report_diagram.dot(report_model.build(ledger, ledger_state(), LEDGER_RESULTS)) == LEDGER_DOT
