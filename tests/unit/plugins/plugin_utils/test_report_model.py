@@ -360,3 +360,47 @@ def test_iomesh_cluster_status_as_the_report_reads_it(vault):
         "leader_pod": "",
         "leader_node": "",
     }
+
+
+def test_no_block_device_at_all_blames_no_declared_disk(vault):
+    """node-disk-manager reports no BlockDevice yet: the declared disks are listed, not each said to be unmatched."""
+    state = vault_state()
+    state["block_devices"] = []
+    state["iomesh_clusters"][0]["status"]["attachedDevices"] = []
+    cv = cluster_view(report_model.build(vault, state, None), "vault")
+    assert [r["declared"] for r in cv["disks"]["rows"]] == [
+        "by_id /dev/disk/by-id/wwn-0x5000c5 as dataStoreWithJournal", "path /dev/sdb as dataStoreWithJournal",
+        "serial SN-9 as dataStoreWithJournal", "path /dev/sdc as dataStoreWithJournal"]
+    assert [(r["node"], r["path"], r["serial"]) for r in cv["disks"]["rows"]] == [
+        ("w0", "", ""), ("w0", "/dev/sdb", ""), ("w1", "", "SN-9"), ("w1", "/dev/sdc", "")]
+    assert not [p for p in cv["problems"] if "disk" in p]
+
+
+def test_objects_of_the_same_name_in_another_namespace_are_not_the_clusters(vault):
+    """An IOMeshCluster and a CSI ConfigMap named like vault's, but in another namespace: vault is not deployed."""
+    observed = {"iomesh_clusters": [{"metadata": {"name": "vault", "namespace": "iomesh-system"}}],
+                "configmaps": [configmap("vault-csi-configmap", "default", meta_addr="x:10100")]}
+    view = report_model.build(vault, observed, None)
+    cv = cluster_view(view, "vault")
+    assert (cv["cr_found"], cv["configmap"]["found"]) == (False, False)
+    assert view["outside"] == ["iomesh-system/vault"]
+    assert "vault: CSI ConfigMap vault-system/vault-csi-configmap does not exist (stage iomesh_csi not run)." \
+        in view["problems"]
+
+
+def test_configmap_keys_left_out_are_empty(vault, settings):
+    live = {"metadata": {"name": "vault-csi-configmap", "namespace": "vault-system"},
+            "data": {"metaAddr": "vault-meta-client.vault-system.svc.cluster.local:10100"}}
+    view = report_model.build(vault, {"configmaps": [live]}, None, settings)
+    cm = cluster_view(view, "vault")["configmap"]
+    assert cm["data"] == {"clusterId": "", "iscsiPortal": "",
+                          "metaAddr": "vault-meta-client.vault-system.svc.cluster.local:10100"}
+    assert "vault: CSI ConfigMap vault-system/vault-csi-configmap: iscsiPortal is empty, expected 127.0.0.1:3260; " \
+           "clusterId is empty, expected prod-k8s." in view["problems"]
+
+
+def test_cluster_connection_names_the_namespace_before_the_first_slash(vault):
+    live_sc = storage_class(metadata={"name": "archive"},
+                            parameters={**storage_class()["parameters"], "clusterConnection": "ops/csi/extra"})
+    cm = cluster_view(report_model.build(vault, {"storage_classes": [live_sc]}, None), "archive")["configmap"]
+    assert (cm["namespace"], cm["name"], cm["found"]) == ("ops", "csi/extra", False)
