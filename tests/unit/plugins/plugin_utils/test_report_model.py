@@ -404,3 +404,123 @@ def test_cluster_connection_names_the_namespace_before_the_first_slash(vault):
                             parameters={**storage_class()["parameters"], "clusterConnection": "ops/csi/extra"})
     cm = cluster_view(report_model.build(vault, {"storage_classes": [live_sc]}, None), "archive")["configmap"]
     assert (cm["namespace"], cm["name"], cm["found"]) == ("ops", "csi/extra", False)
+
+
+# --- pods, ZooKeeper, release, verification -----------------------------------------------------------------------
+
+def archive_deployed(pods):
+    """archive (w3-w5, namespace `archive`) deployed with a leader; its ZookeeperCluster reports replicas only in status;
+    a ZookeeperCluster of the same name in another namespace is all ready."""
+    return {
+        "iomesh_clusters": [{"metadata": {"name": "archive", "namespace": "archive"},
+                             "status": {"summary": {"metaSummary": {"leader": "10.234.1.13:10100"}}}}],
+        "zookeeper_clusters": [
+            {"metadata": {"name": "archive-zookeeper", "namespace": "aaa-other"}, "spec": {"replicas": 3},
+             "status": {"readyReplicas": 3}},
+            {"metadata": {"name": "archive-zookeeper", "namespace": "archive"}, "status": {"replicas": 3}},
+        ],
+        "pods": pods,
+    }
+
+
+def test_pods_per_node_and_what_is_wrong_with_them(vault):
+    terminating = pod("archive-meta-2", "archive", "w4")
+    terminating["metadata"]["deletionTimestamp"] = "2026-12-05T08:00:00Z"
+    pods = [pod("archive-meta-0", "aaa-other", "w5", ready=False),  # another namespace: not archive's
+            pod("archive-meta-0", "archive", "w3"), pod("archive-meta-1", "archive", "w3"), terminating,
+            pod("archive-iscsi-redirector-a1", "archive", "w3"), pod("archive-iscsi-redirector-b2", "archive", "w4", False),
+            pod("archive-chunk-1", "archive", "w8"), pod("archive-chunk-0", "archive", "w8"),
+            pod("archive-zookeeper-0", "archive", "w5")]
+    cv = cluster_view(report_model.build(vault, archive_deployed(pods), None), "archive")
+    empty = [0, 0]
+    assert cv["pods"]["per_node"] == {
+        "w3": {"meta": [2, 2], "chunk": empty, "redirector": [1, 1], "zookeeper": empty},
+        "w4": {"meta": [0, 1], "chunk": empty, "redirector": [0, 1], "zookeeper": empty},
+        "w5": {"meta": empty, "chunk": empty, "redirector": empty, "zookeeper": [1, 1]},
+        "w8": {"meta": empty, "chunk": [2, 2], "redirector": empty, "zookeeper": empty},
+    }
+    assert cv["pods"]["elsewhere"] == ["w8"]
+    assert [(p["name"], p["ready"], p["state"]) for p in cv["pods"]["pods"]] == [
+        ("archive-chunk-0", True, "Ready"), ("archive-chunk-1", True, "Ready"),
+        ("archive-iscsi-redirector-a1", True, "Ready"), ("archive-iscsi-redirector-b2", False, "Running, not ready"),
+        ("archive-meta-0", True, "Ready"), ("archive-meta-1", True, "Ready"),
+        ("archive-meta-2", False, "Terminating"), ("archive-zookeeper-0", True, "Ready")]
+    assert cv["zookeeper"] == {"name": "archive-zookeeper", "found": True, "ready": 0, "replicas": 3}
+    assert cv["problems"] == [
+        "ZooKeeper archive-zookeeper: 0 of 3 replicas ready.",
+        "pods on node w8, which is not one of its nodes: archive-chunk-0, archive-chunk-1.",
+        "pod archive-iscsi-redirector-b2 on w4 is Running, not ready.",
+        "pod archive-meta-2 on w4 is Terminating.",
+        "2 of 3 meta pods ready.",
+        "2 of 3 chunk pods ready.",
+        "1 of 3 redirector pods ready.",
+        "1 of 3 zookeeper pods ready.",
+        "no ready iSCSI redirector on w4, w5.",
+        "no disk is attached: the cluster has no storage capacity (no iomesh_disks declared for its hosts).",
+        "StorageClass archive does not exist (stage iomesh_csi not run).",
+        "CSI ConfigMap archive/archive-csi-configmap does not exist (stage iomesh_csi not run).",
+    ]
+
+
+@pytest.mark.parametrize("release, expected, problem", [
+    (None, {"found": None, "chart": "", "app_version": "", "revision": "", "status": ""}, None),
+    ({}, {"found": False, "chart": "", "app_version": "", "revision": "", "status": ""},
+     "Helm release vault is not installed in namespace vault-system (stage iomesh_mgmt not run)."),
+    ({"chart": "iomesh-v1.0.1"}, {"found": True, "chart": "iomesh-v1.0.1", "app_version": "", "revision": "",
+                                  "status": "unknown"}, "Helm release vault is unknown, not deployed."),
+    ({"chart": "iomesh-v1.0.2", "app_version": "v5.3.1", "revision": 7, "status": "pending-upgrade"},
+     {"found": True, "chart": "iomesh-v1.0.2", "app_version": "v5.3.1", "revision": "7", "status": "pending-upgrade"},
+     "Helm release vault is pending-upgrade, not deployed."),
+])
+def test_release_as_helm_reports_it(vault, release, expected, problem):
+    view = report_model.build(vault, {"release": release}, None)
+    assert view["release"] == {"name": "vault", "namespace": "vault-system", **expected}
+    assert [p for p in view["problems"] if p.startswith("Helm")] == ([problem] if problem else [])
+
+
+def test_without_a_management_cluster_the_release_is_unnamed(vault):
+    view = report_model.build(vault[1:], {}, None)
+    assert view["release"] == {"name": "?", "namespace": "?", "found": False, "chart": "", "app_version": "",
+                               "revision": "", "status": ""}
+    assert view["problems"][0] == "Helm release ? is not installed in namespace ? (stage iomesh_mgmt not run)."
+
+
+def test_verification_result_without_a_result_or_message(vault):
+    results = ["junk", {"result": "passed"}, {"cluster": "archive", "pvc": "c", "pv_nodes": ["w5", "w3"]}]
+    view = report_model.build(vault, {}, results)
+    assert cluster_view(view, "archive")["verify"] == {
+        "namespace": None, "storage_class": None, "pvc": "c", "phase": None, "pv": None, "driver": None, "pod": None,
+        "pod_node": None, "message": None, "result": "unknown", "pv_nodes": ["w3", "w5"], "within_cluster_nodes": None,
+        "cluster_nodes": ["w3", "w4", "w5"]}
+    assert cluster_view(view, "vault")["verify"] == {"result": "no result for this cluster in this run",
+                                                     "cluster_nodes": ["w0", "w1", "w2"]}
+    assert report_model.problems(vault, {}, results)[-1] == "archive: verification unknown: no message"
+
+
+def test_a_disk_attached_under_no_device_name(vault):
+    state = vault_state()
+    state["iomesh_clusters"][0]["status"]["attachedDevices"] = [{"mountType": "dataStoreWithJournal", "nodeName": "w9"}]
+    problems = cluster_view(report_model.build(vault, state, None), "vault")["problems"]
+    assert "disk ? on w9 is attached but w9 is not one of its nodes." in problems
+
+
+def test_storage_class_without_parameters(vault):
+    live = {"metadata": {"name": "vault"}, "provisioner": "com.iomesh.csi-driver"}
+    view = report_model.build(vault, {"storage_classes": [live]}, None)
+    assert "vault: StorageClass vault: iomeshCluster is None, the inventory says vault-system/vault; clusterConnection " \
+           "is None, the inventory says vault-system/vault-csi-configmap; replicaFactor is None, the inventory says 2; " \
+           "thinProvision is None, the inventory says true; csi.storage.k8s.io/fstype is None, the inventory says ext4; " \
+           "allowVolumeExpansion is False, the inventory says True." in view["problems"]
+
+
+def test_iomesh_clusters_outside_the_inventory_by_namespace_then_name(vault):
+    crs = [{"metadata": {"name": "a", "namespace": "b-ns"}}, {"metadata": {"name": "z", "namespace": "a-ns"}}]
+    assert report_model.build(vault, {"iomesh_clusters": crs}, None)["outside"] == ["a-ns/z", "b-ns/a"]
+
+
+@pytest.mark.parametrize("value, text", [
+    (10**12, "1 TB"), (1536 * 10**9, "1.5 TB"), (999999999999, "1000 GB"), (10**9, "1 GB"), (10**6, "1 MB"),
+    (2500000, "2.5 MB"), (999999, "999999 B"), (0, "0 B"), ("4000000", "4 MB"), ("big", "big"), (None, "?"), ("", "?"),
+])
+def test_disk_sizes_in_decimal_units(value, text):
+    assert report_model._size(value) == text  # pylint: disable=protected-access
