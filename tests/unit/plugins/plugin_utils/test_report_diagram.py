@@ -9,7 +9,7 @@ from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_diagram, report_model
 
 from ..conftest import Inventory
-from .test_report_markdown import LEDGER_RESULTS, ledger, ledger_state  # noqa: F401 (ledger: a fixture)
+from .test_report_markdown import LEDGER_RESULTS, ledger, ledger_state, reads_failed  # noqa: F401 (ledger: a fixture)
 
 
 @pytest.fixture
@@ -129,3 +129,55 @@ LEDGER_DOT = (
 def test_whole_dot_of_a_deployment_half_done(ledger):
     """The picture of the report of test_report_markdown's half-done deployment, line by line."""
     assert report_diagram.dot(report_model.build(ledger, ledger_state(), LEDGER_RESULTS)) == LEDGER_DOT
+
+
+FAILED_DOT = (
+    "digraph iomesh {\n"
+    '  graph [rankdir=LR, fontname="Helvetica", fontsize=11, label="IOMesh multi-cluster '
+    'topology", labelloc=t];\n'
+    '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=10];\n'
+    '  edge [fontname="Helvetica", fontsize=9];\n'
+    '  "release:ledger" [shape=folder, label="Helm release ledger\\nunknown", style=dashed, color=red];\n'
+    "  subgraph cluster_0 {\n"
+    '    label="ledger (management)\\nnamespace ledger-sys";\n'
+    "    style=solid;\n"
+    '    "iomeshcluster:ledger-sys:ledger" [shape=component, label="IOMeshCluster ledger\\nleader none"];\n'
+    '    "node:ledger:w0" [label="w0"];\n'
+    '    "node:ledger:w1" [label="w1"];\n'
+    '    "node:ledger:w2" [label="w2"];\n'
+    '    "disk:ledger:w0:serial SN-A0 as dataStoreWithJournal" [shape=cylinder, '
+    'style=dashed, color=red, label="SN-A0\\ndataStoreWithJournal\\nnot found"];\n'
+    '    "disk:ledger:w1:serial SN-B1 as dataStoreWithJournal" [shape=cylinder, '
+    'style=dashed, color=red, label="SN-B1\\ndataStoreWithJournal\\nnot found"];\n'
+    "  }\n"
+    '  "release:ledger" -> "iomeshcluster:ledger-sys:ledger";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w0";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w1";\n'
+    '  "iomeshcluster:ledger-sys:ledger" -> "node:ledger:w2";\n'
+    '  "node:ledger:w0" -> "disk:ledger:w0:serial SN-A0 as dataStoreWithJournal" [style=dashed];\n'
+    '  "node:ledger:w1" -> "disk:ledger:w1:serial SN-B1 as dataStoreWithJournal" [style=dashed];\n'
+    '  "storageclass:ledger" [shape=note, style=dashed, color=red, label="StorageClass '
+    'ledger\\nunknown (could not be read)"];\n'
+    '  "storageclass:ledger" -> "iomeshcluster:ledger-sys:ledger" [label="provisions from"];\n'
+    "  subgraph cluster_1 {\n"
+    '    label="cold\\nnamespace cold-store";\n'
+    "    style=dashed;\n"
+    '    "iomeshcluster:cold-store:cold" [shape=component, style=dashed, color=red, '
+    'label="IOMeshCluster cold\\nnot deployed"];\n'
+    '    "node:cold:w3" [label="w3"];\n'
+    '    "node:cold:w4" [label="w4"];\n'
+    '    "node:cold:w5" [label="w5"];\n'
+    "  }\n"
+    '  "iomeshcluster:cold-store:cold" -> "node:cold:w3";\n'
+    '  "iomeshcluster:cold-store:cold" -> "node:cold:w4";\n'
+    '  "iomeshcluster:cold-store:cold" -> "node:cold:w5";\n'
+    '  "storageclass:cold" [shape=note, style=dashed, color=red, label="StorageClass '
+    'cold\\nunknown (could not be read)"];\n'
+    '  "storageclass:cold" -> "iomeshcluster:cold-store:cold" [label="provisions from"];\n'
+    "}\n"
+)
+
+
+def test_whole_dot_when_only_the_iomesh_clusters_could_be_read(ledger):
+    """What could not be read is drawn dashed and red, as "unknown"."""
+    assert report_diagram.dot(report_model.build(ledger, reads_failed(), None)) == FAILED_DOT

@@ -367,3 +367,127 @@ def test_whole_report_of_a_deployment_half_done(ledger):
     view = report_model.build(ledger, ledger_state(), LEDGER_RESULTS)
     meta = {"generated_at": "2026-12-05 08:00 UTC", "diagram_source": "t.dot", "diagram_image": "t.svg"}
     assert report_markdown.markdown(view, meta) == LEDGER_MARKDOWN
+
+
+def reads_failed():
+    """Only the IOMeshClusters could be read: ledger's, without any status yet."""
+    observed = {key: None for key in ("release", "namespaces", "zookeeper_clusters", "pods", "block_devices",
+                                      "storage_classes", "configmaps")}
+    observed["iomesh_clusters"] = [{"metadata": {"name": "ledger", "namespace": "ledger-sys"}}]
+    observed["errors"] = ["pods: the server was unable to return a response in the time allotted"]
+    return observed
+
+
+FAILED_MARKDOWN = (
+    "# IOMesh multi-cluster report\n"
+    "\n"
+    "- Management Helm release `ledger` in `ledger-sys`: unknown (could not be read)\n"
+    "- IOMesh clusters in the inventory: 2; deployed: 1\n"
+    "- Verification: not run in this run\n"
+    "\n"
+    "## Problems\n"
+    "\n"
+    "- could not read: pods: the server was unable to return a response in the time allotted\n"
+    "- ledger: no meta leader (status.summary.metaSummary.leader is empty).\n"
+    "- ledger: 0 of 3 meta pods ready.\n"
+    "- ledger: 0 of 3 chunk pods ready.\n"
+    "- ledger: 0 of 3 redirector pods ready.\n"
+    "- ledger: 0 of 3 zookeeper pods ready.\n"
+    "- cold: not deployed: IOMeshCluster cold-store/cold does not exist (stage iomesh_cluster not run).\n"
+    "\n"
+    "## Summary\n"
+    "\n"
+    "| Cluster | Namespace | Nodes | IOMeshCluster | Meta leader | ZooKeeper | Attached "
+    "disks | StorageClass | CSI ConfigMap | Verification |\n"
+    "|---|---|---|---|---|---|---|---|---|---|\n"
+    "| ledger (management) | ledger-sys (unknown (could not be read)) | 3 | deployed | none "
+    "| unknown (could not be read) | 0 of 2 declared | ledger (unknown (could not be read)) "
+    "| ledger-csi-configmap (unknown (could not be read)) | not run in this run |\n"
+    "| cold | cold-store (unknown (could not be read)) | 3 | not deployed | - | unknown "
+    "(could not be read) | 0 of 0 declared | cold (unknown (could not be read)) | "
+    "cold-csi-configmap (unknown (could not be read)) | not run in this run |\n"
+    "\n"
+    "## Cluster `ledger` (management cluster, Helm release)\n"
+    "\n"
+    "- Namespace `ledger-sys`: unknown (could not be read)\n"
+    "- IOMeshCluster `ledger-sys/ledger`: exists; meta leader none; ready replicas: none reported\n"
+    "- ZookeeperCluster `ledger-zookeeper`: unknown (could not be read)\n"
+    "\n"
+    "### Nodes\n"
+    "\n"
+    "| Node | meta | chunk | iSCSI redirector | ZooKeeper | Attached disks |\n"
+    "|---|---|---|---|---|---|\n"
+    "| w0 | - | - | - | - | - |\n"
+    "| w1 | - | - | - | - | - |\n"
+    "| w2 | - | - | - | - | - |\n"
+    "\n"
+    "Pod counts are ready pods (ready/total when some are not ready).\n"
+    "\n"
+    "### Disks\n"
+    "\n"
+    "| Node | Path | Serial | Type | Size | Mount type | BlockDevice | Claim | Attached |\n"
+    "|---|---|---|---|---|---|---|---|---|\n"
+    "| w0 | - | `SN-A0` | - | - | dataStoreWithJournal | - | no BlockDevice found | no |\n"
+    "| w1 | - | `SN-B1` | - | - | dataStoreWithJournal | - | no BlockDevice found | no |\n"
+    "\n"
+    "### StorageClass `ledger`\n"
+    "\n"
+    "- unknown (could not be read)\n"
+    "\n"
+    "CSI ConfigMap `ledger-sys/ledger-csi-configmap`: unknown (could not be read)\n"
+    "\n"
+    "### Verification\n"
+    "\n"
+    "- Result: **not run in this run**\n"
+    "\n"
+    "## Cluster `cold` (additional cluster)\n"
+    "\n"
+    "- Namespace `cold-store`: unknown (could not be read)\n"
+    "- IOMeshCluster `cold-store/cold`: not deployed\n"
+    "- ZookeeperCluster `cold-zookeeper`: unknown (could not be read)\n"
+    "\n"
+    "### Nodes\n"
+    "\n"
+    "| Node | meta | chunk | iSCSI redirector | ZooKeeper | Attached disks |\n"
+    "|---|---|---|---|---|---|\n"
+    "| w3 | - | - | - | - | - |\n"
+    "| w4 | - | - | - | - | - |\n"
+    "| w5 | - | - | - | - | - |\n"
+    "\n"
+    "Pod counts are ready pods (ready/total when some are not ready).\n"
+    "\n"
+    "### Disks\n"
+    "\n"
+    "BlockDevices: unknown (could not be read).\n"
+    "\n"
+    "### StorageClass `cold`\n"
+    "\n"
+    "- unknown (could not be read)\n"
+    "\n"
+    "CSI ConfigMap `cold-store/cold-csi-configmap`: unknown (could not be read)\n"
+    "\n"
+    "### Verification\n"
+    "\n"
+    "- Result: **not run in this run**\n"
+    "\n"
+    "## Topology\n"
+    "\n"
+    "Graphviz source [`iomesh-topology.dot`](iomesh-topology.dot); no picture: no renderer was run.\n"
+)
+
+
+def test_whole_report_when_only_the_iomesh_clusters_could_be_read(ledger):
+    """Every read that failed reads "unknown", never "missing"; an IOMeshCluster without status has no leader."""
+    view = report_model.build(ledger, reads_failed(), None)
+    assert report_markdown.markdown(view, {"mermaid": False}) == FAILED_MARKDOWN
+
+
+def test_iomesh_cluster_that_could_not_be_read(clusters):
+    text = render(clusters, {"iomesh_clusters": None})
+    assert "\n- IOMeshCluster `iomesh-cluster-1/iomesh-cluster-1`: unknown (could not be read)\n" in text
+
+
+def test_a_value_on_several_lines_stays_in_its_table_cell(clusters):
+    results = [{"cluster": "iomesh-cluster-1", "pvc": "p", "result": "failed\n(see the run's log)"}]
+    text = render(clusters, mgmt_only(), None, results)
+    assert "| iomesh-cluster-1-csi-configmap (missing) | failed (see the run's log) |\n" in text
