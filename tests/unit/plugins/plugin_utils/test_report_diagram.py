@@ -9,7 +9,7 @@ from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_diagram, report_model
 
 from ..conftest import Inventory
-from .test_report_markdown import LEDGER_RESULTS, ledger, ledger_state, reads_failed  # noqa: F401 (ledger: a fixture)
+from .test_report_markdown import LEDGER_RESULTS, ledger, ledger_state, reads_failed  # noqa: F401 pylint: disable=unused-import
 
 
 @pytest.fixture

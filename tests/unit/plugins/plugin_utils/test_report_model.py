@@ -286,7 +286,7 @@ def vault_state():
     cr = {"metadata": {"name": "vault", "namespace": "vault-system"},
           "spec": {"diskDeploymentMode": "allFlash"},
           "status": {"summary": {"metaSummary": {"leader": "10.234.1.11:10100", "status": "Healthy",
-                                                  "aliveHost": ["10.234.1.12", "10.234.1.10"]}},
+                                                 "aliveHost": ["10.234.1.12", "10.234.1.10"]}},
                      "license": {"licenseType": "Subscription", "softwareEdition": "ENTERPRISE",
                                  "expirationDate": "2027-01-31"},
                      "readyReplicas": {"meta": 3, "chunk": 2}, "portOffset": 0,
