@@ -181,3 +181,24 @@ FAILED_DOT = (
 def test_whole_dot_when_only_the_iomesh_clusters_could_be_read(ledger):
     """What could not be read is drawn dashed and red, as "unknown"."""
     assert report_diagram.dot(report_model.build(ledger, reads_failed(), None)) == FAILED_DOT
+
+
+def test_mermaid_ids_of_names_that_differ_only_in_punctuation_are_told_apart(clusters):
+    """Node names may hold dots: `n.1` and `n-1` make the same Mermaid identifier, the second one gets a suffix."""
+    observed = deployed_mgmt()
+    ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    observed["pods"] += [{"metadata": {"name": f"iomesh-chunk-{i}", "namespace": "iomesh-system"},
+                          "spec": {"nodeName": node}, "status": ready} for i, node in enumerate(("n.1", "n-1"))]
+    text = report_diagram.mermaid(report_model.build(clusters, observed, None))
+    assert '    n_node_iomesh_n_1["n-1<br/>chunk"]\n    n_node_iomesh_n_1_2["n.1<br/>chunk"]\n' in text
+    assert "  n_cr_iomesh --> n_node_iomesh_n_1\n  n_cr_iomesh --> n_node_iomesh_n_1_2\n" in text
+
+
+def test_dot_escapes_quotes_and_backslashes_in_identifiers():
+    inv = Inventory()
+    inv.hostvars["w0"]["iomesh_disks"] = [{"serial": 'SN"7\\b', "mount_type": "cacheWithJournal"},
+                                          {"serial": "SN8", "mount_type": "dataStore"}]
+    clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    dot = report_diagram.dot(report_model.build(clusters, {}, None))
+    assert '    "disk:iomesh:w0:serial SN\\"7\\\\b as cacheWithJournal" [shape=cylinder, style=dashed, ' \
+           'label="SN\\"7\\\\b\\ncacheWithJournal\\nnot found"];\n' in dot
