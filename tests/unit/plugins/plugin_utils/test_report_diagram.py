@@ -202,3 +202,12 @@ def test_dot_escapes_quotes_and_backslashes_in_identifiers():
     dot = report_diagram.dot(report_model.build(clusters, {}, None))
     assert '    "disk:iomesh:w0:serial SN\\"7\\\\b as cacheWithJournal" [shape=cylinder, style=dashed, ' \
            'label="SN\\"7\\\\b\\ncacheWithJournal\\nnot found"];\n' in dot
+
+
+def test_a_disk_labelled_for_the_cluster_without_a_mount_type(clusters):
+    observed = deployed_mgmt()
+    observed["block_devices"] = [{"metadata": {"name": "bd-q", "namespace": "iomesh-system",
+                                               "labels": {"iomesh.multicluster/cluster": "iomesh"}},
+                                  "spec": {"nodeAttributes": {"nodeName": "w1"}, "path": "/dev/sdq"}}]
+    dot = report_diagram.dot(report_model.build(clusters, observed, None))
+    assert '    "disk:iomesh:w1:bd-q" [shape=cylinder, style=dashed, color=red, label="/dev/sdq\\n- ?\\nnot found"];\n' in dot
