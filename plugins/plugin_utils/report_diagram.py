@@ -31,8 +31,8 @@ def _dot_label(lines: Sequence[str]) -> str:
 
 
 def _node_label(cv: Mapping, node: str) -> list[str]:
-    counts = cv["pods"]["per_node"].get(node) or {}
-    parts = [c if counts[c][1] == 1 else f"{c} x{counts[c][1]}" for c in COMPONENT_NAMES if counts.get(c, [0, 0])[1]]
+    counts = cv["pods"]["per_node"][node]  # every node drawn is one of per_node's, with a count for every component
+    parts = [c if counts[c][1] == 1 else f"{c} x{counts[c][1]}" for c in COMPONENT_NAMES if counts[c][1]]
     label = [node]
     if parts:
         label.append(", ".join(parts))

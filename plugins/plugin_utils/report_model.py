@@ -421,7 +421,6 @@ def _disks_view(cluster: Mapping, observed: Mapping, cr: Mapping | None, problem
             "attached": sum(1 for r in out_rows if r["attached"]), "read": bds is not None}
 
     deployed = cr is not None
-    flagged = False
     for row in out_rows:
         where = f"{disk_name(row)} on {row['node']}"
         if row["attached"] and row["node"] not in nodes:
@@ -430,7 +429,6 @@ def _disks_view(cluster: Mapping, observed: Mapping, cr: Mapping | None, problem
             problems.append(f"disk {where} is attached as {row['attached']}, declared as {row['mount_type']}.")
         if row["attached"] or not deployed:
             continue
-        flagged = True
         if not row["block_device"]:
             if bds is not None and known:
                 problems.append(f"declared disk {row['declared']} on {row['node']}: no BlockDevice on that node "
@@ -447,9 +445,10 @@ def _disks_view(cluster: Mapping, observed: Mapping, cr: Mapping | None, problem
         hint = f"; it carries a {row['fs_type']} filesystem" if row["fs_type"] else ""
         problems.append(f"disk {where} ({row['block_device']}) is labelled for it but not claimed "
                         f"(claimState {row['claim_state'] or 'unknown'}{hint}).")
-    if deployed and view["attached"] == 0 and not flagged:
-        problems.append("no disk is attached: the cluster has no storage capacity"
-                        + (" (no iomesh_disks declared for its hosts)." if not view["declared"] else "."))
+    # A deployed cluster's rows that are not attached are problems of their own (above), and every declared disk has a
+    # row: with no row at all, nothing is declared, labelled or attached.
+    if deployed and not out_rows:
+        problems.append("no disk is attached: the cluster has no storage capacity (no iomesh_disks declared for its hosts).")
     return view
 
 

@@ -236,3 +236,291 @@ def test_words_of_the_view():
     assert report_model.disk_name({**row, "serial": "S1"}) == "S1"
     assert report_model.disk_name({**row, "path": "/dev/sdb", "serial": "S1"}) == "/dev/sdb"
     assert report_model.COMPONENT_NAMES == ("meta", "chunk", "redirector", "zookeeper")
+
+
+# --- disks: declared, labelled and attached -------------------------------------------------------------------
+
+def block_device(name, node, ns="vault-system", path="", serial="", labels=None, claim="Unclaimed", fs="", size=None,
+                 links=None):
+    spec = {"nodeAttributes": {"nodeName": node}, "path": path,
+            "details": {"serial": serial, "driveType": "SSD"} if serial else {}}
+    if size is not None:
+        spec["capacity"] = {"storage": size}
+    if fs:
+        spec["filesystem"] = {"fsType": fs}
+    if links:
+        spec["devlinks"] = [{"kind": "by-path", "links": ["/dev/disk/by-path/pci-0000:00:1f.2-ata-1"]},
+                            {"kind": "by-id", "links": links}]
+    return {"metadata": {"name": name, "namespace": ns, "labels": labels or {}}, "spec": spec,
+            "status": {"claimState": claim, "state": "Active"}}
+
+
+@pytest.fixture
+def vault():
+    """A management cluster `vault` in `vault-system` (w0-w2) declaring disks by path, by-id link and serial."""
+    inv = Inventory()
+    inv.clusters[0].update(name="vault", namespace="vault-system", disk_deployment_mode="allFlash")
+    inv.clusters[1]["name"] = "archive"
+    inv.hostvars["w0"]["iomesh_disks"] = [{"path": "/dev/sdb", "mount_type": "dataStoreWithJournal"},
+                                          {"by_id": "wwn-0x5000c5", "mount_type": "dataStoreWithJournal"}]
+    inv.hostvars["w1"]["iomesh_disks"] = [{"serial": "SN-9", "mount_type": "dataStoreWithJournal"},
+                                          {"path": "/dev/sdc", "mount_type": "dataStoreWithJournal"}]
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+MINE = {"iomesh.multicluster/cluster": "vault", "iomesh.multicluster/mount-type": "dataStoreWithJournal"}
+
+
+def vault_state():
+    bds = [
+        block_device("bd-a", "w0", path="/dev/sdb", labels=MINE, claim="Claimed", size=1500000000000),
+        block_device("bd-b", "w0", path="/dev/sdd", links=["/dev/disk/by-id/wwn-0x5000c5"], fs="ext4", size=480103981056),
+        block_device("bd-c", "w1", path="/dev/sdc", labels={"iomesh.multicluster/cluster": "archive"}, size=512),
+        block_device("bd-d", "w2", path="/dev/sde", serial="SN-D", labels=MINE, fs="xfs", size="lots"),
+        block_device("bd-e", "w2", path="/dev/sdf", labels={**MINE, "iomesh.multicluster/mount-type": "dataStore"},
+                     claim="Claimed"),
+        block_device("bd-f", "w1", path="/dev/sdg", size=2 * 10**9),
+        # the same path and label, in another namespace: not one of the management namespace's BlockDevices
+        block_device("bd-x", "w0", ns="elsewhere", path="/dev/sdb", labels=MINE),
+    ]
+    cr = {"metadata": {"name": "vault", "namespace": "vault-system"},
+          "spec": {"diskDeploymentMode": "allFlash"},
+          "status": {"summary": {"metaSummary": {"leader": "10.234.1.11:10100", "status": "Healthy",
+                                                 "aliveHost": ["10.234.1.12", "10.234.1.10"]}},
+                     "license": {"licenseType": "Subscription", "softwareEdition": "ENTERPRISE",
+                                 "expirationDate": "2027-01-31"},
+                     "readyReplicas": {"meta": 3, "chunk": 2}, "portOffset": 0,
+                     "attachedDevices": [{"device": "bd-a", "mountType": "dataStoreWithJournal", "nodeName": "w0"},
+                                         {"device": "bd-gone", "mountType": "cacheWithJournal", "nodeName": "w7"},
+                                         {"device": "bd-e", "mountType": "dataStoreWithJournal"},
+                                         {"device": "bd-f", "nodeName": "w1"}, "junk"]}}
+    return {"block_devices": bds, "iomesh_clusters": [cr]}
+
+
+ROW_FIELDS = ("node", "block_device", "path", "serial", "declared", "mount_type", "attached", "size", "claim_state",
+              "fs_type", "label", "labelled", "label_cluster", "drive_type", "state")
+
+
+def test_disk_rows_join_declarations_labels_and_attached_devices(vault):
+    cv = cluster_view(report_model.build(vault, vault_state(), None), "vault")
+    disks = cv["disks"]
+    assert {k: v for k, v in disks.items() if k != "rows"} == {"declared": 4, "attached": 4, "read": True}
+    assert all(sorted(r) == sorted(ROW_FIELDS) for r in disks["rows"])
+    assert [tuple(r[k] for k in ROW_FIELDS) for r in disks["rows"]] == [
+        ("w0", "bd-a", "/dev/sdb", "", "path /dev/sdb as dataStoreWithJournal", "dataStoreWithJournal",
+         "dataStoreWithJournal", "1.5 TB", "Claimed", "", "dataStoreWithJournal", True, "vault", "", "Active"),
+        ("w0", "bd-b", "/dev/sdd", "", "by_id /dev/disk/by-id/wwn-0x5000c5 as dataStoreWithJournal",
+         "dataStoreWithJournal", "", "480.1 GB", "Unclaimed", "ext4", "", False, "", "", "Active"),
+        ("w1", "", "", "SN-9", "serial SN-9 as dataStoreWithJournal", "dataStoreWithJournal", "", "", "", "", "", False,
+         "", "", ""),
+        ("w1", "bd-c", "/dev/sdc", "", "path /dev/sdc as dataStoreWithJournal", "dataStoreWithJournal", "", "512 B",
+         "Unclaimed", "", "", True, "archive", "", "Active"),
+        # attached without a mount type, not labelled nor declared: shown with "?"
+        ("w1", "bd-f", "/dev/sdg", "", "", "?", "?", "2 GB", "Unclaimed", "", "", False, "", "", "Active"),
+        ("w2", "bd-d", "/dev/sde", "SN-D", "", "dataStoreWithJournal", "", "lots", "Unclaimed", "xfs",
+         "dataStoreWithJournal", True, "vault", "SSD", "Active"),
+        ("w2", "bd-e", "/dev/sdf", "", "", "dataStore", "dataStoreWithJournal", "?", "Claimed", "", "dataStore", True,
+         "vault", "", "Active"),
+        # attached, but no such BlockDevice: named by the device the status gives, on the node it gives
+        ("w7", "bd-gone", "", "", "", "cacheWithJournal", "cacheWithJournal", "", "", "", "", False, "", "", ""),
+    ]
+    assert cv["problems"] == [
+        "ZookeeperCluster vault-system/vault-zookeeper does not exist.",
+        "0 of 3 meta pods ready.",
+        "0 of 3 chunk pods ready.",
+        "0 of 3 redirector pods ready.",
+        "0 of 3 zookeeper pods ready.",
+        "declared disk /dev/sdd on w0 (bd-b) is not labelled yet (stage iomesh_disks not run).",
+        "declared disk serial SN-9 as dataStoreWithJournal on w1: no BlockDevice on that node matches it "
+        "(node-disk-manager does not report it).",
+        "declared disk /dev/sdc on w1 (bd-c) is labelled for cluster archive.",
+        "disk /dev/sde on w2 (bd-d) is labelled for it but not claimed (claimState Unclaimed; it carries a xfs "
+        "filesystem).",
+        "disk /dev/sdf on w2 is attached as dataStoreWithJournal, declared as dataStore.",
+        "disk bd-gone on w7 is attached but w7 is not one of its nodes.",
+        "StorageClass vault does not exist (stage iomesh_csi not run).",
+        "CSI ConfigMap vault-system/vault-csi-configmap does not exist (stage iomesh_csi not run).",
+    ]
+
+
+def test_iomesh_cluster_status_as_the_report_reads_it(vault):
+    cr = cluster_view(report_model.build(vault, vault_state(), None), "vault")["cr"]
+    assert cr == {
+        "leader": "10.234.1.11:10100",
+        "meta_status": "Healthy",
+        "alive_hosts": ["10.234.1.10", "10.234.1.12"],
+        "ready": {"meta": 3, "chunk": 2, "iscsi-redirector": None},
+        "license": "Subscription ENTERPRISE, expires 2027-01-31",
+        "port_offset": 0,
+        "mode": "allFlash",
+        "attached": [{"device": "bd-a", "mountType": "dataStoreWithJournal", "nodeName": "w0"},
+                     {"device": "bd-gone", "mountType": "cacheWithJournal", "nodeName": "w7"},
+                     {"device": "bd-e", "mountType": "dataStoreWithJournal"},
+                     {"device": "bd-f", "nodeName": "w1"}],
+        "leader_pod": "",
+        "leader_node": "",
+    }
+
+
+def test_no_block_device_at_all_blames_no_declared_disk(vault):
+    """node-disk-manager reports no BlockDevice yet: the declared disks are listed, not each said to be unmatched."""
+    state = vault_state()
+    state["block_devices"] = []
+    state["iomesh_clusters"][0]["status"]["attachedDevices"] = []
+    cv = cluster_view(report_model.build(vault, state, None), "vault")
+    assert [r["declared"] for r in cv["disks"]["rows"]] == [
+        "by_id /dev/disk/by-id/wwn-0x5000c5 as dataStoreWithJournal", "path /dev/sdb as dataStoreWithJournal",
+        "serial SN-9 as dataStoreWithJournal", "path /dev/sdc as dataStoreWithJournal"]
+    assert [(r["node"], r["path"], r["serial"]) for r in cv["disks"]["rows"]] == [
+        ("w0", "", ""), ("w0", "/dev/sdb", ""), ("w1", "", "SN-9"), ("w1", "/dev/sdc", "")]
+    assert not [p for p in cv["problems"] if "disk" in p]
+
+
+def test_objects_of_the_same_name_in_another_namespace_are_not_the_clusters(vault):
+    """An IOMeshCluster and a CSI ConfigMap named like vault's, but in another namespace: vault is not deployed."""
+    observed = {"iomesh_clusters": [{"metadata": {"name": "vault", "namespace": "iomesh-system"}}],
+                "configmaps": [configmap("vault-csi-configmap", "default", meta_addr="x:10100")]}
+    view = report_model.build(vault, observed, None)
+    cv = cluster_view(view, "vault")
+    assert (cv["cr_found"], cv["configmap"]["found"]) == (False, False)
+    assert view["outside"] == ["iomesh-system/vault"]
+    assert "vault: CSI ConfigMap vault-system/vault-csi-configmap does not exist (stage iomesh_csi not run)." \
+        in view["problems"]
+
+
+def test_configmap_keys_left_out_are_empty(vault, settings):
+    live = {"metadata": {"name": "vault-csi-configmap", "namespace": "vault-system"},
+            "data": {"metaAddr": "vault-meta-client.vault-system.svc.cluster.local:10100"}}
+    view = report_model.build(vault, {"configmaps": [live]}, None, settings)
+    cm = cluster_view(view, "vault")["configmap"]
+    assert cm["data"] == {"clusterId": "", "iscsiPortal": "",
+                          "metaAddr": "vault-meta-client.vault-system.svc.cluster.local:10100"}
+    assert "vault: CSI ConfigMap vault-system/vault-csi-configmap: iscsiPortal is empty, expected 127.0.0.1:3260; " \
+           "clusterId is empty, expected prod-k8s." in view["problems"]
+
+
+def test_cluster_connection_names_the_namespace_before_the_first_slash(vault):
+    live_sc = storage_class(metadata={"name": "archive"},
+                            parameters={**storage_class()["parameters"], "clusterConnection": "ops/csi/extra"})
+    cm = cluster_view(report_model.build(vault, {"storage_classes": [live_sc]}, None), "archive")["configmap"]
+    assert (cm["namespace"], cm["name"], cm["found"]) == ("ops", "csi/extra", False)
+
+
+# --- pods, ZooKeeper, release, verification -----------------------------------------------------------------------
+
+def archive_deployed(pods):
+    """archive (w3-w5, namespace `archive`) deployed with a leader; its ZookeeperCluster reports replicas only in status;
+    a ZookeeperCluster of the same name in another namespace is all ready."""
+    return {
+        "iomesh_clusters": [{"metadata": {"name": "archive", "namespace": "archive"},
+                             "status": {"summary": {"metaSummary": {"leader": "10.234.1.13:10100"}}}}],
+        "zookeeper_clusters": [
+            {"metadata": {"name": "archive-zookeeper", "namespace": "aaa-other"}, "spec": {"replicas": 3},
+             "status": {"readyReplicas": 3}},
+            {"metadata": {"name": "archive-zookeeper", "namespace": "archive"}, "status": {"replicas": 3}},
+        ],
+        "pods": pods,
+    }
+
+
+def test_pods_per_node_and_what_is_wrong_with_them(vault):
+    terminating = pod("archive-meta-2", "archive", "w4")
+    terminating["metadata"]["deletionTimestamp"] = "2026-12-05T08:00:00Z"
+    pods = [pod("archive-meta-0", "aaa-other", "w5", ready=False),  # another namespace: not archive's
+            pod("archive-meta-0", "archive", "w3"), pod("archive-meta-1", "archive", "w3"), terminating,
+            pod("archive-iscsi-redirector-a1", "archive", "w3"), pod("archive-iscsi-redirector-b2", "archive", "w4", False),
+            pod("archive-chunk-1", "archive", "w8"), pod("archive-chunk-0", "archive", "w8"),
+            pod("archive-zookeeper-0", "archive", "w5")]
+    cv = cluster_view(report_model.build(vault, archive_deployed(pods), None), "archive")
+    empty = [0, 0]
+    assert cv["pods"]["per_node"] == {
+        "w3": {"meta": [2, 2], "chunk": empty, "redirector": [1, 1], "zookeeper": empty},
+        "w4": {"meta": [0, 1], "chunk": empty, "redirector": [0, 1], "zookeeper": empty},
+        "w5": {"meta": empty, "chunk": empty, "redirector": empty, "zookeeper": [1, 1]},
+        "w8": {"meta": empty, "chunk": [2, 2], "redirector": empty, "zookeeper": empty},
+    }
+    assert cv["pods"]["elsewhere"] == ["w8"]
+    assert [(p["name"], p["ready"], p["state"]) for p in cv["pods"]["pods"]] == [
+        ("archive-chunk-0", True, "Ready"), ("archive-chunk-1", True, "Ready"),
+        ("archive-iscsi-redirector-a1", True, "Ready"), ("archive-iscsi-redirector-b2", False, "Running, not ready"),
+        ("archive-meta-0", True, "Ready"), ("archive-meta-1", True, "Ready"),
+        ("archive-meta-2", False, "Terminating"), ("archive-zookeeper-0", True, "Ready")]
+    assert cv["zookeeper"] == {"name": "archive-zookeeper", "found": True, "ready": 0, "replicas": 3}
+    assert cv["problems"] == [
+        "ZooKeeper archive-zookeeper: 0 of 3 replicas ready.",
+        "pods on node w8, which is not one of its nodes: archive-chunk-0, archive-chunk-1.",
+        "pod archive-iscsi-redirector-b2 on w4 is Running, not ready.",
+        "pod archive-meta-2 on w4 is Terminating.",
+        "2 of 3 meta pods ready.",
+        "2 of 3 chunk pods ready.",
+        "1 of 3 redirector pods ready.",
+        "1 of 3 zookeeper pods ready.",
+        "no ready iSCSI redirector on w4, w5.",
+        "no disk is attached: the cluster has no storage capacity (no iomesh_disks declared for its hosts).",
+        "StorageClass archive does not exist (stage iomesh_csi not run).",
+        "CSI ConfigMap archive/archive-csi-configmap does not exist (stage iomesh_csi not run).",
+    ]
+
+
+@pytest.mark.parametrize("release, expected, problem", [
+    (None, {"found": None, "chart": "", "app_version": "", "revision": "", "status": ""}, None),
+    ({}, {"found": False, "chart": "", "app_version": "", "revision": "", "status": ""},
+     "Helm release vault is not installed in namespace vault-system (stage iomesh_mgmt not run)."),
+    ({"chart": "iomesh-v1.0.1"}, {"found": True, "chart": "iomesh-v1.0.1", "app_version": "", "revision": "",
+                                  "status": "unknown"}, "Helm release vault is unknown, not deployed."),
+    ({"chart": "iomesh-v1.0.2", "app_version": "v5.3.1", "revision": 7, "status": "pending-upgrade"},
+     {"found": True, "chart": "iomesh-v1.0.2", "app_version": "v5.3.1", "revision": "7", "status": "pending-upgrade"},
+     "Helm release vault is pending-upgrade, not deployed."),
+])
+def test_release_as_helm_reports_it(vault, release, expected, problem):
+    view = report_model.build(vault, {"release": release}, None)
+    assert view["release"] == {"name": "vault", "namespace": "vault-system", **expected}
+    assert [p for p in view["problems"] if p.startswith("Helm")] == ([problem] if problem else [])
+
+
+def test_without_a_management_cluster_the_release_is_unnamed(vault):
+    view = report_model.build(vault[1:], {}, None)
+    assert view["release"] == {"name": "?", "namespace": "?", "found": False, "chart": "", "app_version": "",
+                               "revision": "", "status": ""}
+    assert view["problems"][0] == "Helm release ? is not installed in namespace ? (stage iomesh_mgmt not run)."
+
+
+def test_verification_result_without_a_result_or_message(vault):
+    results = ["junk", {"result": "passed"}, {"cluster": "archive", "pvc": "c", "pv_nodes": ["w5", "w3"]}]
+    view = report_model.build(vault, {}, results)
+    assert cluster_view(view, "archive")["verify"] == {
+        "namespace": None, "storage_class": None, "pvc": "c", "phase": None, "pv": None, "driver": None, "pod": None,
+        "pod_node": None, "message": None, "result": "unknown", "pv_nodes": ["w3", "w5"], "within_cluster_nodes": None,
+        "cluster_nodes": ["w3", "w4", "w5"]}
+    assert cluster_view(view, "vault")["verify"] == {"result": "no result for this cluster in this run",
+                                                     "cluster_nodes": ["w0", "w1", "w2"]}
+    assert report_model.problems(vault, {}, results)[-1] == "archive: verification unknown: no message"
+
+
+def test_a_disk_attached_under_no_device_name(vault):
+    state = vault_state()
+    state["iomesh_clusters"][0]["status"]["attachedDevices"] = [{"mountType": "dataStoreWithJournal", "nodeName": "w9"}]
+    problems = cluster_view(report_model.build(vault, state, None), "vault")["problems"]
+    assert "disk ? on w9 is attached but w9 is not one of its nodes." in problems
+
+
+def test_storage_class_without_parameters(vault):
+    live = {"metadata": {"name": "vault"}, "provisioner": "com.iomesh.csi-driver"}
+    view = report_model.build(vault, {"storage_classes": [live]}, None)
+    assert "vault: StorageClass vault: iomeshCluster is None, the inventory says vault-system/vault; clusterConnection " \
+           "is None, the inventory says vault-system/vault-csi-configmap; replicaFactor is None, the inventory says 2; " \
+           "thinProvision is None, the inventory says true; csi.storage.k8s.io/fstype is None, the inventory says ext4; " \
+           "allowVolumeExpansion is False, the inventory says True." in view["problems"]
+
+
+def test_iomesh_clusters_outside_the_inventory_by_namespace_then_name(vault):
+    crs = [{"metadata": {"name": "a", "namespace": "b-ns"}}, {"metadata": {"name": "z", "namespace": "a-ns"}}]
+    assert report_model.build(vault, {"iomesh_clusters": crs}, None)["outside"] == ["a-ns/z", "b-ns/a"]
+
+
+@pytest.mark.parametrize("value, text", [
+    (10**12, "1 TB"), (1536 * 10**9, "1.5 TB"), (999999999999, "1000 GB"), (10**9, "1 GB"), (10**6, "1 MB"),
+    (2500000, "2.5 MB"), (999999, "999999 B"), (0, "0 B"), ("4000000", "4 MB"), ("big", "big"), (None, "?"), ("", "?"),
+])
+def test_disk_sizes_in_decimal_units(value, text):
+    assert report_model._size(value) == text  # pylint: disable=protected-access
