@@ -85,7 +85,7 @@ def generated_clusters(count: int, data_cidr: str = launcher.DATA_CIDR,
         raise ValueError(f"an inventory needs at least one IOMesh cluster, not {count}")
     clusters, groups = [], {}
     for index in range(count):
-        group = f"{prefix}_c{index}_nodes"
+        group = f"{prefix.replace('-', '_')}_c{index}_nodes"   # a group name is a Python identifier
         groups[group] = [f"{prefix}-c{index}-node-{n}" for n in range(NODES_PER_CLUSTER)]
         cluster: dict = {"name": "blk-mgmt" if index == 0 else f"blk-{index}"}
         if index == 0:

@@ -45,6 +45,7 @@ def test_three_generated_clusters_vary_names_and_namespaces():
 def test_host_side_clusters_take_their_prefix_and_subnet():
     clusters, groups = bench.generated_clusters(2, data_cidr="10.234.199.0/24", prefix="bench-host")
     assert [c["data_cidr"] for c in clusters] == ["10.234.199.0/24", "10.234.199.0/24"]
+    assert list(groups) == ["bench_host_c0_nodes", "bench_host_c1_nodes"]
     assert [h for hosts in groups.values() for h in hosts] == [
         "bench-host-c0-node-0", "bench-host-c0-node-1", "bench-host-c0-node-2",
         "bench-host-c1-node-0", "bench-host-c1-node-1", "bench-host-c1-node-2"]
