@@ -215,8 +215,9 @@ def judge(rows: Sequence[Mapping], hosts: Mapping | None) -> list[Target]:
     per_cluster = ", ".join(f"{row['label']} {_requests_total(row) / row['clusters']:.0f}" for row in rows)
     grows = linear(xs, [_requests_total(row) for row in rows])
     targets.append(Target("re-run requests grow linearly with the clusters",
+                          "not measured" if not rows else
                           (f"{slope['requests']:+.0f} per added cluster; " if slope["requests"] is not None else "")
-                          + f"per cluster: {per_cluster or 'not measured'}"
+                          + f"per cluster: {per_cluster}"
                           + ("" if grows is not None else " (linearity needs three cluster counts)"), grows))
     slower = [row["label"] for row in rows if row["check"] > row["rerun"]]
     targets.append(Target("--check on a converged deployment no slower than the re-run",
@@ -511,14 +512,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             failures.append(f"hosts: {e}")
             hosts = {"failed": f"failed: {e}"}
     print()
-    print(f"Kubernetes side (site.yml --skip-tags iomesh_prereq; w/o verify: also iomesh_verify,iomesh_report), "
-          f"{time.monotonic() - started:.0f} s in all")
-    print(table(rows) if rows else "(no inventory completed)")
+    print(f"{time.monotonic() - started:.0f} s in all")
     slope = slopes(rows)
-    print()
-    names = {"rerun_s": "re-run s", "rerun_noverify_s": "re-run w/o verify s", "requests": "re-run requests"}
-    print("Per added IOMesh cluster (least squares over the inventories): "
-          + ", ".join(f"{names[key]} {'n/a' if value is None else f'{value:+.2f}'}" for key, value in slope.items()))
+    if plan:
+        print("Kubernetes side (site.yml --skip-tags iomesh_prereq; w/o verify: also iomesh_verify,iomesh_report):")
+        print(table(rows) if rows else "(no inventory completed)")
+        print()
+        names = {"rerun_s": "re-run s", "rerun_noverify_s": "re-run w/o verify s", "requests": "re-run requests"}
+        print("Per added IOMesh cluster (least squares over the inventories): "
+              + ", ".join(f"{names[key]} {'n/a' if value is None else f'{value:+.2f}'}" for key, value in slope.items()))
     if hosts is not None:
         if "rerun" in hosts:
             print(f"Host side (playbooks/prereq.yml, {hosts['hosts']} podman hosts): first run {hosts['first']:.1f} s, "

@@ -202,3 +202,16 @@ def test_quick_is_the_seed_without_hosts():
     assert (args.clusters, args.no_seed, args.no_hosts) == ([2, 4, 8], False, False)
     with pytest.raises(SystemExit):
         bench.parse_args(["--clusters", "0"])
+
+
+def test_a_hosts_only_run_judges_the_hosts_alone():
+    targets = bench.judge([], {"hosts": 6, "first": 500.0, "rerun": 19.5})
+    assert [t.line() for t in targets] == [
+        "n/a   seed no-change re-run <= 15 s: not measured",
+        "n/a   seed re-run <= 25x the floor: not measured",
+        "n/a   each added IOMesh cluster adds <= 1.5 s to the re-run: not measured (needs two cluster counts)",
+        "n/a   8 clusters: re-run <= 25 s: not measured",
+        "n/a   re-run requests grow linearly with the clusters: not measured",
+        "n/a   --check on a converged deployment no slower than the re-run: not measured",
+        "PASS  iomesh_prereq re-run on 6 hosts <= 20 s: 19.5 s",
+    ]
