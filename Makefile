@@ -20,7 +20,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help demo setup test lint sanity build changelog docs docsite pytest unit clean testbed-up testbed-down bench faults mutation mutation-sample
+.PHONY: help demo setup test lint sanity build changelog docs docsite pytest unit clean testbed-up testbed-down bench bench-deploy faults mutation mutation-sample
 
 help:
 	@echo "make demo    - start the testbed and run site.yml on inventories/seed-example; prints where the report is"
@@ -33,6 +33,7 @@ help:
 	@echo "make testbed-up   - API emulator + IOMesh twin + chart repo (TESTBED_HOSTS=1: podman hosts; TESTBED_NODES=...)"
 	@echo "make testbed-down - stop everything testbed-up started"
 	@echo "make bench   - print the API emulator's benchmark figures"
+	@echo "make bench-deploy - time deploys, re-runs and --check on the testbed (seed, 2/4/8 clusters, 6 hosts) against a floor; prints targets PASS/MISS (BENCH_ARGS=--quick ...)"
 	@echo "make faults  - the fault-injection matrix on the testbed; prints fault x stage -> outcome, writes build/fault-table.md (FAULTS=all: every cell)"
 	@echo "make clean   - remove .venv, build output and test caches"
 
@@ -106,6 +107,10 @@ testbed-down:
 
 bench: setup
 	$(PY) testbed/bench_emulator.py
+
+# Not part of `make test`: a benchmark (tens of minutes for the default set); exits non-zero only when a run fails.
+bench-deploy: setup
+	$(PY) scripts/bench_deploy.py $(BENCH_ARGS)
 
 faults: setup
 	$(PY) scripts/fault_matrix.py

@@ -43,18 +43,22 @@ def _helm() -> str:
     return os.environ.get("TESTBED_HELM") or (str(beside) if beside.exists() else shutil.which("helm") or "helm")
 
 
-def _hosts_env(state: Path) -> dict[str, str]:
+def hosts_env(state: Path) -> dict[str, str]:
+    """The environment of the host scripts (and of ansible with the podman connection): CONTAINERS_CONF, and their
+    state under `state`."""
     return dict(os.environ, CONTAINERS_CONF=str(launcher.HOSTS / "containers.conf"),
                 IOMESH_TESTBED_STATE=str(state / "state"))
 
 
-def _hosts_up(state: Path, names: list[str]) -> dict[str, str]:
-    """Podman hosts named like the nodes; returns name -> address on the data network."""
-    env = _hosts_env(state)
+def hosts_up(state: Path, names: list[str], network: str = NETWORK, subnet: str | None = None) -> dict[str, str]:
+    """Podman hosts named like the nodes on `network` (subnet: the scripts' default, the data CIDR); returns name ->
+    address on the data network. Also used by scripts/bench_deploy.py, on a network and subnet of its own."""
+    env = hosts_env(state)
     subprocess.run([str(launcher.HOSTS / "build-image.sh")], check=True, env=env)
     hosts_inventory = state / "hosts.yml"
-    subprocess.run([str(launcher.HOSTS / "hosts-up.sh"), "--network", NETWORK, "--inventory", str(hosts_inventory),
-                    *names], check=True, env=env)
+    subnet_args = ["--subnet", subnet] if subnet else []
+    subprocess.run([str(launcher.HOSTS / "hosts-up.sh"), "--network", network, *subnet_args, "--inventory",
+                    str(hosts_inventory), *names], check=True, env=env)
     data = yaml.safe_load(hosts_inventory.read_text())
     found = {}
     for group in (data.get("all", {}).get("children") or {}).values():
@@ -63,11 +67,13 @@ def _hosts_up(state: Path, names: list[str]) -> dict[str, str]:
     return found
 
 
-def _hosts_down(state: Path) -> None:
-    if not (state / "hosts.yml").exists():
+def hosts_down(state: Path, network: str = NETWORK, always: bool = False) -> None:
+    """Remove the hosts (and the network) hosts_up started with this `state`; `always`: also when hosts_up did not
+    get as far as its inventory (hosts-down.sh finds the containers by their network's label)."""
+    if not always and not (state / "hosts.yml").exists():
         return
-    subprocess.run([str(launcher.HOSTS / "hosts-down.sh"), "--network", NETWORK, "--inventory",
-                    str(state / "hosts.yml")], check=False, env=_hosts_env(state))
+    subprocess.run([str(launcher.HOSTS / "hosts-down.sh"), "--network", network, "--inventory",
+                    str(state / "hosts.yml")], check=False, env=hosts_env(state))
     (state / "hosts.yml").unlink(missing_ok=True)
 
 
@@ -79,7 +85,7 @@ def up() -> int:
         return 1
     names = os.environ.get("TESTBED_NODES", "").split() or list(launcher.SEED_NODES)
     with_hosts = os.environ.get("TESTBED_HOSTS") == "1"
-    addresses = _hosts_up(state, names) if with_hosts else {}
+    addresses = hosts_up(state, names) if with_hosts else {}
     config = {"nodes": [{**node, "internalIP": addresses.get(node["name"]) or node["internalIP"]}
                         for node in launcher.seed_node_config(names)]}
     port = int(os.environ.get("TESTBED_PORT", "16443"))
@@ -105,7 +111,7 @@ def down() -> int:
     state = _state()
     if state.exists():
         launcher.stop_detached(state)
-        _hosts_down(state)
+        hosts_down(state)
     print("testbed down")
     return 0
 
