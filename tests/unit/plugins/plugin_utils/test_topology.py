@@ -1098,8 +1098,11 @@ def test_the_collection_s_own_variables_are_not_warned(inv):
                                  "iomesh_mgmt_wait_timeout?"),
     ("iomesh_cluster_domian", "is not a variable of iomesh.multicluster and is ignored; did you mean "
                               "iomesh_cluster_domain?"),
+    ("iomesh_preflight_confirm_data_loss", "is not a variable of iomesh.multicluster and is ignored; did you mean "
+                                           "iomesh_confirm_data_loss?"),
     ("iomesh_qqqqqqqqqqqq", "is not a variable of iomesh.multicluster and is ignored"),
-], ids=["cluster-key", "misspelt-role-prefix", "setting-behind-a-role-prefix", "nothing-close"])
+], ids=["cluster-key", "misspelt-role-prefix", "setting-behind-a-role-prefix", "guard-behind-a-role-prefix",
+        "nothing-close"])
 def test_unknown_variables_are_warned_word_for_word(inv, key, expected):
     _hybrid(inv, ["w0", "w1", "w2", "w3", "w4", "w5"])
     inv.settings[key] = "x"
