@@ -78,6 +78,13 @@ def test_raw_settings_are_not_the_plans():
     assert not plan.is_settings(None)
     assert plan.is_settings(plan.default_settings())
     assert not plan.is_settings(dict(plan.default_settings(), iomesh_app_version=""))
+    assert plan.is_settings(plan.build(*_enterprise_inventory())["settings"])
+    assert not plan.is_settings(dict(plan.default_settings(), iomesh_edition=""))
+
+
+def _enterprise_inventory():
+    inv = Inventory()
+    return inv.clusters, inv.groups, inv.hostvars, {"iomesh_edition": "enterprise", "iomesh_chart_version": "v1.2.0"}
 
 
 def test_raw_clusters_are_not_the_plans():
