@@ -1107,3 +1107,15 @@ def test_unknown_variables_are_warned_word_for_word(inv, key, expected):
     _hybrid(inv, ["w0", "w1", "w2", "w3", "w4", "w5"])
     inv.settings[key] = "x"
     assert warnings(inv) == [f"{key}: {expected}"]
+
+
+@pytest.mark.parametrize(("cidr", "expected"), [
+    ("10.234.1.7", "'10.234.1.7' has no prefix length; write the storage network with its prefix length, e.g. "
+                   "10.234.1.0/24 for a 255.255.255.0 network."),
+    ("10.0.0.0/33", "'10.0.0.0/33' is not a valid IPv4 CIDR (four octets 0-255 and a prefix length 0-32, e.g. "
+                    "10.234.1.0/24)."),
+], ids=["no-prefix", "prefix-33"])
+def test_a_data_cidr_that_is_no_network_is_refused_word_for_word(inv, cidr, expected):
+    renamed(inv)
+    inv.clusters[1]["data_cidr"] = cidr
+    assert problems(inv) == [f"{ARCHIVE}.data_cidr: {expected}"]
