@@ -546,7 +546,7 @@ def _check_disks_declared_once(clusters: list[dict], report: TopologyReport) -> 
     for cluster in clusters:
         node_hosts = {node: host for host, node in cluster["host_nodes"].items()}
         for node, disks in sorted(cluster["disks"].items()):
-            host = node_hosts.get(node, node)
+            host = node_hosts[node]  # disks are keyed by the node names of the cluster's hosts
             for disk in disks:
                 key = (disk["id_key"], disk["id"])
                 if disk["id_key"] not in GLOBAL_DISK_IDS:

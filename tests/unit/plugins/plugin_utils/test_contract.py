@@ -67,6 +67,18 @@ def test_the_topology_applies_the_contracts_defaults():
                                                "allow_volume_expansion": True}
 
 
+def test_the_defaults_of_a_group_of_options_are_those_it_declares_and_only_those():
+    """What the topology and the argument specs take as defaults: options without one (a cluster's name, its
+    chunk_replicas, which follow the node count) are left out, not given None."""
+    assert contract.defaults(contract.CLUSTER_OPTIONS) == {"management": False, "disk_deployment_mode": "hybridFlash",
+                                                           "meta_replicas": 3, "zookeeper_replicas": 3}
+    assert contract.defaults(contract.STORAGE_CLASS_OPTIONS) == {
+        "fstype": "ext4", "replica_factor": "2", "thin_provision": "true", "reclaim_policy": "Delete",
+        "volume_binding_mode": "Immediate", "allow_volume_expansion": True,
+    }
+    assert contract.defaults({}) == {}
+
+
 def _expressions(node: object, key: str = ""):
     """Every Jinja expression of a task file: templated strings, and the bare expressions of when/until/that."""
     if isinstance(node, dict):

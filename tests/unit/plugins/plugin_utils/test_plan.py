@@ -55,8 +55,13 @@ def test_every_problem_at_once_and_nothing_derived():
     ]
     assert built["management"] is None and built["release"] == {}
     assert all("waits" not in c for c in built["clusters"])
-    assert plan.problems_text("iomesh_plan", built["errors"]).startswith(
-        "iomesh_plan found 3 problem(s) in the IOMesh inventory:\n  - iomesh_edition: 'gold'")
+    assert plan.problems_text("iomesh_plan", built["errors"]) == (
+        "iomesh_plan found 3 problem(s) in the IOMesh inventory:\n"
+        "  - iomesh_edition: 'gold' is not an IOMesh edition; use 'community' or 'enterprise'.\n"
+        "  - iomesh_clusters[1] (iomesh-cluster-1).data_cidr: '10.1.0.0/33' is not a valid IPv4 CIDR (four octets 0-255 "
+        "and a prefix length 0-32, e.g. 10.234.1.0/24).\n"
+        "  - iomesh_clusters[1] (iomesh-cluster-1).meta_replicas: is 4; IOMesh meta runs 3 or 5 replicas."
+    )
 
 
 def test_misspelt_variable_is_a_warning():
@@ -73,3 +78,17 @@ def test_raw_settings_are_not_the_plans():
     assert not plan.is_settings(None)
     assert plan.is_settings(plan.default_settings())
     assert not plan.is_settings(dict(plan.default_settings(), iomesh_app_version=""))
+    assert plan.is_settings(plan.build(*_enterprise_inventory())["settings"])
+    assert not plan.is_settings(dict(plan.default_settings(), iomesh_edition=""))
+
+
+def _enterprise_inventory():
+    inv = Inventory()
+    return inv.clusters, inv.groups, inv.hostvars, {"iomesh_edition": "enterprise", "iomesh_chart_version": "v1.2.0"}
+
+
+def test_raw_clusters_are_not_the_plans():
+    inv = Inventory()
+    assert not plan.is_cluster(inv.clusters[1])
+    assert not plan.is_cluster(None)
+    assert not plan.is_cluster("iomesh-cluster-1")

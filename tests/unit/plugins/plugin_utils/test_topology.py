@@ -3,6 +3,8 @@ each, asserting the message), the settings' defaults and the seed inventory norm
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
@@ -567,3 +569,553 @@ def test_a_misspelt_host_variable_is_warned_naming_the_host(inv, key, hint):
     inv.hostvars["w4"][key] = []
     found = warnings(inv)
     assert any(w.startswith("host w4") and key in w and f"did you mean {hint}?" in w for w in found), found
+
+
+# --- Exact messages and whole results: what a user reads for each refusal, on an inventory with names of its own ----
+# (management cluster edge-mgmt in namespace storage-ops, then archive; a message is the contract, word for word).
+
+def report_of(inv):
+    return f.iomesh_topology_report(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+
+
+def renamed(inv):
+    inv.clusters[0].update(name="edge-mgmt", namespace="storage-ops")
+    inv.clusters[1]["name"] = "archive"
+    return inv
+
+
+MGMT = "iomesh_clusters[0] (edge-mgmt)"
+ARCHIVE = "iomesh_clusters[1] (archive)"
+NO_DISKS = "no host declares iomesh_disks; the disk stage will mount nothing for this cluster."
+NAMESPACE_RULE = "is not a valid namespace (DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)."
+
+
+def test_a_valid_inventory_with_disks_everywhere_has_neither_problem_nor_warning(inv):
+    renamed(inv)
+    _hybrid(inv, ["w0", "w1", "w2", "w3", "w4", "w5"])
+    assert (problems(inv), warnings(inv)) == ([], [])
+
+
+def test_the_normalised_cluster_is_complete(inv):
+    renamed(inv)
+    inv.settings["iomesh_cluster_domain"] = "k8s.internal"
+    inv.clusters[1].update(disk_deployment_mode="allFlash", storage_class={"name": "archive-xfs", "fstype": "xfs"})
+    for number in (3, 4, 5):
+        inv.hostvars[f"w{number}"]["iomesh_node_name"] = f"arc-{number}"
+        inv.hostvars[f"w{number}"]["iomesh_disks"] = [{"by_id": f"nvme-ARC{number}", "mount_type": "dataStoreWithJournal"}]
+    inv.hostvars["w5"]["iomesh_disks"].append({"by_id": "/dev/disk/by-id/wwn-0x55", "mount_type": "dataStore"})
+    report = report_of(inv)
+    assert (report["errors"], report["warnings"]) == ([], [f"{MGMT}: {NO_DISKS}"])
+    assert report["clusters"][1] == {
+        "name": "archive",
+        "namespace": "archive",
+        "management": False,
+        "hosts_group": "g1",
+        "hosts": ["w3", "w4", "w5"],
+        "host_nodes": {"w3": "arc-3", "w4": "arc-4", "w5": "arc-5"},
+        "nodes": ["arc-3", "arc-4", "arc-5"],
+        "data_cidr": "10.234.1.0/24",
+        "disk_deployment_mode": "allFlash",
+        "meta_replicas": 3,
+        "chunk_replicas": 3,
+        "zookeeper_replicas": 3,
+        "storage_class": {"name": "archive-xfs", "fstype": "xfs", "replica_factor": "2", "thin_provision": "true",
+                          "reclaim_policy": "Delete", "volume_binding_mode": "Immediate", "allow_volume_expansion": True},
+        "disks": {
+            "arc-3": [{"id_key": "by_id", "id": "/dev/disk/by-id/nvme-ARC3", "mount_type": "dataStoreWithJournal"}],
+            "arc-4": [{"id_key": "by_id", "id": "/dev/disk/by-id/nvme-ARC4", "mount_type": "dataStoreWithJournal"}],
+            "arc-5": [{"id_key": "by_id", "id": "/dev/disk/by-id/wwn-0x55", "mount_type": "dataStore"},
+                      {"id_key": "by_id", "id": "/dev/disk/by-id/nvme-ARC5", "mount_type": "dataStoreWithJournal"}],
+        },
+        "mount_types": ["dataStore", "dataStoreWithJournal"],
+        "zookeeper_name": "archive-zookeeper",
+        "meta_client_service": "archive-meta-client",
+        "csi_configmap_name": "archive-csi-configmap",
+        "meta_addr": "archive-meta-client.archive.svc.k8s.internal:10100",
+        "cluster_connection": "archive/archive-csi-configmap",
+        "iomesh_cluster_ref": "archive/archive",
+        "where": ARCHIVE,
+        "block_device_namespace": "storage-ops",
+    }
+
+
+@pytest.mark.parametrize(("spelling", "thin", "expansion"), [
+    ("yes", "true", True), ("On", "true", True), ("1", "true", True), ("TRUE", "true", True),
+    ("no", "false", False), ("OFF", "false", False), ("0", "false", False), ("False", "false", False),
+])
+def test_every_yaml_spelling_of_a_boolean_is_understood(inv, spelling, thin, expansion):
+    renamed(inv)
+    inv.clusters[1]["storage_class"] = {"thin_provision": spelling, "allow_volume_expansion": spelling}
+    inv.clusters[0]["management"] = "yes"
+    clusters = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    assert clusters[0]["management"] is True
+    assert clusters[1]["storage_class"] == {
+        "name": "archive", "fstype": "ext4", "replica_factor": "2", "thin_provision": thin, "reclaim_policy": "Delete",
+        "volume_binding_mode": "Immediate", "allow_volume_expansion": expansion,
+    }
+
+
+def test_a_management_flag_that_is_not_a_boolean_is_refused_alone(inv):
+    renamed(inv)
+    inv.clusters[1]["management"] = "maybe"
+    assert problems(inv) == [f"{ARCHIVE}.management: 'maybe' is not a boolean; use true or false."]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"meta_replicas": "3", "chunk_replicas": 3.0, "zookeeper_replicas": True},
+     [f"{ARCHIVE}.meta_replicas: '3' is not a whole number.", f"{ARCHIVE}.chunk_replicas: 3.0 is not a whole number.",
+      f"{ARCHIVE}.zookeeper_replicas: True is not a whole number."]),
+    ({"meta_replicas": 4}, [f"{ARCHIVE}.meta_replicas: is 4; IOMesh meta runs 3 or 5 replicas."]),
+    ({"meta_replicas": 5, "chunk_replicas": 5},
+     [f"{ARCHIVE}.{key}: is 5; the community edition is limited to 3 nodes per cluster (3 chunk and 3 meta pods). Use 3, "
+      "or set iomesh_edition: enterprise with a licence that allows more." for key in ("chunk_replicas", "meta_replicas")]),
+], ids=["not-numbers", "meta-4", "community-5"])
+def test_replica_counts_are_refused_word_for_word(changes, expected):
+    from ..conftest import Inventory
+
+    inv = renamed(Inventory(sizes=(3, 5)))
+    inv.clusters[1].update(changes)
+    assert problems(inv) == expected
+
+
+def test_fewer_than_three_chunk_pods_is_the_one_problem_even_with_disks_on_more_nodes(inv):
+    renamed(inv)
+    inv.clusters[1]["chunk_replicas"] = 2
+    _hybrid(inv, ["w3", "w4", "w5"])
+    assert problems(inv) == [f"{ARCHIVE}.chunk_replicas: is 2; IOMesh needs at least 3 chunk pods."]
+
+
+def test_a_serial_on_two_hosts_names_the_hosts_not_their_node_names(inv):
+    """Each host also has a /dev path disk, listed before the serial: a path on two hosts is not a conflict."""
+    renamed(inv)
+    inv.hostvars["w1"]["iomesh_node_name"] = "rack1-n1"
+    inv.hostvars["w4"]["iomesh_node_name"] = "rack2-n4"
+    _disks(inv, ["w1", "w4"], [{"path": "/dev/sdb", "mount_type": "cacheWithJournal"}, {"serial": "ZA1", "mount_type": "dataStore"}])
+    assert problems(inv) == ["host w4: iomesh_disks serial 'ZA1' is also declared by host w1; a disk sits in one node "
+                             "only. Remove it from the host it is not in."]
+
+
+def test_misspelt_host_variables_are_warned_once_per_variable_and_the_play_s_own_once(inv):
+    renamed(inv)
+    _hybrid(inv, ["w3", "w4", "w5"])
+    inv.settings["iomesh_editon"] = "enterprise"
+    for host in inv.hostvars.values():  # Ansible gives every host the play's variables too
+        host["iomesh_editon"] = "enterprise"
+    inv.hostvars["w4"]["iomesh_disk"] = inv.hostvars["w5"]["iomesh_disk"] = []
+    inv.hostvars["w1"]["iomesh_nodename"] = "w1"
+    assert warnings(inv) == [
+        "iomesh_editon: is not a variable of iomesh.multicluster and is ignored; did you mean iomesh_edition?",
+        f"{MGMT}: {NO_DISKS}",
+        "hosts w4, w5: iomesh_disk is not a variable of iomesh.multicluster and is ignored; did you mean iomesh_disks?",
+        "host w1: iomesh_nodename is not a variable of iomesh.multicluster and is ignored; did you mean iomesh_node_name?",
+    ]
+
+
+def test_storage_addresses_outside_data_cidr_are_refused_naming_host_addresses_and_network(inv):
+    renamed(inv)
+    inv.hostvars["w3"]["iomesh_data_ip"] = "10.99.0.13"
+    inv.hostvars["w4"]["ansible_all_ipv4_addresses"] = ["192.168.7.4", "172.16.0.4"]
+    inv.hostvars["w5"]["ansible_default_ipv4"] = {"address": "192.168.7.5", "interface": "eth1"}
+    assert problems(inv) == [
+        f"host w3.iomesh_data_ip: 10.99.0.13 is outside {ARCHIVE}.data_cidr 10.234.1.0/24; fix data_cidr or "
+        "iomesh_data_ip (the host's address on the storage network).",
+        f"host w4: none of its addresses (192.168.7.4, 172.16.0.4) is inside {ARCHIVE}.data_cidr 10.234.1.0/24; fix "
+        "data_cidr or give the node an address on the storage network.",
+        f"host w5: none of its addresses (192.168.7.5) is inside {ARCHIVE}.data_cidr 10.234.1.0/24; fix data_cidr or "
+        "give the node an address on the storage network.",
+    ]
+
+
+def test_storage_address_warnings(inv):
+    """Two storage addresses: which one is meant is unclear. One address known twice is one address."""
+    renamed(inv)
+    _hybrid(inv, ["w0", "w1", "w2", "w3", "w4", "w5"])
+    inv.hostvars["w0"]["ansible_all_ipv4_addresses"] = ["10.234.1.10", "10.234.1.110", "fd00::10"]
+    inv.hostvars["w0"]["ansible_default_ipv4"] = {"address": "10.234.1.10"}
+    inv.hostvars["w1"]["ansible_all_ipv4_addresses"] = ["10.234.1.11"]
+    inv.hostvars["w1"]["ansible_default_ipv4"] = {"address": "10.234.1.11"}
+    inv.hostvars["w2"]["ansible_host"] = "172.16.0.12"
+    assert problems(inv) == []
+    assert warnings(inv) == [
+        "host w0: has several addresses in 10.234.1.0/24 (10.234.1.10, 10.234.1.110); set iomesh_data_ip.",
+        f"host w2: ansible_host 172.16.0.12 is outside {MGMT}.data_cidr 10.234.1.0/24: taken for its SSH address; set "
+        "iomesh_data_ip to its storage address to have that checked.",
+    ]
+
+
+def test_duplicate_names_and_storage_classes_word_for_word(inv):
+    renamed(inv)
+    inv.clusters[1].update(name="edge-mgmt", namespace="archive", storage_class={"name": "archive"})
+    assert problems(inv) == [f"iomesh_clusters: name 'edge-mgmt' is used by more than one cluster ({MGMT} and "
+                             "iomesh_clusters[1] (edge-mgmt)); each IOMesh cluster needs its own name."]
+    inv.clusters[1].update(name="archive", storage_class={"name": "edge-mgmt"})
+    assert problems(inv) == [f"{ARCHIVE}.storage_class.name: 'edge-mgmt' is already the StorageClass of {MGMT}; each "
+                             "IOMesh cluster needs its own StorageClass."]
+
+
+@pytest.mark.parametrize(("node", "shown"), [(5, "5"), ("n" * 64, repr("n" * 64)), ("rack 4", "'rack 4'")])
+def test_a_node_name_that_is_no_label_value_is_refused(inv, node, shown):
+    renamed(inv)
+    inv.hostvars["w4"]["iomesh_node_name"] = node
+    assert problems(inv) == [f"host w4.iomesh_node_name: {shown} is not a valid label value; set it to the value of the "
+                             "node's iomesh_node_label_key label (kubernetes.io/hostname by default)."]
+
+
+def test_a_node_name_of_63_characters_is_accepted(inv):
+    inv.hostvars["w4"]["iomesh_node_name"] = "n" * 63
+    assert problems(inv) == []
+
+
+def test_data_cidr_missing_and_host_bits_word_for_word(inv):
+    renamed(inv)
+    del inv.clusters[1]["data_cidr"]
+    inv.clusters[0]["data_cidr"] = "10.234.1.7/24"
+    _hybrid(inv, ["w0", "w3"])
+    report = report_of(inv)
+    assert report["errors"] == [f"{ARCHIVE}.data_cidr: is missing; set the IPv4 storage network in CIDR form, e.g. "
+                                "10.234.1.0/24."]
+    assert report["warnings"] == [f"{MGMT}.data_cidr: 10.234.1.7/24 has host bits set; using the network 10.234.1.0/24."]
+
+
+def test_unknown_cluster_keys_are_listed_with_the_allowed_ones(inv):
+    renamed(inv)
+    inv.clusters[1].update(zone="b", meta_replica=5)
+    assert problems(inv) == [
+        f"{ARCHIVE}: unknown key(s) meta_replica, zone; allowed: name, namespace, hosts_group, management, data_cidr, "
+        "disk_deployment_mode, meta_replicas, chunk_replicas, zookeeper_replicas, storage_class."
+    ]
+
+
+@pytest.mark.parametrize("name", [None, ""], ids=["absent", "empty"])
+def test_clusters_without_a_name_are_refused_once_each(inv, name):
+    """Two unnamed clusters: the names, namespaces and StorageClasses made up for them are not reported as duplicates."""
+    for cluster in inv.clusters:
+        cluster.pop("name")
+        if name is not None:
+            cluster["name"] = name
+    assert problems(inv) == [
+        f"iomesh_clusters[{index}]: name is missing; give every cluster a name (it prefixes all its Kubernetes objects)."
+        for index in (0, 1)
+    ]
+
+
+def test_clusters_with_names_that_are_not_strings_are_refused_once_each(inv):
+    inv.clusters[0]["name"] = 5
+    inv.clusters[1]["name"] = True
+    assert problems(inv) == ["iomesh_clusters[0].name: must be a string, got a number 5; quote it in YAML.",
+                             "iomesh_clusters[1].name: must be a string, got a boolean True; quote it in YAML."]
+
+
+def test_a_management_name_too_long_for_the_release_word_for_word(inv):
+    renamed(inv)
+    inv.clusters[0]["name"] = "storage-management-east"  # 23 characters: the longest a release name can be
+    assert problems(inv) == []
+    inv.clusters[0]["name"] = "storage-management-east1"
+    assert problems(inv) == [
+        "iomesh_clusters[0] (storage-management-east1).name: 'storage-management-east1' (24 characters) is too long "
+        "for the management cluster: it is also the Helm release name, and the chart names objects after it, the "
+        "longest Job storage-management-east1-zookeeper-operator-post-install-upgrade (64 characters), over "
+        "Kubernetes' 63-character limit, so helm install fails. Use at most 23 characters (docs/pitfalls.md P23), "
+        "e.g. iomesh."
+    ]
+
+
+def test_namespaces_word_for_word(inv):
+    renamed(inv)
+    inv.clusters[1]["namespace"] = "a" * 63
+    assert problems(inv) == []
+    inv.clusters[1]["namespace"] = "Archive"
+    assert problems(inv) == [f"{ARCHIVE}.namespace: 'Archive' {NAMESPACE_RULE}"]
+
+
+def test_two_different_unusable_namespaces_are_not_called_one_namespace(inv):
+    renamed(inv)
+    inv.clusters[0]["namespace"] = ["ops"]
+    inv.clusters[1]["namespace"] = 5
+    assert problems(inv) == [f"{MGMT}.namespace: ['ops'] {NAMESPACE_RULE}", f"{ARCHIVE}.namespace: 5 {NAMESPACE_RULE}"]
+
+
+def test_a_cluster_named_like_a_reserved_namespace_is_refused_for_its_default_namespace(inv):
+    inv.clusters[1]["name"] = "kube-store"
+    assert problems(inv) == ["iomesh_clusters[1] (kube-store).namespace: 'kube-store' is reserved for Kubernetes "
+                             "(kube-*); use a namespace of its own."]
+
+
+def test_a_cluster_named_like_a_chart_storage_class_is_refused_for_its_default_storage_class(inv):
+    inv.clusters[1]["name"] = "hostpath"
+    assert problems(inv) == [
+        "iomesh_clusters[1] (hostpath).storage_class.name: 'hostpath' is a StorageClass the IOMesh chart creates itself "
+        "(iomesh-csi-driver, hostpath, iomesh-localpv-manager-*); a multi-cluster StorageClass needs its own name, "
+        "e.g. the cluster name."
+    ]
+
+
+def test_a_bad_name_does_not_hide_a_bad_namespace_or_storage_class_set_explicitly(inv):
+    inv.clusters[1].update(name="Archive", namespace="Ops_NS", storage_class={"name": "Fast_SC"})
+    assert problems(inv) == [
+        "iomesh_clusters[1] (Archive).name: 'Archive' is not a valid IOMesh cluster name: it must be a DNS-1035 label "
+        "(lowercase letters, digits and '-', starting with a letter, ending with a letter or digit) of at most 40 "
+        "characters, because it prefixes Services such as <name>-zookeeper-admin-server. Example: iomesh-cluster-1.",
+        f"iomesh_clusters[1] (Archive).namespace: 'Ops_NS' {NAMESPACE_RULE}",
+        "iomesh_clusters[1] (Archive).storage_class.name: 'Fast_SC' is not a valid StorageClass name (lowercase DNS "
+        "subdomain, at most 253 characters).",
+    ]
+
+
+@pytest.mark.parametrize(("hosts_group", "groups", "expected"), [
+    (None, {}, "is missing; name the inventory group whose hosts are this cluster's nodes."),
+    ("", {}, "is missing; name the inventory group whose hosts are this cluster's nodes."),
+    ("archive-nodes", {}, "group 'archive-nodes' is not in the inventory; add it with this cluster's nodes or fix the name."),
+    ("archive-nodes", {"archive-nodes": []}, "group 'archive-nodes' has no hosts; put this cluster's nodes in it."),
+], ids=["absent", "empty", "unknown", "no-hosts"])
+def test_hosts_group_refusals_word_for_word(inv, hosts_group, groups, expected):
+    renamed(inv)
+    inv.clusters[1].pop("hosts_group")
+    if hosts_group is not None:
+        inv.clusters[1]["hosts_group"] = hosts_group
+    inv.groups.update(groups)
+    assert problems(inv) == [f"{ARCHIVE}.hosts_group: {expected}"]
+
+
+# --- disks, word for word
+
+BASE_DISKS = [{"serial": "C", "mount_type": "cacheWithJournal"}, {"serial": "D", "mount_type": "dataStore"}]
+
+
+@pytest.mark.parametrize(("disk", "expected"), [
+    ("sdb", "must be a dictionary with one of serial, by_id, path and a mount_type; got 'sdb'."),
+    ({"serial": "A", "mount_type": "dataStore", "wipe": True, "size": "1T"},
+     "unknown key(s) size, wipe; allowed: serial, by_id, path, mount_type."),
+    ({"mount_type": "dataStore"}, "name the disk by exactly one of serial, by_id or path (serial or by_id survive "
+                                  "reboots; /dev/sdX names do not); got none."),
+    ({"by_id": "/dev/sdb", "mount_type": "dataStore"}, "by_id '/dev/sdb' must be a /dev/disk/by-id/ link or its bare name."),
+    ({"path": "sdb", "mount_type": "dataStore"}, "path 'sdb' must be a device path under /dev/."),
+    ({"path": "/dev/loop3", "mount_type": "dataStore"},
+     "path '/dev/loop3' is a device node-disk-manager never reports (device-mapper, md RAID, loop, floppy, CD-ROM, "
+     "ramdisk); IOMesh can only use whole physical disks."),
+    ({"serial": "A", "mount_type": "capacity"},
+     "mount_type 'capacity' is not an IOMesh mount type; use one of cacheWithJournal, rawCache, dataStore, "
+     "dataStoreWithJournal."),
+], ids=["not-a-dict", "unknown-keys", "no-id", "by-id-elsewhere", "relative-path", "loop-device", "bad-type"])
+def test_a_bad_disk_entry_is_refused_word_for_word(inv, disk, expected):
+    renamed(inv)
+    _disks(inv, ["w1"], [*BASE_DISKS, disk])
+    assert problems(inv) == [f"host w1.iomesh_disks[2]: {expected}"]
+
+
+@pytest.mark.parametrize("value", ["/dev/sdb", {"serial": "C", "mount_type": "dataStore"}], ids=["string", "dict"])
+def test_iomesh_disks_that_is_not_a_list_is_refused(inv, value):
+    renamed(inv)
+    inv.hostvars["w1"]["iomesh_disks"] = value
+    assert problems(inv) == [f"host w1.iomesh_disks: must be a list of disks, got {value!r}."]
+
+
+def test_every_disk_entry_is_checked_after_a_bad_one(inv):
+    renamed(inv)
+    _disks(inv, ["w1"], ["sdb", *BASE_DISKS, {"serial": "E", "mount_type": "dataStoreWithJournal"}])
+    assert problems(inv) == [
+        "host w1.iomesh_disks[0]: must be a dictionary with one of serial, by_id, path and a mount_type; got 'sdb'.",
+        f"host w1.iomesh_disks[3]: mount_type dataStoreWithJournal is rejected in hybridFlash mode ({MGMT}); use "
+        "cacheWithJournal or rawCache or dataStore, or change the cluster's disk_deployment_mode.",
+    ]
+
+
+def test_a_disk_listed_twice_is_refused_and_the_others_still_count(inv):
+    renamed(inv)
+    _disks(inv, ["w1"], [BASE_DISKS[0], BASE_DISKS[0], BASE_DISKS[1]])
+    assert problems(inv) == ["host w1.iomesh_disks[1]: serial 'C' is listed twice."]
+
+
+def test_cache_disks_in_all_flash_word_for_word(inv):
+    renamed(inv)
+    inv.clusters[1]["disk_deployment_mode"] = "allFlash"
+    _disks(inv, ["w3"], [{"serial": "N1", "mount_type": "dataStoreWithJournal"}, {"serial": "N2", "mount_type": "rawCache"}])
+    assert problems(inv) == [f"host w3.iomesh_disks[1]: mount_type rawCache is rejected in allFlash mode ({ARCHIVE}); use "
+                             "dataStore or dataStoreWithJournal, or change the cluster's disk_deployment_mode."]
+
+
+def test_an_all_flash_node_without_a_journal_disk_is_refused(inv):
+    renamed(inv)
+    inv.clusters[1]["disk_deployment_mode"] = "allFlash"
+    _disks(inv, ["w3"], [{"serial": "N1", "mount_type": "dataStore"}])
+    assert problems(inv) == ["host w3.iomesh_disks: allFlash needs at least one dataStoreWithJournal disk on every node."]
+
+
+def test_a_hybrid_node_without_both_tiers_names_what_it_has(inv):
+    renamed(inv)
+    _disks(inv, ["w0"], [{"serial": "S1", "mount_type": "cacheWithJournal"}, {"serial": "S2", "mount_type": "rawCache"}])
+    assert problems(inv) == ["host w0.iomesh_disks: hybridFlash needs at least one cacheWithJournal (SSD) and one "
+                             "dataStore (HDD) disk on every node that declares disks; this host has cacheWithJournal, "
+                             "rawCache."]
+
+
+def test_an_unknown_disk_mode_is_the_one_problem_of_hosts_with_disks(inv):
+    renamed(inv)
+    inv.clusters[0]["disk_deployment_mode"] = "hybrid"
+    _disks(inv, ["w0"], BASE_DISKS)
+    assert problems(inv) == [f"{MGMT}.disk_deployment_mode: 'hybrid' is not a disk deployment mode; use hybridFlash "
+                             "(SSD cache + HDD) or allFlash (SSD only)."]
+
+
+# --- the StorageClass, word for word
+
+SC_253 = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+
+
+@pytest.mark.parametrize(("storage_class", "expected"), [
+    ("fast", "storage_class: must be a dictionary, got 'fast'."),
+    ({"provisioner": "x", "iops": 5}, "storage_class: unknown key(s) iops, provisioner; allowed: name, fstype, "
+                                      "replica_factor, thin_provision, reclaim_policy, volume_binding_mode, "
+                                      "allow_volume_expansion."),
+    ({"name": 5}, "storage_class.name: 5 is not a valid StorageClass name (lowercase DNS subdomain, at most 253 "
+                  "characters)."),
+    ({"name": SC_253 + "d"}, f"storage_class.name: '{SC_253}d' is not a valid StorageClass name (lowercase DNS "
+                             "subdomain, at most 253 characters)."),
+    ({"fstype": "zfs"}, "storage_class.fstype: 'zfs' is not supported; use one of ext2, ext3, ext4, xfs."),
+    ({"replica_factor": True}, "storage_class.replica_factor: True is not supported; use \"2\" or \"3\" (a quoted string)."),
+    ({"thin_provision": "maybe"}, "storage_class.thin_provision: 'maybe' is not a boolean; use \"true\" (thin) or "
+                                  "\"false\" (thick)."),
+    ({"reclaim_policy": "Recycle"}, "storage_class.reclaim_policy: 'Recycle' is not a reclaim policy; use Delete or Retain."),
+    ({"volume_binding_mode": "Later"}, "storage_class.volume_binding_mode: 'Later' is not a binding mode; use Immediate "
+                                       "or WaitForFirstConsumer."),
+    ({"allow_volume_expansion": "sometimes"}, "storage_class.allow_volume_expansion: 'sometimes' is not a boolean; use "
+                                              "true or false."),
+], ids=["not-a-dict", "unknown-keys", "name-number", "name-254", "fstype", "replica-bool", "thin", "reclaim", "binding",
+        "expansion"])
+def test_storage_class_refusals_word_for_word(inv, storage_class, expected):
+    renamed(inv)
+    inv.clusters[1]["storage_class"] = storage_class
+    assert problems(inv) == [f"{ARCHIVE}.{expected}"]
+
+
+def test_a_storage_class_name_of_253_characters_is_accepted(inv):
+    inv.clusters[1]["storage_class"] = {"name": SC_253}
+    assert problems(inv) == []
+
+
+# --- the cluster list and the collection-wide settings, word for word
+
+@pytest.mark.parametrize("clusters", ["iomesh", {"name": "iomesh"}, []], ids=["string", "dict", "empty"])
+def test_a_cluster_list_that_is_not_a_list_is_refused_word_for_word(inv, clusters):
+    assert f.iomesh_topology_report(clusters, inv.groups, inv.hostvars)["errors"] == [
+        "iomesh_clusters: must be a non-empty list of clusters (see the README's inventory contract and "
+        "inventories/seed-example)."
+    ]
+
+
+@pytest.mark.parametrize(("item", "described"), [
+    (None, "null None"), ("archive", "a string 'archive'"), (3, "a number 3"), (True, "a boolean True"),
+    (["archive"], "a list ['archive']"),
+])
+def test_a_cluster_item_that_is_not_a_dictionary_is_described_by_its_yaml_type(inv, item, described):
+    """First in the list: the clusters after it are still read."""
+    renamed(inv)
+    inv.clusters.insert(0, item)
+    assert problems(inv) == [f"iomesh_clusters[0]: must be a dictionary describing one IOMesh cluster, got {described}."]
+
+
+@pytest.mark.parametrize(("group", "expected"), [
+    (["w2", "w3", "w4", "w5"], "host w2: in two IOMesh clusters, edge-mgmt and archive; a node can serve only one IOMesh "
+                               "cluster. Remove it from one of the two hosts_group groups."),
+    (["w1", "w2", "w3"], "hosts w1, w2: in two IOMesh clusters, edge-mgmt and archive; a node can serve only one IOMesh "
+                         "cluster. Remove them from one of the two hosts_group groups."),
+], ids=["one", "two"])
+def test_hosts_in_two_clusters_word_for_word(inv, group, expected):
+    renamed(inv)
+    inv.groups["g1"] = group
+    assert problems(inv) == [expected]
+
+
+def test_two_hosts_with_one_node_name_word_for_word(inv):
+    renamed(inv)
+    inv.hostvars["w4"]["iomesh_node_name"] = "w3"
+    assert problems(inv) == ["host w4: iomesh_node_name 'w3' is also the node name of host w3 (archive); every host must "
+                             "map to its own Kubernetes node."]
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("iomesh_zookeeper_image_tag", datetime.date(2026, 1, 5),
+     "datetime.date(2026, 1, 5) must be a string without spaces, got a date."),
+    ("iomesh_app_version", "v5 rc", "'v5 rc' must be a string without spaces, got a string."),
+    ("iomesh_chart_ref", ["x"], "['x'] must be a string without spaces, got a list."),
+    ("iomesh_kube_context", 5, "must be a string (a path or a name), got a number 5."),
+    ("iomesh_helm_binary", {"path": "helm"}, "must be a string (a path or a name), got a dictionary {'path': 'helm'}."),
+    ("iomesh_kubeconfig", False, "must be a string (a path or a name), got a boolean False."),
+    ("iomesh_chart_name", "", "must name the chart in the repository (default 'iomesh')."),
+    ("iomesh_chart_repo_url", "iomesh.com/charts", "'iomesh.com/charts' is not a Helm repository URL (http://, https:// "
+                                                   "or oci://), e.g. http://iomesh.com/charts; for a local chart set "
+                                                   "iomesh_chart_ref."),
+    ("iomesh_k8s_cluster_id", "east 1", "'east 1' must be a non-empty string without spaces; every CSI ConfigMap carries "
+                                        "it as data.clusterId (e.g. 'k8s-cluster')."),
+    ("iomesh_chart_version", "v9.9.9", "chart v9.9.9 is not in the built-in version table (v1.0.0, v1.0.1, v1.1.0, "
+                                       "v1.2.0); set iomesh_app_version to the chart's appVersion (the zbs image tag "
+                                       "stem, e.g. 'v5.3.0-rc13')."),
+    ("iomesh_node_label_key", "bad key!", "'bad key!' is not a Kubernetes label key; use the node label whose value is "
+                                          "each node's name, normally 'kubernetes.io/hostname'."),
+])
+def test_collection_settings_are_refused_word_for_word(inv, variable, value, expected):
+    inv.settings[variable] = value
+    assert problems(inv) == [f"{variable}: {expected}"]
+
+
+LABEL_PREFIX_253 = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+
+
+@pytest.mark.parametrize(("key", "valid"), [
+    ("topology.example.com/node", True),
+    (LABEL_PREFIX_253 + "/node", True),
+    (LABEL_PREFIX_253 + "d/node", False),
+    ("Example.com/node", False),
+    ("example.com/" + "n" * 63, True),
+    ("example.com/" + "n" * 64, False),
+    ("n" * 63, True),
+    ("example.com/", False),
+])
+def test_node_label_keys(inv, key, valid):
+    inv.settings["iomesh_node_label_key"] = key
+    expected = [] if valid else [f"iomesh_node_label_key: {key!r} is not a Kubernetes label key; use the node label whose "
+                                 "value is each node's name, normally 'kubernetes.io/hostname'."]
+    assert problems(inv) == expected
+
+
+def test_the_shortest_request_timeout_is_accepted(inv):
+    inv.settings["iomesh_request_timeout"] = 5
+    assert problems(inv) == []
+
+
+def test_the_collection_s_own_variables_are_not_warned(inv):
+    inv.settings.update(iomesh_confirm_data_loss=True, iomesh_wipe_disks=False, iomesh_allow_downgrade=False,
+                        iomesh_allow_single_cluster_conversion=False, iomesh_clusters=inv.clusters)
+    _hybrid(inv, ["w0", "w1", "w2", "w3", "w4", "w5"])
+    inv.hostvars["w3"]["iomesh_data_ip"] = "10.234.1.13"
+    assert (problems(inv), warnings(inv)) == ([], [])
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("iomesh_data_cidr", "is not a variable of iomesh.multicluster and is ignored; data_cidr is a key of an item of "
+                         "iomesh_clusters: set it there, in the cluster it belongs to."),
+    ("iomesh_mgnt_wait_timeout", "is not a variable of iomesh.multicluster and is ignored; did you mean "
+                                 "iomesh_mgmt_wait_timeout?"),
+    ("iomesh_cluster_domian", "is not a variable of iomesh.multicluster and is ignored; did you mean "
+                              "iomesh_cluster_domain?"),
+    ("iomesh_preflight_confirm_data_loss", "is not a variable of iomesh.multicluster and is ignored; did you mean "
+                                           "iomesh_confirm_data_loss?"),
+    ("iomesh_qqqqqqqqqqqq", "is not a variable of iomesh.multicluster and is ignored"),
+], ids=["cluster-key", "misspelt-role-prefix", "setting-behind-a-role-prefix", "guard-behind-a-role-prefix",
+        "nothing-close"])
+def test_unknown_variables_are_warned_word_for_word(inv, key, expected):
+    _hybrid(inv, ["w0", "w1", "w2", "w3", "w4", "w5"])
+    inv.settings[key] = "x"
+    assert warnings(inv) == [f"{key}: {expected}"]
+
+
+@pytest.mark.parametrize(("cidr", "expected"), [
+    ("10.234.1.7", "'10.234.1.7' has no prefix length; write the storage network with its prefix length, e.g. "
+                   "10.234.1.0/24 for a 255.255.255.0 network."),
+    ("10.0.0.0/33", "'10.0.0.0/33' is not a valid IPv4 CIDR (four octets 0-255 and a prefix length 0-32, e.g. "
+                    "10.234.1.0/24)."),
+], ids=["no-prefix", "prefix-33"])
+def test_a_data_cidr_that_is_no_network_is_refused_word_for_word(inv, cidr, expected):
+    renamed(inv)
+    inv.clusters[1]["data_cidr"] = cidr
+    assert problems(inv) == [f"{ARCHIVE}.data_cidr: {expected}"]
