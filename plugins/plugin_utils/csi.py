@@ -85,8 +85,7 @@ def _users(name: str, persistent_volumes: Sequence[Mapping]) -> list[str]:
 
 
 def storage_class_plan(desired: Sequence[Mapping], existing: Sequence[Mapping],
-                       persistent_volumes: Sequence[Mapping] | None = None, recreate: bool = False,
-                       adopt: bool = False) -> dict:
+                       persistent_volumes: Sequence[Mapping] | None, recreate: bool, adopt: bool) -> dict:
     """Decide, per desired StorageClass, whether it can be applied, must be recreated, is adopted or is refused.
 
     Returns {"conflicts": [{name, cluster, managed, differences, persistent_volumes, action}], "recreate": [names],

@@ -103,8 +103,7 @@ def _lower(value: object) -> str:
     return str(value or "").strip().lower()
 
 
-def platform_plan(facts: Mapping, os_table: Mapping, host: str, ostree_booted: bool = False,
-                  manage_selinux: bool = True) -> dict:
+def platform_plan(facts: Mapping, os_table: Mapping, host: str, ostree_booted: bool, manage_selinux: bool) -> dict:
     """What the role does on this host, from its facts and the role's OS table (vars/main.yml).
 
     os_table: {"families": {family: {package, service, selinux}}, "immutable_distributions": [...]}.
@@ -188,8 +187,8 @@ def _ipv4_addresses(facts: Mapping) -> list[ipaddress.IPv4Address]:
     return found
 
 
-def host_report(host: str, facts: Mapping, thresholds: Mapping, cidrs: Sequence[Mapping] | None = None,
-                lab_mode: bool = False, opt_space: Mapping | None = None) -> dict:
+def host_report(host: str, facts: Mapping, thresholds: Mapping, cidrs: Sequence[Mapping] | None, lab_mode: bool,
+                opt_space: Mapping | None) -> dict:
     """Hardware and network checks of one host.
 
     thresholds: min_cpus, min_memory_mb, min_opt_free_gb, opt_path. Hardware shortfalls are errors, or warnings

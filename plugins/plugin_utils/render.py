@@ -89,8 +89,9 @@ def device_map(cluster: Mapping) -> dict:
 
 
 def zbs_tag(settings: Mapping) -> str:
-    """Tag the chart gives meta/chunk/redirector images: <appVersion>-<edition>[-hygon]."""
-    tag = f"{settings['iomesh_app_version']}-{settings['iomesh_edition'] or 'community'}"
+    """Tag the chart gives meta/chunk/redirector images: <appVersion>-<edition>[-hygon] (the settings' edition is
+    normalised: an empty one is community)."""
+    tag = f"{settings['iomesh_app_version']}-{settings['iomesh_edition']}"
     return tag + ("-hygon" if settings.get("iomesh_platform") == "hygon_x86_64" else "")
 
 

@@ -35,7 +35,7 @@ def claim_name(cluster_name: str, run: str = "") -> str:
     return f"{CLAIM_PREFIX}{cluster_name}" + (f"-{run}" if run else "")
 
 
-def manifests(clusters: Sequence[Mapping], namespace: str, size: str, pod_image: str, run: str = "") -> dict:
+def manifests(clusters: Sequence[Mapping], namespace: str, size: str, pod_image: str, run: str) -> dict:
     """{"claims": [...], "pods": [...]}: per cluster a ReadWriteOnce claim on its StorageClass and a test pod.
 
     The pod has no node affinity of its own: the scheduler must place it where the volume's node affinity allows.
@@ -136,7 +136,7 @@ def _warning_events(events: Sequence[Mapping], kind: str, name: str) -> list[str
     return list(dict.fromkeys(f"{e.get('reason')}: {e.get('message')}" for e in mine))
 
 
-def _result(cluster: Mapping, namespace: str, run: str = "", **values: object) -> dict:
+def _result(cluster: Mapping, namespace: str, run: str, **values: object) -> dict:
     out: dict = {key: None for key in RESULT_KEYS}
     out.update(cluster=cluster["name"], namespace=namespace, storage_class=cluster["storage_class"]["name"],
                pvc=claim_name(cluster["name"], run), pv_nodes=[], within_cluster_nodes=False, problems=[])
@@ -144,14 +144,13 @@ def _result(cluster: Mapping, namespace: str, run: str = "", **values: object) -
     return out
 
 
-def skipped(clusters: Sequence[Mapping], namespace: str, reason: str, run: str = "") -> list[dict]:
+def skipped(clusters: Sequence[Mapping], namespace: str, reason: str, run: str) -> list[dict]:
     return [_result(c, namespace, run, result="skipped", message=reason) for c in clusters]
 
 
 def judge(cluster: Mapping, namespace: str, storage_classes: Sequence[Mapping], claims: Sequence[Mapping],
           volumes: Sequence[Mapping], pods: Sequence[Mapping], nodes: Sequence[Mapping], events: Sequence[Mapping],
-          node_label_key: str = HOSTNAME_LABEL, check_pod: bool = True,
-          wait_timeout: int | None = None, run: str = "") -> dict:
+          node_label_key: str, check_pod: bool, wait_timeout: int | None, run: str) -> dict:
     """The verification result of one cluster (RESULT_KEYS); every failed check adds a problem."""
     name = claim_name(cluster["name"], run)
     sc_name = cluster["storage_class"]["name"]
@@ -178,21 +177,21 @@ def judge(cluster: Mapping, namespace: str, storage_classes: Sequence[Mapping], 
     pvc = next((c for c in claims if _meta(c).get("name") == name), None)
     if pvc is None:
         problems.append(f"PersistentVolumeClaim {namespace}/{name} does not exist.")
-        return _finish(res, problems, check_pod)
+        return _finish(res, problems)
     phase = (pvc.get("status") or {}).get("phase") or "Pending"
     res["phase"] = phase
     if phase != "Bound":
         why = _warning_events(events, "PersistentVolumeClaim", name)
         problems.append(f"PersistentVolumeClaim {namespace}/{name} is {phase}, not Bound{waited}"
                         + (f"; events: {' | '.join(why)}" if why else "; no warning events") + ".")
-        return _finish(res, problems, check_pod)
+        return _finish(res, problems)
 
     pv_name = (pvc.get("spec") or {}).get("volumeName")
     res["pv"] = pv_name
     pv = next((v for v in volumes if _meta(v).get("name") == pv_name), None)
     if pv is None:
         problems.append(f"PersistentVolume {pv_name} of claim {namespace}/{name} could not be read.")
-        return _finish(res, problems, check_pod)
+        return _finish(res, problems)
     spec = pv.get("spec") or {}
     driver = (spec.get("csi") or {}).get("driver")
     res["driver"] = driver
@@ -234,10 +233,11 @@ def judge(cluster: Mapping, namespace: str, storage_classes: Sequence[Mapping], 
                 if not (pod_is_ready(pod) or (pod.get("status") or {}).get("phase") == "Succeeded"):
                     problems.append(f"Test pod {namespace}/{name} on {res['pod_node']} did not write and read back a "
                                     f"file on the volume{waited}: {pod_state(pod)}.")
-    return _finish(res, problems, check_pod)
+    return _finish(res, problems)
 
 
-def _finish(res: dict, problems: list[str], check_pod: bool) -> dict:
+def _finish(res: dict, problems: list[str]) -> dict:
+    """The verdict from the problems; a passing message names the test pod's node when a pod was checked (res["pod"])."""
     res["problems"] = problems
     if problems:
         res["result"] = "failed"
@@ -247,14 +247,14 @@ def _finish(res: dict, problems: list[str], check_pod: bool) -> dict:
     res["message"] = (
         f"PersistentVolumeClaim {res['namespace']}/{res['pvc']} is Bound to {res['pv']} ({res['driver']}), usable only "
         f"on {', '.join(res['pv_nodes'])}, all nodes of cluster {res['cluster']}"
-        + (f"; test pod wrote and read back a file on {res['pod_node']}" if check_pod else "") + "."
+        + (f"; test pod wrote and read back a file on {res['pod_node']}" if res["pod"] else "") + "."
     )
     return res
 
 
 def judge_all(clusters: Sequence[Mapping], namespace: str, storage_classes: Sequence[Mapping],
               claims: Sequence[Mapping], volumes: Sequence[Mapping], pods: Sequence[Mapping],
-              nodes: Sequence[Mapping], events: Sequence[Mapping], node_label_key: str = HOSTNAME_LABEL,
-              check_pod: bool = True, wait_timeout: int | None = None, run: str = "") -> list[dict]:
+              nodes: Sequence[Mapping], events: Sequence[Mapping], node_label_key: str, check_pod: bool,
+              wait_timeout: int | None, run: str) -> list[dict]:
     return [judge(c, namespace, storage_classes, claims, volumes, pods, nodes, events, node_label_key, check_pod,
                   wait_timeout, run) for c in clusters]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_csi as c
 
-from ..conftest import existing  # the clusters and wanted fixtures are in ..conftest too
+from ..conftest import Inventory, existing  # the clusters and wanted fixtures are in ..conftest too
 
 
 def pv(name, sc_name):
@@ -191,3 +194,92 @@ def test_chart_default_class_is_a_warning(wanted):
     assert plan["errors"] == [] and "docs/pitfalls.md P5" in plan["warnings"][0]
     chart["metadata"]["annotations"] = {}
     assert c.iomesh_storage_class_conflicts(wanted, [chart])["warnings"] == []
+
+
+# --- a class named otherwise than its cluster; whole plans and messages --------------------------------------------
+
+@pytest.fixture
+def west_thick():
+    """The StorageClass west-thick of cluster hdd-west (replicaFactor 3, thick), as the csi stage renders it."""
+    inv = Inventory((3, 3))
+    inv.clusters[1]["name"] = "hdd-west"
+    inv.clusters[1]["storage_class"] = {"name": "west-thick", "replica_factor": 3, "thin_provision": False}
+    cl = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, inv.settings)
+    return [f.iomesh_csi_manifests(c_, f.iomesh_settings(inv.settings))[1] for c_ in cl]
+
+
+WHAT = ("StorageClass west-thick (cluster hdd-west) already exists with different immutable fields: "
+        "parameters.replicaFactor '2' -> '3'; parameters.thinProvision 'true' -> 'false'; reclaimPolicy 'Retain' -> "
+        "'Delete'. Kubernetes forbids changing provisioner, parameters, reclaimPolicy, volumeBindingMode, mountOptions, "
+        "allowedTopologies of a StorageClass, so it cannot be updated in place.")
+DIFFS = [{"field": "parameters.replicaFactor", "old": "2", "new": "3"},
+         {"field": "parameters.thinProvision", "old": "true", "new": "false"},
+         {"field": "reclaimPolicy", "old": "Retain", "new": "Delete"}]
+
+
+def thin_retained(sc, **kwargs):
+    return existing(sc, reclaimPolicy="Retain", **{"parameters.replicaFactor": "2", "parameters.thinProvision": "true"},
+                    **kwargs)
+
+
+def test_refusal_whole_names_the_cluster_not_only_the_class(west_thick):
+    """The managed, equal class of the first cluster is no conflict; the second one's differences are all told."""
+    plan = c.iomesh_storage_class_conflicts(west_thick, [existing(west_thick[0]), thin_retained(west_thick[1])])
+    assert plan == {
+        "conflicts": [{"name": "west-thick", "cluster": "hdd-west", "managed": True, "differences": DIFFS,
+                       "persistent_volumes": [], "action": "refuse"}],
+        "recreate": [], "adopt": [], "warnings": [],
+        "errors": [f"{WHAT} Fix: make storage_class of cluster hdd-west in iomesh_clusters match the existing class, "
+                   "or set iomesh_csi_recreate_storage_classes: true to delete and create it again (refused while a "
+                   "PersistentVolume uses it; volumes keep the parameters they were provisioned with)."]}
+
+
+def test_recreate_whole(west_thick):
+    plan = c.iomesh_storage_class_conflicts(west_thick, [thin_retained(west_thick[1])], [pv("pvc-9", "iomesh")], True)
+    assert plan == {
+        "conflicts": [{"name": "west-thick", "cluster": "hdd-west", "managed": True, "differences": DIFFS,
+                       "persistent_volumes": [], "action": "recreate"}],
+        "recreate": ["west-thick"], "adopt": [], "errors": [],
+        "warnings": ["StorageClass west-thick is deleted and created again (iomesh_csi_recreate_storage_classes: true, "
+                     "no PersistentVolume uses it): parameters.replicaFactor '2' -> '3'; parameters.thinProvision "
+                     "'true' -> 'false'; reclaimPolicy 'Retain' -> 'Delete'."]}
+
+
+def test_recreate_refusals_word_for_word(west_thick):
+    have = [thin_retained(west_thick[1])]
+    plan = c.iomesh_storage_class_conflicts(west_thick, have, None, True)
+    assert plan["errors"] == [
+        f"{WHAT} iomesh_csi_recreate_storage_classes is true, but the PersistentVolumes were not read, so it is not "
+        "known whether a volume uses the class; it is not recreated."]
+    plan = c.iomesh_storage_class_conflicts(west_thick, have, [pv("pvc-b2", "west-thick"), pv("pvc-a1", "west-thick")],
+                                            True)
+    assert plan["errors"] == [
+        f"{WHAT} iomesh_csi_recreate_storage_classes is true, but PersistentVolume(s) pvc-a1, pvc-b2 use it, so it is "
+        "not recreated. Fix: delete those volumes (or migrate their data) first, or make storage_class of cluster "
+        "hdd-west in iomesh_clusters match the existing class."]
+    assert plan["conflicts"][0]["persistent_volumes"] == ["pvc-a1", "pvc-b2"]
+
+
+def test_class_without_cluster_label_is_named_by_itself(west_thick):
+    want = copy.deepcopy(west_thick[1])
+    del want["metadata"]["labels"]["iomesh.multicluster/cluster"]
+    plan = c.iomesh_storage_class_conflicts([want], [thin_retained(want)])
+    assert plan["conflicts"][0]["cluster"] == "west-thick"
+    assert plan["errors"][0].startswith("StorageClass west-thick (cluster west-thick) already exists")
+
+
+def test_field_manager_entries_without_a_manager_are_left_out(west_thick):
+    have = existing(west_thick[1], labels={})
+    have["metadata"]["managedFields"] = [{"operation": "Update"}, "garbage", {"manager": "", "operation": "Apply"},
+                                         {"manager": "argocd-controller", "operation": "Apply"}]
+    assert "(made by: field manager(s) argocd-controller)." in c.iomesh_storage_class_conflicts(west_thick, [have])["errors"][0]
+
+
+def test_chart_default_class_warning_word_for_word(wanted):
+    chart = {"metadata": {"name": "iomesh-csi-driver",
+                          "annotations": {"storageclass.beta.kubernetes.io/is-default-class": "True"}},
+             "provisioner": "com.iomesh.csi-driver"}
+    assert c.iomesh_storage_class_conflicts(wanted, [chart])["warnings"] == [
+        "StorageClass iomesh-csi-driver (the chart's single-cluster class) is the cluster's default class: any claim "
+        "without storageClassName lands on the management cluster (docs/pitfalls.md P5). Set "
+        "csi-driver.storageClass.default: false through iomesh_mgmt_extra_values."]

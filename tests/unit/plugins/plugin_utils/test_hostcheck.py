@@ -335,3 +335,188 @@ def test_measured_free_space_wins_over_the_mounts_fact():
     # a malformed measurement falls back to the mounts fact
     result = f.iomesh_prereq_host_report(facts(), "c1", thresholds, CIDR, False, {"path": "/", "size_available": "?"})
     assert result["errors"] == []
+
+
+# --- refusals a user reads, word for word ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("clusters, groups, extra, message", [
+    ([{"hosts_group": ""}], GROUPS, "",
+     "iomesh_clusters[0] (unnamed) has no hosts_group; name the inventory group of its nodes (playbooks/preflight.yml "
+     "checks the whole inventory)"),
+    ([CLUSTERS[0], {"name": "ssd-west", "hosts_group": ""}], GROUPS, "",
+     "iomesh_clusters[1] (ssd-west) has no hosts_group; name the inventory group of its nodes (playbooks/preflight.yml "
+     "checks the whole inventory)"),
+    (CLUSTERS, ["iomesh_nodes"], "", "pass the inventory's groups (the magic variable groups)"),
+    (CLUSTERS, dict(GROUPS, iomesh_cluster_1_nodes="k8s-woker-3"), "",
+     "iomesh_clusters[1].hosts_group: group 'iomesh_cluster_1_nodes' must be a list of host names, got 'k8s-woker-3'"),
+    (CLUSTERS, dict(GROUPS, consumers={"k8s-woker-6": {}}), "consumers",
+     "iomesh_prereq_extra_group: group 'consumers' must be a list of host names, got {'k8s-woker-6': {}}"),
+    (CLUSTERS, GROUPS, ["consumers"], "iomesh_prereq_extra_group must be a group name, got ['consumers']"),
+])
+def test_hosts_refusals_word_for_word(clusters, groups, extra, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        f.iomesh_prereq_hosts(clusters, groups, extra)
+    assert str(err.value) == f"iomesh_prereq_hosts: {message}"
+
+
+@pytest.mark.parametrize("clusters, host, message", [
+    (CLUSTERS, "", "host must be an inventory host name, got ''"),
+    (CLUSTERS, None, "host must be an inventory host name, got None"),
+    ([CLUSTERS[0], dict(CLUSTERS[1], hosts_group="storage_west")], "k8s-woker-4",
+     "iomesh_clusters[1].hosts_group: group 'storage_west' is not in the inventory; add it or fix the name"),
+])
+def test_data_cidrs_refusals_word_for_word(clusters, host, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        f.iomesh_prereq_data_cidrs(clusters, GROUPS, host)
+    assert str(err.value) == f"iomesh_prereq_data_cidrs: {message}"
+
+
+def test_data_cidr_of_an_unnamed_cluster_names_its_place():
+    clusters = [CLUSTERS[0], {"hosts_group": "iomesh_cluster_1_nodes", "data_cidr": "192.168.40.0/22"}]
+    assert f.iomesh_prereq_data_cidrs(clusters, GROUPS, "k8s-woker-5") == [
+        {"cluster": "iomesh_clusters[1]", "data_cidr": "192.168.40.0/22"}]
+
+
+# --- the whole OS plan ------------------------------------------------------------------------------------------------
+
+def test_debian_plan_whole():
+    assert plan(host="store-3", distribution="Ubuntu", distribution_version="24.04") == {
+        "host": "store-3", "distribution": "Ubuntu 24.04", "family": "Debian", "supported": True, "immutable": False,
+        "package": "open-iscsi", "service": "iscsid", "iscsiadm": "/sbin/iscsiadm", "selinux_action": "none",
+        "selinux_policy": "", "message": ""}
+
+
+def test_redhat_enforcing_plan_whole_with_default_policy():
+    """An enforcing SELinux without a reported policy type is the targeted policy."""
+    selinux = {"status": "enabled", "mode": "enforcing", "config_mode": "enforcing"}
+    assert plan(host="rocky-2", os_family="RedHat", distribution="Rocky", distribution_version="9.4", pkg_mgr="dnf",
+                selinux=selinux) == {
+        "host": "rocky-2", "distribution": "Rocky 9.4", "family": "RedHat", "supported": True, "immutable": False,
+        "package": "iscsi-initiator-utils", "service": "iscsid", "iscsiadm": "/sbin/iscsiadm",
+        "selinux_action": "permissive", "selinux_policy": "targeted", "message": ""}
+
+
+def test_iscsiadm_path_from_the_table_or_the_default():
+    table = dict(OS_TABLE, iscsiadm="/usr/sbin/iscsiadm")
+    assert f.iomesh_prereq_platform(facts(), table, "h")["iscsiadm"] == "/usr/sbin/iscsiadm"
+    table = {k: v for k, v in OS_TABLE.items() if k != "iscsiadm"}
+    assert f.iomesh_prereq_platform(facts(), table, "h")["iscsiadm"] == "/sbin/iscsiadm"
+
+
+def test_table_without_immutable_list_decides_by_family():
+    table = {"families": OS_TABLE["families"]}
+    result = f.iomesh_prereq_platform(facts(os_family="Flatcar", distribution="Flatcar"), table, "fc-1")
+    assert not result["supported"] and not result["immutable"]
+    assert f.iomesh_prereq_platform(facts(), table, "deb-1")["supported"]
+
+
+def test_unsupported_plan_whole_without_version():
+    facts_ = {k: v for k, v in facts(os_family="Suse", distribution="SLES").items() if k != "distribution_version"}
+    assert f.iomesh_prereq_platform(facts_, OS_TABLE, "sles-1", False, True) == {
+        "host": "sles-1", "distribution": "SLES", "family": "Suse", "supported": False, "immutable": False,
+        "package": "", "service": "", "iscsiadm": "/sbin/iscsiadm", "selinux_action": "none", "selinux_policy": "",
+        "message": "sles-1: SLES (OS family Suse) is not supported by iomesh_prereq; supported OS families: Debian, "
+                   "RedHat. Prepare the host by hand (install the iSCSI initiator, node.startup = manual, load "
+                   "iscsi_tcp, enable iscsid) or use the chart's prepare-csi path, and remove it from the "
+                   "iomesh_prereq targets (docs/architecture.md#host-prerequisites)."}
+
+
+def test_host_without_os_facts_is_unknown_and_refused():
+    facts_ = {k: v for k, v in facts().items() if k not in ("os_family", "distribution", "distribution_version")}
+    result = f.iomesh_prereq_platform(facts_, OS_TABLE, "bare-1")
+    assert (result["distribution"], result["family"], result["supported"]) == ("unknown", "unknown", False)
+    assert result["message"].startswith("bare-1: unknown (OS family unknown) is not supported by iomesh_prereq;")
+
+
+IMMUTABLE_HINT = (
+    "Let the IOMesh chart prepare this node instead: keep prepareCSI.enabled: true in the Helm values (chart v1.0.1; "
+    "csi-driver.prepareCSI.enabled from v1.1.0), whose privileged prepare-csi DaemonSet installs and configures "
+    "open-iscsi on every node without the label iomesh.com/iscsi-installed, or build open-iscsi into the OS image "
+    "(Ignition / MachineConfig); then remove the host from the iomesh_prereq targets.")
+
+
+@pytest.mark.parametrize("over, ostree, head", [
+    # an immutable distribution of a family the role otherwise supports
+    ({"os_family": "RedHat", "distribution": "RHCOS", "distribution_version": "4.16"}, False,
+     "ocp-w1: RHCOS 4.16 is an immutable OS (its distribution is immutable)"),
+    ({"os_family": "Flatcar", "distribution": "Flatcar", "distribution_version": "3975.2.2"}, False,
+     "ocp-w1: Flatcar 3975.2.2 is an immutable OS (its distribution is immutable)"),
+    ({"os_family": "Talos", "distribution": "Sidero", "distribution_version": "1.8"}, False,
+     "ocp-w1: Sidero 1.8 is an immutable OS (its distribution is immutable)"),
+    ({"os_family": "RedHat", "distribution": "Fedora", "distribution_version": "41"}, True,
+     "ocp-w1: Fedora 41 is an immutable OS (/run/ostree-booted exists)"),
+])
+def test_immutable_plan_message_whole(over, ostree, head):
+    result = plan(host="ocp-w1", ostree=ostree, **over)
+    assert (result["supported"], result["immutable"], result["package"], result["service"]) == (False, True, "", "")
+    assert result["message"] == f"{head}; iomesh_prereq installs no packages there. {IMMUTABLE_HINT}"
+
+
+def test_platform_plan_input_refusals():
+    with pytest.raises(hostcheck.HostCheckError) as err:
+        hostcheck.platform_plan(["Debian"], OS_TABLE, "h", False, True)
+    assert str(err.value) == "facts must be the host's ansible_facts, got ['Debian']"
+    with pytest.raises(AnsibleFilterError) as err:
+        f.iomesh_prereq_platform(facts(), {"families": ["Debian"]}, "h")
+    assert str(err.value) == "iomesh_prereq_platform: os_table must be the role's OS table with a families dictionary"
+
+
+# --- host checks: edges ---------------------------------------------------------------------------------------------
+
+def test_host_report_refuses_facts_that_are_not_a_dictionary():
+    with pytest.raises(AnsibleFilterError) as err:
+        f.iomesh_prereq_host_report("k8s-woker-0", "k8s-woker-0", THRESHOLDS, CIDR)
+    assert str(err.value) == "iomesh_prereq_host_report: facts must be the host's ansible_facts, got 'k8s-woker-0'"
+
+
+def test_exact_minimums_and_zero_thresholds_pass():
+    thresholds = {"min_cpus": 4, "min_memory_mb": 0, "min_opt_free_gb": 0}  # opt_path defaults to /opt
+    result = f.iomesh_prereq_host_report(facts(processor_vcpus=4, memtotal_mb=512, mounts=[
+        {"mount": "/", "size_available": 0}]), "edge-1", thresholds, CIDR)
+    assert result == {"errors": [], "warnings": [], "notes": [
+        "4 CPU cores >= 4", "512 MiB memory >= 0 MiB", "0.0 GB free for /opt >= 0 GB",
+        "10.234.1.12 in data_cidr 10.234.1.0/24 (iomesh)"]}
+
+
+def test_notes_of_a_consumer_with_two_storage_addresses_and_unparsable_entries():
+    result = report(host="edge-2", cidrs=[{"cluster": "hdd-west", "data_cidr": "10.40.0.9/16"}],
+                    all_ipv4_addresses=["unknown", "10.40.3.1", "10.41.0.1", "10.40.200.7"])
+    assert result == {"errors": [], "warnings": [], "notes": [
+        "16 CPU cores >= 8", "64000 MiB memory >= 16384 MiB", "500.0 GB free for /opt >= 100 GB",
+        "10.40.3.1, 10.40.200.7 in data_cidr 10.40.0.0/16 (hdd-west)"]}
+    assert report(cidrs=[])["notes"][-1] == (
+        "no data_cidr check: the host is not a node of any IOMesh cluster (it only consumes volumes)")
+
+
+def test_mount_for_path_skips_garbage_before_the_right_mount():
+    mounts = [{"mount": None}, "tmpfs", {"mount": "/var/lib/data", "size_available": 1}, {"mount": "/var"}]
+    assert hostcheck.mount_for_path(mounts, "/var/lib/data/iomesh") == {"mount": "/var/lib/data", "size_available": 1}
+
+
+# --- iSCSI capabilities: the whole answer ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("over, module_note, iscsid_note, can_load, can_run", [
+    ({}, "iscsi_tcp can be loaded", "NETLINK_ISCSI appears once iscsi_tcp is loaded", True, True),
+    ({"netlink_iscsi": True}, "iscsi_tcp can be loaded", "the kernel's NETLINK_ISCSI socket is present", True, True),
+    ({"cap_sys_module": False}, "no CAP_SYS_MODULE (an unprivileged container cannot load kernel modules)",
+     "no NETLINK_ISCSI without iscsi_tcp (no CAP_SYS_MODULE (an unprivileged container cannot load kernel modules))",
+     False, False),
+    ({"module_available": False, "kernel": "5.14.0-427.el9.x86_64"},
+     "iscsi_tcp is not in /lib/modules/5.14.0-427.el9.x86_64 or modprobe is missing (a container without the host's "
+     "module tree, or a kernel built without iSCSI)",
+     "no NETLINK_ISCSI without iscsi_tcp (iscsi_tcp is not in /lib/modules/5.14.0-427.el9.x86_64 or modprobe is "
+     "missing (a container without the host's module tree, or a kernel built without iSCSI))", False, False),
+    ({"module_loaded": True},
+     "iscsi_tcp is loaded",
+     "iscsi_tcp is loaded but the NETLINK_ISCSI kernel socket is not visible: it exists only in the initial network "
+     "namespace, so this is a container with its own network namespace", True, False),
+    ({"proc_modules": False, "kernel": None},
+     "kernel ? has no loadable-module support (/proc/modules is absent), as in a container on such a kernel or a "
+     "minimal VM",
+     "no NETLINK_ISCSI without iscsi_tcp (kernel ? has no loadable-module support (/proc/modules is absent), as in a "
+     "container on such a kernel or a minimal VM)", False, False),
+])
+def test_capabilities_whole(over, module_note, iscsid_note, can_load, can_run):
+    assert f.iomesh_prereq_iscsi_capabilities(dict(VM, **over), "stor-9") == {
+        "can_load_module": can_load, "module_loaded": bool(over.get("module_loaded")), "can_run_iscsid": can_run,
+        "module_note": f"stor-9: {module_note}", "iscsid_note": f"stor-9: {iscsid_note}"}

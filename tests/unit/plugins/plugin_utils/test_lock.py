@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import lock
 
@@ -105,3 +106,51 @@ def test_a_process_of_this_machine_is_alive_until_it_is_gone():
     gone = subprocess.Popen(["true"])
     gone.wait()
     assert not lock.process_alive(gone.pid)
+
+
+def test_renewal_and_release_verdicts_whole():
+    assert lock.judge(held(ME["holder"], "ctl-a", "4242"), ME, NOW, never_alive) == {"action": "renew", "message": ""}
+    assert lock.judge(held(holder=""), ME, NOW, never_alive) == {
+        "action": "takeover", "message": "The deployment lock was released; taking it."}
+
+
+def test_a_lease_without_a_duration_expires_when_it_was_renewed():
+    lease = held(renewed="2026-12-04T20:00:00.000000Z")
+    del lease["spec"]["leaseDurationSeconds"]
+    assert lock.judge(lease, ME, NOW, never_alive) == {"action": "takeover", "message": (
+        "The deployment lock (Lease blk-system/iomesh-multicluster-lock) held by ci@ctl-b pid 77 run r0 expired at "
+        "2026-12-04T20:00:00.000000Z + 0 s; taking it over.")}
+
+
+def test_lease_times_are_utc_whatever_the_controllers_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "CST-8")  # a controller 8 hours ahead of UTC
+    time.tzset()
+    try:
+        local = NOW.astimezone(timezone(timedelta(hours=8)))
+        written = lock.lease("blk-system", "iomesh-multicluster-lock", ME, local, 600)
+        assert (written["spec"]["acquireTime"], written["spec"]["renewTime"]) == (
+            "2026-12-04T20:00:00.000000Z", "2026-12-04T20:00:00.000000Z")
+        assert lock.micro_time(datetime(2026, 12, 5, 1, 30, 0, 250000, tzinfo=timezone(timedelta(hours=-5)))) == \
+            "2026-12-05T06:30:00.250000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_probing_a_holder_never_signals_it():
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        assert lock.process_alive(holder.pid)
+        time.sleep(0.2)
+        assert holder.poll() is None, "the probe must not disturb the process it asks about"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_process_of_another_user_counts_as_alive(monkeypatch):
+    def not_permitted(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(lock.os, "kill", not_permitted)
+    assert lock.process_alive(1) is True

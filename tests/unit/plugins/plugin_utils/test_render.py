@@ -8,6 +8,7 @@ import random
 
 import pytest
 import yaml
+from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 
 from ..conftest import Inventory
@@ -265,3 +266,54 @@ def test_output_is_byte_stable_whatever_the_input_order(seed_inventory):
         groups = {k: rng.sample(v, len(v)) for k, v in seed_inventory["groups"].items()}
         hostvars = dict(rng.sample(sorted(seed_inventory["hostvars"].items()), len(seed_inventory["hostvars"])))
         assert render(groups, hostvars) == first
+
+
+def test_redirector_and_toolbox_images_are_copied_from_the_management_cluster(inv):
+    mgmt_cr = {"spec": {
+        "redirector": {"image": {"repository": "harbor.example/iomesh/zbs-iscsi-redirectord", "tag": "v5.6.0-rc112-enterprise"}},
+        "toolbox": {"image": {"repository": "harbor.example/iomesh/operator-toolbox", "tag": "v1.2.0",
+                              "pullPolicy": "Always"}},
+    }}
+    spec = f.iomesh_cluster_manifests(topology(inv)[1], f.iomesh_settings(inv.settings), mgmt_cr)[1]["spec"]
+    assert spec["redirector"]["image"] == {"repository": "harbor.example/iomesh/zbs-iscsi-redirectord",
+                                           "tag": "v5.6.0-rc112-enterprise", "pullPolicy": "IfNotPresent"}
+    assert spec["toolbox"] == {"image": {"repository": "harbor.example/iomesh/operator-toolbox", "tag": "v1.2.0",
+                                         "pullPolicy": "Always"}}
+    assert spec["meta"]["image"] == {"repository": "iomesh/zbs-metad", "tag": "v5.3.0-rc13-community",
+                                     "pullPolicy": "IfNotPresent"}
+
+
+def test_empty_shared_fields_of_the_management_cluster_are_not_copied(inv):
+    mgmt_cr = {"spec": {"version": "v5.6.0-rc112", "edition": "", "platform": None}}
+    spec = f.iomesh_cluster_manifests(topology(inv)[1], f.iomesh_settings(inv.settings), mgmt_cr)[1]["spec"]
+    assert (spec["version"], "edition" in spec, "platform" in spec, "cpuExclusiveOptions" in spec) == (
+        "v5.6.0-rc112", False, False, False)
+
+
+@pytest.mark.parametrize("mgmt_zk", [
+    {"spec": {"image": "iomesh/zookeeper:3.5.9-20", "pod": {"resources": {}}}},
+    {"spec": {"image": None, "pod": {"resources": []}}},
+])
+def test_unusable_management_zookeeper_image_and_resources_give_the_chart_defaults(inv, mgmt_zk):
+    zookeeper = f.iomesh_cluster_manifests(topology(inv)[1], f.iomesh_settings(inv.settings), None, mgmt_zk)[0]
+    assert zookeeper["spec"]["image"] == {"repository": "iomesh/zookeeper", "tag": "3.5.9", "pullPolicy": "IfNotPresent"}
+    assert zookeeper["spec"]["pod"]["resources"] == {"limits": {"cpu": "400m", "memory": "2000Mi"},
+                                                     "requests": {"cpu": "400m", "memory": "2000Mi"}}
+
+
+def test_mgmt_manifests_refusal_word_for_word_and_api_versions_filled_in(inv):
+    mgmt = topology(inv)[0]
+    with pytest.raises(AnsibleFilterError) as err:
+        f.iomesh_mgmt_manifests("", mgmt)
+    assert str(err.value) == (
+        "iomesh_mgmt_manifests: the chart rendered no ZookeeperCluster iomesh-zookeeper and no IOMeshCluster iomesh "
+        "with iomesh.create: true; the chart at iomesh_chart_ref / iomesh_chart_repo_url is not an IOMesh chart this "
+        "collection supports")
+    rendered = yaml.safe_dump_all([
+        {"kind": "IOMeshCluster", "metadata": {"name": "iomesh"}, "spec": {"edition": "community"}},
+        {"kind": "ZookeeperCluster", "metadata": {"name": "iomesh-zookeeper"}, "spec": {"replicas": 3}},
+    ])
+    zookeeper, cr = f.iomesh_mgmt_manifests(rendered, mgmt)
+    assert (zookeeper["apiVersion"], cr["apiVersion"]) == ("zookeeper.pravega.io/v1beta1", "iomesh.com/v1alpha1")
+    rendered = rendered.replace("kind: IOMeshCluster", "apiVersion: iomesh.com/v1\nkind: IOMeshCluster")
+    assert f.iomesh_mgmt_manifests(rendered, mgmt)[1]["apiVersion"] == "iomesh.com/v1"
