@@ -47,6 +47,16 @@ def _disk_label(row: Mapping) -> list[str]:
             "attached" if row["attached"] else (row["claim_state"] or "not found").lower()]
 
 
+def _release_lines(rel: Mapping, revision: bool) -> list[str]:
+    """The management release's box in either diagram: its chart (and revision) when found, "not installed" when the
+    API said there is none, "unknown" when it could not be read (found is None)."""
+    if rel["found"]:
+        state = rel["chart"] + (" rev " + rel["revision"] if revision else "")
+    else:
+        state = "not installed" if rel["found"] is False else "unknown"
+    return ["Helm release " + rel["name"], state]
+
+
 def dot(view: Mapping) -> str:
     """The Graphviz DOT source of `view` (report_model.build)."""
     out = [
@@ -57,8 +67,7 @@ def dot(view: Mapping) -> str:
     ]
     rel = view["release"]
     release_id = _dot_id("release", rel["name"])
-    rel_label = ["Helm release " + rel["name"], (rel["chart"] + " rev " + rel["revision"]) if rel["found"] else
-                 ("not installed" if rel["found"] is False else "unknown")]
+    rel_label = _release_lines(rel, revision=True)
     out.append(f"  {release_id} [shape=folder, label={_dot_label(rel_label)}"
                f"{'' if rel['found'] else ', style=dashed, color=red'}];")
     for index, cv in enumerate(view["clusters"]):
@@ -118,7 +127,7 @@ def mermaid(view: Mapping) -> str:
     out = ["flowchart LR"]
     rel = view["release"]
     rel_id = _mm_id("release", rel["name"])
-    out.append(f"  {rel_id}[{_mm_label(['Helm release ' + rel['name'], rel['chart'] if rel['found'] else 'not installed'])}]")
+    out.append(f"  {rel_id}[{_mm_label(_release_lines(rel, revision=False))}]")
     seen_ids: dict[str, int] = {}
 
     def unique(ident: str) -> str:

@@ -211,3 +211,15 @@ def test_a_disk_labelled_for_the_cluster_without_a_mount_type(clusters):
                                   "spec": {"nodeAttributes": {"nodeName": "w1"}, "path": "/dev/sdq"}}]
     dot = report_diagram.dot(report_model.build(clusters, observed, None))
     assert '    "disk:iomesh:w1:bd-q" [shape=cylinder, style=dashed, color=red, label="/dev/sdq\\n- ?\\nnot found"];\n' in dot
+
+
+def test_both_diagrams_tell_a_release_that_could_not_be_read_from_one_that_is_not_installed(ledger):
+    """Mermaid said "not installed" for a release whose read had failed, while DOT said "unknown"."""
+    failed = report_model.build(ledger, reads_failed(), None)
+    assert '  n_release_ledger["Helm release ledger<br/>unknown"]\n' in report_diagram.mermaid(failed) + "\n"
+    assert '"release:ledger" [shape=folder, label="Helm release ledger\\nunknown", style=dashed, color=red];' in report_diagram.dot(failed)
+    absent = reads_failed()
+    absent["release"], absent["errors"] = {}, []
+    missing = report_model.build(ledger, absent, None)
+    assert '  n_release_ledger["Helm release ledger<br/>not installed"]\n' in report_diagram.mermaid(missing) + "\n"
+    assert 'label="Helm release ledger\\nnot installed", style=dashed, color=red];' in report_diagram.dot(missing)
