@@ -203,24 +203,31 @@ def downgrade_problems(release: Mapping | None, cluster: Mapping, chart_version:
                        "(or newer), or iomesh_allow_downgrade: true to downgrade regardless."], "warnings": []}
 
 
-def _leaf_paths(values: object, prefix: str = "") -> dict[str, object]:
-    """Dotted key paths of a values tree down to its leaves (a list is a leaf, as Helm merges lists whole; an empty
-    mapping has none: merged with the chart's defaults, it changes nothing)."""
+def _leaf_paths(values: object, prefix: tuple = ()) -> dict[tuple, object]:
+    """Key paths (tuples of keys) of a values tree down to its leaves (a list is a leaf, as Helm merges lists whole; an
+    empty mapping has none: merged with the chart's defaults, it changes nothing). Tuples, not dotted strings: a key may
+    hold a dot (kubernetes.io/hostname in a nodeSelector)."""
     if isinstance(values, Mapping):
-        out: dict[str, object] = {}
+        out: dict[tuple, object] = {}
         for key in sorted(values, key=str):
-            out.update(_leaf_paths(values[key], f"{prefix}.{key}" if prefix else str(key)))
+            out.update(_leaf_paths(values[key], prefix + (str(key),)))
         return out
     return {prefix: values} if prefix else {}
 
 
+def _path_text(path: tuple) -> str:
+    """A key path as helm --set writes it: keys joined by dots, a dot inside a key escaped (kubernetes\\.io/hostname)."""
+    return ".".join(key.replace(".", "\\.") for key in path)
+
+
 def hand_set_values(live: Mapping | None, wanted: Mapping) -> list[str]:
-    """Key paths the live release was given (helm's user-supplied values) that the collection does not render: set
-    by hand (`helm upgrade --set`, another tool). An upgrade with the computed values would drop them (docs/pitfalls.md
-    P24). A key the collection renders is owned by the inventory and never listed here."""
+    """Key paths (as helm --set writes them) the live release was given (helm's user-supplied values) that the
+    collection does not render: set by hand (`helm upgrade --set`, another tool). An upgrade with the computed values
+    would drop them (docs/pitfalls.md P24). A key the collection renders is owned by the inventory and never listed
+    here."""
     wanted_paths = _leaf_paths(wanted)
-    return [path for path in _leaf_paths(live or {})
-            if path not in wanted_paths and not any(path.startswith(w + ".") for w in wanted_paths)]
+    return [_path_text(path) for path in _leaf_paths(live or {})
+            if not any(path[:n] in wanted_paths for n in range(1, len(path) + 1))]
 
 
 def values_problems(release: Mapping | None, cluster: Mapping, wanted: Mapping | None,
@@ -258,19 +265,17 @@ SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|credential|licen[cs]
 HIDDEN = "(hidden)"
 
 
-def _masked(paths: Mapping[str, object], hidden: set[str], other_paths: Mapping[str, object]) -> dict:
+def _masked(paths: Mapping[tuple, object], hidden: set[tuple], other_paths: Mapping[tuple, object]) -> dict:
     """The values tree of the leaves `paths` (_leaf_paths), every hidden leaf replaced by HIDDEN, or by
     '(hidden, changed)' where `other_paths` differs there."""
     out: dict = {}
     for path, value in paths.items():
-        # SECRET_KEY looks at the end of the path: its last key (no secret word holds a dot).
-        if path in hidden or SECRET_KEY.search(path):
+        if path in hidden or SECRET_KEY.search(path[-1]):
             value = HIDDEN if other_paths.get(path, HIDDEN) == value else "(hidden, changed)"
         node = out
-        keys = path.split(".")
-        for key in keys[:-1]:
+        for key in path[:-1]:
             node = node.setdefault(key, {})
-        node[keys[-1]] = value
+        node[path[-1]] = value
     return out
 
 
@@ -313,7 +318,8 @@ def release_change(release: Mapping | None, cluster: Mapping, chart_version: str
     changed_paths = sorted(path for path in set(live_paths) | set(wanted_paths)
                            if live_paths.get(path, absent) != wanted_paths.get(path, absent))
     if changed_paths:
-        reasons.append(f"values at {', '.join(changed_paths[:8])}" + (" and more" if len(changed_paths) > 8 else ""))
+        reasons.append(f"values at {', '.join(_path_text(p) for p in changed_paths[:8])}"
+                       + (" and more" if len(changed_paths) > 8 else ""))
     before = {"chart": live_version, "values": _masked(live_paths, hidden_paths, wanted_paths)}
     after = {"chart": chart_version, "values": _masked(wanted_paths, hidden_paths, live_paths)}
     revision = release.get("revision")

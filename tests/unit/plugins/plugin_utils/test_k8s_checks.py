@@ -816,3 +816,19 @@ def test_a_null_the_release_had_and_the_inventory_drops_is_a_change():
     release = {"chart": "iomesh-v1.0.1", "status": "deployed", "values": {"iomesh": {"meta": {"resources": None}}}}
     change = k8s_checks.release_change(release, BLUE, "v1.0.1", {"iomesh": {}})
     assert change["reasons"] == ["values at iomesh.meta.resources"]
+
+
+def test_a_key_holding_a_dot_stays_one_key_in_the_diff_and_in_the_guard():
+    """A nodeSelector's kubernetes.io/hostname is one key: the diff shows it under nodeSelector (not as kubernetes ->
+    io/hostname), and the paths named to the user escape its dot as helm --set does."""
+    wanted = {"redirector": {"nodeSelector": {"kubernetes.io/os": "linux"}}}
+    live_values = {"redirector": {"nodeSelector": {"kubernetes.io/os": "windows", "topology.kubernetes.io/zone": "z1"}}}
+    change = k8s_checks.release_change(live(live_values, chart="iomesh-v1.2.0"), CORE, "v1.2.0", wanted)
+    assert change["reasons"] == ["values at redirector.nodeSelector.kubernetes\\.io/os, "
+                                 "redirector.nodeSelector.topology\\.kubernetes\\.io/zone"]
+    assert change["diff"]["before"] == ("chart: v1.2.0\nvalues:\n  redirector:\n    nodeSelector:\n"
+                                        "      kubernetes.io/os: windows\n      topology.kubernetes.io/zone: z1\n")
+    assert change["diff"]["after"] == "chart: v1.2.0\nvalues:\n  redirector:\n    nodeSelector:\n      kubernetes.io/os: linux\n"
+    assert k8s_checks.hand_set_values(live_values, wanted) == ["redirector.nodeSelector.topology\\.kubernetes\\.io/zone"]
+    # A key under a leaf the inventory renders (a list, a scalar) is the inventory's, however deep.
+    assert k8s_checks.hand_set_values({"tolerations": {"a.b": {"c": 1}}, "x": {"y.z": 2}}, {"tolerations": [], "x": {}}) == ["x.y\\.z"]
