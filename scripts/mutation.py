@@ -133,7 +133,8 @@ def write_config(base: Path, files: list[str], tests: list[str]) -> None:
         f"only_mutate = {toml_list([COLLECTION / f for f in files])}\n"
         f"also_copy = {toml_list([COLLECTION])}\n"
         f"pytest_add_cli_args_test_selection = {toml_list([COLLECTION / t for t in tests])}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        # Tests that start fresh interpreters (pytest.ini marker) would run for every mutant they cover: seconds each.
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not fresh_interpreters"]\n'
         "use_git_change_detection = false\n",
         encoding="utf-8",
     )

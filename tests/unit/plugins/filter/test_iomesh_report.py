@@ -493,6 +493,7 @@ json.dump([r.iomesh_report_markdown(clusters, observed, results), r.iomesh_repor
 """
 
 
+@pytest.mark.fresh_interpreters
 def test_output_does_not_depend_on_key_order_or_hash_seed(clusters):
     observed = full_state(clusters)
     observed["iomesh_clusters"][1]["status"]["summary"] = {}  # some problems, so their text is covered too
