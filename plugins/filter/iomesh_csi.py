@@ -107,6 +107,37 @@ def iomesh_verify_results(clusters, namespace, storage_classes=None, claims=None
                             run=_run(name, run), **lists)
 
 
+def iomesh_verify_plan(clusters, management_namespace, options, objects, record=None, when="on_change"):
+    """Which clusters this run verifies, and the recorded results of the others (iomesh_verify_when)."""
+    name = "iomesh_verify_plan"
+    clusters = cluster_list(name, clusters, CLUSTER_KEYS + ("namespace", "zookeeper_name", "csi_configmap_name"))
+    if when not in verify.WHEN_CHOICES:
+        raise AnsibleFilterError(f"{name}: when must be one of {', '.join(verify.WHEN_CHOICES)} (iomesh_verify_when), "
+                                 f"got {when!r}")
+    if not isinstance(options, Mapping):
+        raise AnsibleFilterError(f"{name}: options must be a dictionary of the verification's settings, got {options!r}")
+    if not isinstance(objects, Mapping) or sorted(objects) != sorted(verify.DEPENDS_ON):
+        raise AnsibleFilterError(f"{name}: objects must be a dictionary with the keys {', '.join(verify.DEPENDS_ON)}, "
+                                 f"got {objects!r}")
+    lists = {key: object_list(name, f"objects.{key}", objects[key], K8S_INFO_LIST) for key in verify.DEPENDS_ON}
+    if record is not None and not isinstance(record, Mapping):
+        raise AnsibleFilterError(f"{name}: record must be the data of the record ConfigMap or null, got {record!r}")
+    return verify.verification_plan(clusters, _namespace(name, management_namespace), topology.plain(options),
+                                    topology.plain(lists), topology.plain(record), when)
+
+
+def iomesh_verify_record(plan, name, namespace, results):
+    """The record ConfigMap after this run: the clusters that passed, with what their verification depended on."""
+    filter_name = "iomesh_verify_record"
+    if not isinstance(plan, Mapping) or not all(k in plan for k in ("fingerprints", "kept_records")):
+        raise AnsibleFilterError(f"{filter_name}: expects the result of iomesh_verify_plan, got {plan!r}")
+    results = object_list(filter_name, "results", results, "the verification results (iomesh_verify_results)")
+    if not isinstance(name, str) or not name:
+        raise AnsibleFilterError(f"{filter_name}: name must be the record ConfigMap's name, got {name!r}")
+    return verify.record_manifest(name, _namespace(filter_name, namespace), topology.plain(plan),
+                                  topology.plain(results))
+
+
 class FilterModule:
     """iomesh.multicluster filters of the CSI and verification stages."""
 
@@ -116,4 +147,6 @@ class FilterModule:
             "iomesh_pv_nodes": iomesh_pv_nodes,
             "iomesh_verify_manifests": iomesh_verify_manifests,
             "iomesh_verify_results": iomesh_verify_results,
+            "iomesh_verify_plan": iomesh_verify_plan,
+            "iomesh_verify_record": iomesh_verify_record,
         }

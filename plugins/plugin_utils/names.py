@@ -174,4 +174,6 @@ def release_names(release: str) -> dict[str, str]:
         "csi_controller_deployment": f"{CSI_DRIVER_FULLNAME}-controller-plugin",
         "csi_node_daemonset": f"{CSI_DRIVER_FULLNAME}-node-plugin",
         "csi_node_pod_pattern": f"^{CSI_DRIVER_FULLNAME}-node-plugin-[a-z0-9]+$",
+        # The collection's own: the ConfigMap recording which verifications passed (plugin_utils/verify.py).
+        "verification_record": f"{release}-verification",
     }

@@ -36,6 +36,7 @@ def constants_view() -> dict:
         },
         "labels": {
             "managed": managed,
+            "managed_selector": [f"{key}={value}" for key, value in managed.items()],
             "verify": verify,
             "verify_selector": [f"{key}={value}" for key, value in verify.items()],
         },

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.report_diagram import mermaid
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.report_model import (
     NOT_RUN,
+    VERIFY_RAN,
     UNKNOWN,
     existence as _exists,
 )
@@ -196,7 +197,7 @@ def markdown(view: Mapping, meta: Mapping | None = None) -> str:
         f"- Management Helm release {release}",
         f"- IOMesh clusters in the inventory: {len(view['clusters'])}; deployed: "
         f"{sum(1 for c in view['clusters'] if c['cr_found'])}",
-        f"- Verification: {'results of this run' if view['verify_ran'] else NOT_RUN}",
+        f"- Verification: {VERIFY_RAN if view['verify_ran'] else NOT_RUN}",
         "",
         "## Problems",
         "",

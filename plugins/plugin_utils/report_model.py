@@ -58,6 +58,8 @@ STORAGE_CLASS_API_DEFAULTS = {"reclaimPolicy": "Delete", "volumeBindingMode": "I
 CONFIGMAP_KEYS = ("clusterId", "iscsiPortal", "metaAddr")
 CONFIGMAP_CHECK_ORDER = ("metaAddr", "iscsiPortal", "clusterId")
 NOT_RUN = "not run in this run"
+# The results of a run that verified: a cluster unchanged since it last passed keeps the result then recorded.
+VERIFY_RAN = "results of this run (a cluster unchanged since it last passed keeps that result: iomesh_verify_when)"
 UNKNOWN = "unknown (could not be read)"
 
 

@@ -11,6 +11,8 @@ asked for, a test pod that wrote and read back a file on the volume became ready
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import meta as _meta
@@ -258,3 +260,126 @@ def judge_all(clusters: Sequence[Mapping], namespace: str, storage_classes: Sequ
               wait_timeout: int | None, run: str) -> list[dict]:
     return [judge(c, namespace, storage_classes, claims, volumes, pods, nodes, events, node_label_key, check_pod,
                   wait_timeout, run) for c in clusters]
+
+
+# --- when verification runs (iomesh_verify_when, docs/architecture.md "When verification runs") ------------------
+
+RECORD_COMPONENT = "verify-record"
+RECORD_LABELS = {MANAGED_BY_LABEL: MANAGED_BY, COMPONENT_LABEL: RECORD_COMPONENT}
+WHEN_CHOICES = ("on_change", "always")
+# What a verification depends on, per kind: the fields whose change makes it run again. Status is not among them
+# (it changes all the time); generation counts changes of a custom resource's or a workload's spec, resourceVersion
+# every change of an object without one (StorageClass, ConfigMap).
+_IDENTITY_FIELDS = {
+    "iomesh_clusters": ("uid", "generation"),
+    "zookeeper_clusters": ("uid", "generation"),
+    "storage_classes": ("uid", "resourceVersion"),
+    "configmaps": ("uid", "resourceVersion"),
+    "workloads": ("uid", "generation"),
+    "nodes": ("uid",),
+}
+DEPENDS_ON = tuple(_IDENTITY_FIELDS)
+UNCHANGED = ("Not verified again: nothing this verification depends on has changed since an earlier run passed it "
+             "(iomesh_verify_when: on_change; always verifies every run). That run: ")
+
+
+def _identity(obj: Mapping | None, fields: Sequence[str]) -> list | None:
+    if obj is None:
+        return None
+    meta = _meta(obj)
+    return [str(meta.get(f) if meta.get(f) is not None else "") for f in fields]
+
+
+def _find(objects: Sequence[Mapping], name: str, namespace: str | None = None) -> Mapping | None:
+    return next((o for o in objects if _meta(o).get("name") == name
+                 and (namespace is None or _meta(o).get("namespace") == namespace)), None)
+
+
+def fingerprint(cluster: Mapping, management_namespace: str, options: Mapping, objects: Mapping) -> str:
+    """A digest of everything one cluster's verification depends on: what the inventory asks of it (nodes,
+    StorageClass), how it is verified (`options`), and the identity of its IOMeshCluster, ZookeeperCluster,
+    StorageClass, CSI ConfigMap, its Nodes and the management namespace's Deployments and DaemonSets (the operator and
+    the CSI driver: a chart upgrade changes them). Equal digests: a verification would check the same things."""
+    name, namespace = cluster["name"], cluster["namespace"]
+    nodes = set(cluster["nodes"])
+    label_key = str(options.get("node_label_key") or HOSTNAME_LABEL)
+    workloads = sorted(
+        [str(o.get("kind") or ""), str(_meta(o).get("name") or "")] + _identity(o, _IDENTITY_FIELDS["workloads"])
+        for o in objects["workloads"] if _meta(o).get("namespace") == management_namespace)
+    state = {
+        "cluster": {"name": name, "namespace": namespace, "nodes": sorted(nodes),
+                    "storage_class": cluster["storage_class"]},
+        "options": {k: options[k] for k in sorted(options)},
+        "iomesh_cluster": _identity(_find(objects["iomesh_clusters"], name, namespace),
+                                    _IDENTITY_FIELDS["iomesh_clusters"]),
+        "zookeeper_cluster": _identity(_find(objects["zookeeper_clusters"], cluster["zookeeper_name"], namespace),
+                                       _IDENTITY_FIELDS["zookeeper_clusters"]),
+        "storage_class": _identity(_find(objects["storage_classes"], cluster["storage_class"]["name"]),
+                                   _IDENTITY_FIELDS["storage_classes"]),
+        "configmap": _identity(_find(objects["configmaps"], cluster["csi_configmap_name"], namespace),
+                               _IDENTITY_FIELDS["configmaps"]),
+        "nodes": sorted([node_id(n, label_key)] + _identity(n, _IDENTITY_FIELDS["nodes"])
+                        for n in objects["nodes"] if node_id(n, label_key) in nodes),
+        "workloads": workloads,
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _recorded(data: Mapping, name: str) -> dict | None:
+    """The record of one cluster: {fingerprint, result}, or None when missing or not one the collection wrote."""
+    try:
+        entry = json.loads(data.get(name) or "")
+    except (TypeError, ValueError):
+        return None
+    if (not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str)
+            or not isinstance(entry.get("result"), dict) or entry["result"].get("result") != "passed"):
+        return None
+    return entry
+
+
+def verification_plan(clusters: Sequence[Mapping], management_namespace: str, options: Mapping, objects: Mapping,
+                      record: Mapping | None, when: str) -> dict:
+    """Which clusters to verify in this run, and the recorded results of the others.
+
+    `record`: the data of the record ConfigMap (None: none yet). `when`: on_change verifies a cluster unless the
+    record holds a passed result of it with today's fingerprint; always verifies every cluster.
+    Returns {verify: [clusters], reasons: {name: why}, kept: [results], fingerprints: {name: digest},
+    kept_records: {name: the record's text}}.
+    """
+    data = record or {}
+    out: dict = {"verify": [], "reasons": {}, "kept": [], "fingerprints": {}, "kept_records": {}}
+    for cluster in clusters:
+        name = cluster["name"]
+        digest = fingerprint(cluster, management_namespace, options, objects)
+        out["fingerprints"][name] = digest
+        entry = _recorded(data, name)
+        if when == "always":
+            why = "iomesh_verify_when is always"
+        elif entry is None:
+            why = "no earlier run passed its verification"
+        elif entry["fingerprint"] != digest:
+            why = "something its verification depends on changed since an earlier run passed it"
+        else:
+            result = {key: entry["result"].get(key) for key in RESULT_KEYS}
+            result.update(cluster=name, result="passed",
+                          message=UNCHANGED + str(entry["result"].get("message") or ""))
+            out["kept"].append(result)
+            out["kept_records"][name] = data[name]
+            continue
+        out["verify"].append(cluster)
+        out["reasons"][name] = why
+    return out
+
+
+def record_manifest(name: str, namespace: str, plan: Mapping, results: Sequence[Mapping]) -> dict:
+    """The record ConfigMap after this run: each cluster that passed in this run with its fingerprint, and the kept
+    records of the clusters not verified again. A failed cluster has no record, so the next run verifies it."""
+    data = dict(plan["kept_records"])
+    for res in results:
+        cluster = res.get("cluster")
+        if res.get("result") == "passed" and cluster in plan["fingerprints"]:
+            data[cluster] = json.dumps({"fingerprint": plan["fingerprints"][cluster], "result": dict(res)},
+                                       sort_keys=True, separators=(",", ":"))
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(RECORD_LABELS)},
+            "data": {key: data[key] for key in sorted(data)}}

@@ -382,7 +382,8 @@ def test_verify_failure_is_reported_and_cleaned_up(stage):
 
 
 def test_verify_keep_leaves_bound_claims_within_their_clusters(stage):
-    run = stage.play("playbooks/verify.yml", {"iomesh_verify_keep": True, "iomesh_verify_pod": False}, as_json=True)
+    run = stage.play("playbooks/verify.yml", {"iomesh_verify_keep": True, "iomesh_verify_pod": False,
+                                              "iomesh_verify_when": "always"}, as_json=True)
     assert run.rc == 0, run.output[-4000:]
     assert [r["result"] for r in verify_results(run.data)] == ["passed", "passed"]
     # Scenario 5, read from the API: Bound claims on each cluster's class, IOMesh volumes pinned to its nodes.
@@ -408,7 +409,8 @@ def test_a_later_run_names_its_objects_its_own_way_and_clears_an_earlier_runs(st
     other run can be verifying, and what it finds of earlier runs is stale."""
     kept = {c["metadata"]["name"] for c in claims_in(VERIFY_NS, stage)}
     assert len(kept) == len(CLUSTERS), kept
-    run = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False}, as_json=True)
+    run = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False, "iomesh_verify_when": "always"},
+                     as_json=True)
     assert run.rc == 0, run.output[-4000:]
     names = {r["pvc"] for r in verify_results(run.data)}
     assert len(names) == len(CLUSTERS) and names.isdisjoint(kept)
@@ -416,3 +418,70 @@ def test_a_later_run_names_its_objects_its_own_way_and_clears_an_earlier_runs(st
     leftover = [pv["metadata"]["name"] for pv in stage.get("/api/v1/persistentvolumes")["items"]
                 if (pv["spec"].get("claimRef") or {}).get("namespace") == VERIFY_NS]
     assert leftover == []
+
+
+# --- iomesh_verify_when (docs/architecture.md, "When verification runs") -------------------------------------------
+
+RECORD_PATH = "/api/v1/namespaces/iomesh-system/configmaps/iomesh-verification"
+PVC_POST = re.compile(rf"^/api/v1/namespaces/{VERIFY_NS}/persistentvolumeclaims$")
+
+
+def claims_posted(stage: Stage, since: int) -> int:
+    """How many verification claims the collection created after `since` (from the request log)."""
+    return sum(1 for r in stage.writes(since) if r["method"] == "POST" and PVC_POST.match(r["path"]))
+
+
+def test_a_no_change_rerun_creates_no_claim_and_publishes_the_recorded_results(stage):
+    first = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False, "iomesh_verify_when": "always"},
+                       as_json=True)
+    assert first.rc == 0, first.output[-4000:]
+    verified = verify_results(first.data)
+    assert [r["result"] for r in verified] == ["passed", "passed"]
+    record = stage.get(RECORD_PATH)
+    assert record["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "iomesh.multicluster",
+                                            "app.kubernetes.io/component": "verify-record"}
+    assert sorted(record["data"]) == sorted(CLUSTERS)
+    assert [json.loads(record["data"][r["cluster"]])["result"]["pvc"] for r in verified] == [r["pvc"] for r in verified]
+
+    since = len(stage.testbed.requests())
+    again = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False}, as_json=True)
+    assert again.rc == 0, again.output[-4000:]
+    assert again.data["stats"]["localhost"]["changed"] == 0
+    kept = verify_results(again.data)
+    assert [(r["cluster"], r["result"], r["pvc"]) for r in kept] == [(r["cluster"], "passed", r["pvc"]) for r in verified]
+    assert all(r["message"].startswith("Not verified again: nothing this verification depends on has changed") for r in kept)
+    assert claims_posted(stage, since) == 0
+    # Nothing verified, nothing recorded: the record is as the first run left it.
+    assert stage.get(RECORD_PATH)["metadata"]["resourceVersion"] == record["metadata"]["resourceVersion"]
+
+
+def test_a_hand_edited_csi_configmap_verifies_its_cluster_again_and_only_it(stage):
+    record = stage.get(RECORD_PATH)
+    stage.kubectl("annotate", "configmap", "-n", "iomesh-cluster-1", "iomesh-cluster-1-csi-configmap",
+                  "edited-by=hand", "--overwrite")
+    since = len(stage.testbed.requests())
+    run = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False}, as_json=True)
+    assert run.rc == 0, run.output[-4000:]
+    assert claims_posted(stage, since) == 1
+    results = {r["cluster"]: r for r in verify_results(run.data)}
+    assert results["iomesh"]["message"].startswith("Not verified again")
+    assert results["iomesh-cluster-1"]["result"] == "passed"
+    assert not results["iomesh-cluster-1"]["message"].startswith("Not verified again")
+    assert results["iomesh-cluster-1"]["pvc"] != json.loads(record["data"]["iomesh-cluster-1"])["result"]["pvc"]
+    after = stage.get(RECORD_PATH)["data"]
+    assert after["iomesh"] == record["data"]["iomesh"]
+    assert json.loads(after["iomesh-cluster-1"])["result"]["pvc"] == results["iomesh-cluster-1"]["pvc"]
+    assert after["iomesh-cluster-1"] != record["data"]["iomesh-cluster-1"]
+    # Verified, recorded: the next run verifies nothing.
+    since = len(stage.testbed.requests())
+    third = stage.play("playbooks/verify.yml", {"iomesh_verify_pod": False}, as_json=True)
+    assert third.rc == 0, third.output[-4000:]
+    assert claims_posted(stage, since) == 0
+
+
+def test_a_bad_iomesh_verify_when_is_refused_before_anything_is_read(stage):
+    since = len(stage.testbed.requests())
+    run = stage.play("playbooks/verify.yml", {"iomesh_verify_when": "sometimes"})
+    assert run.rc != 0
+    assert "iomesh_verify_when" in run.output and "on_change, always" in run.output, run.output[-3000:]
+    assert stage.writes(since) == []

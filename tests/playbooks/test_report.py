@@ -308,7 +308,7 @@ def test_verification_results_of_the_same_run(deployed, tmp_path):
                  iomesh_verify_results=results)
     assert run.rc == 0, run.output[-4000:]
     text = (out / "iomesh-report.md").read_text()
-    assert "- Verification: results of this run" in text
+    assert "- Verification: results of this run (a cluster unchanged since it last passed keeps that result" in text
     mgmt = section(text, "## Cluster `iomesh` (management cluster, Helm release)")
     assert "- Result: **passed**" in mgmt
     assert "- Verification claim in namespace `iomesh-verify` on StorageClass `iomesh`: phase Bound" in mgmt

@@ -20,7 +20,8 @@ def clusters(inv):
 
 def test_registered():
     assert set(FilterModule().filters()) == {
-        "iomesh_storage_class_conflicts", "iomesh_pv_nodes", "iomesh_verify_manifests", "iomesh_verify_results"}
+        "iomesh_storage_class_conflicts", "iomesh_pv_nodes", "iomesh_verify_manifests", "iomesh_verify_results",
+        "iomesh_verify_plan", "iomesh_verify_record"}
 
 
 @pytest.mark.parametrize("args, message", [

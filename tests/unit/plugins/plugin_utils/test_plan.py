@@ -28,6 +28,7 @@ def test_seed_plan(seed_inventory):
                          "ndm": "openebs.io/v1alpha1"},
         "labels": {
             "managed": {"app.kubernetes.io/managed-by": "iomesh.multicluster"},
+            "managed_selector": ["app.kubernetes.io/managed-by=iomesh.multicluster"],
             "verify": {"app.kubernetes.io/managed-by": "iomesh.multicluster", "app.kubernetes.io/component": "verify"},
             "verify_selector": ["app.kubernetes.io/managed-by=iomesh.multicluster",
                                 "app.kubernetes.io/component=verify"],
