@@ -8,6 +8,7 @@ import json
 import pytest
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import ResourceNotFoundError, api_exception
+from kubernetes.dynamic.resource import ResourceInstance
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
 
@@ -46,11 +47,13 @@ class Dynamic:
     def __init__(self, fake):
         self.fake = fake
 
-    def request(self, method, path, serializer=None, **params):
+    def request(self, method, path, **params):
+        # As the dynamic client: the answer goes through the serializer given, by default into a ResourceInstance.
+        serializer = params.pop("serializer", ResourceInstance)
         self.fake.calls.append(("request", method, path, params))
         if self.fake.version_error:
             raise self.fake.version_error
-        return serializer(None, dict(VERSION)) if serializer else VERSION
+        return serializer(self, dict(VERSION))
 
 
 class FakeClient:

@@ -61,6 +61,7 @@ def test_several_reads_are_made_over_one_client_and_returned_per_key(fake_api, c
         # Its CRD is not installed: no objects, as k8s_info reads it.
         "vault clusters": []}
     assert result["errors"] == {} and result["reachable"] is True and result["error"] == ""
+    assert result["msg"] == "5 read(s), 0 failed"
     # One client, with the task's connection; the API asked whether it answers, then one request per read.
     assert fake_api.holder["created"] == 1
     assert fake_api.holder["connection"] == {"kubeconfig": "/etc/stor/kubeconfig", "context": "stor-admin@east"}
@@ -99,6 +100,7 @@ def test_a_failed_read_is_null_with_the_clients_reason_and_the_others_still_read
     assert result["objects"]["pods in stor-west"] == [WEST_META] and result["objects"]["storage classes"] == [SC]
     # The API answered: the failure is that read's, not the API's.
     assert result["reachable"] is True and result["error"] == ""
+    assert result["msg"] == "5 read(s), 1 failed"
 
 
 def test_a_read_that_times_out_is_failed_not_hung(fake_api):
@@ -123,6 +125,8 @@ def test_a_client_that_cannot_be_created_makes_no_read_and_says_why(monkeypatch,
     assert result["error"] == "Could not create API client: Invalid kube-config file. No configuration found."
     assert result["objects"] == {read["key"]: None for read in READS}
     assert set(result["errors"]) == {read["key"] for read in READS}
+    assert result["msg"] == ("No read was made: the Kubernetes API cannot be used: Could not create API client: "
+                             "Invalid kube-config file. No configuration found.")
 
 
 def test_an_api_that_does_not_answer_makes_no_read(fake_api):
@@ -142,7 +146,7 @@ def test_a_key_given_twice_is_refused_before_any_read(fake_api):
     client = fake_api(objects=OBJECTS, served=SERVED)
     reads = [*READS, {"key": "storage classes", "kind": "Namespace"}, {"key": "pods in stor-west", "kind": "Pod"}]
     result = run_action({"reads": reads})
-    assert result["failed"] is True
+    assert result["failed"] is True and result["changed"] is False
     assert result["msg"] == ("iomesh_read: each read needs a key of its own; 'pods in stor-west', 'storage classes' are "
                              "given to more than one read.")
     result = run_action({"reads": [*READS, {"key": "vault clusters", "kind": "Namespace"}]})
