@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iomesh.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bounded waits on IOMesh objects: polls with kubernetes.core's API client, judged by plugin_utils.readiness.
+"""Bounded waits on IOMesh objects: polls with kubernetes.core's API client (plugin_utils.k8s_client), judged by
+plugin_utils.readiness.
 
 One client per task (not a module process per poll), and every request bounded by request_timeout: a read that never
 answers is an error of that poll, never a hang (docs/architecture.md, "Time bounds")."""
@@ -12,7 +13,7 @@ import time
 
 from ansible.utils.display import Display
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s, readiness
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s_client, readiness
 
 WAIT_SPEC = {
     "label": {"type": "str", "required": True},
@@ -42,7 +43,7 @@ class ActionModule(action.Action):
 
     def act(self, args, task_vars, result):
         try:
-            fetch = reader(connection.options(args), max(args["request_timeout"], 1))
+            fetch = k8s_client.reader(connection.options(args), max(args["request_timeout"], 1))
         except Exception as exc:  # pylint: disable=broad-exception-caught
             result.update(failed=True, changed=False, msg=f"Could not create the Kubernetes API client: {exc}")
             return result
@@ -61,42 +62,3 @@ class ActionModule(action.Action):
     def _progress(self, text: str) -> None:
         """A line while the task still runs (Ansible forwards a worker's display to the controller's output)."""
         display.display(f"{self._task.get_name()}: {text}", color="cyan")
-
-
-def reader(options: dict, request_timeout: int):
-    """fetch(spec) -> (resources, error) over one API client of kubernetes.core, each request bounded by
-    request_timeout seconds; answers as kubernetes.core.k8s_info does: a kind the API does not serve (its CRD is not
-    installed yet) or a name that does not exist is no objects."""
-    # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
-    # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    # pylint: disable-next=import-outside-toplevel
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-
-    client = get_api_client(**options)
-
-    def resource(spec):
-        try:
-            return client.resource(spec["kind"], spec["api_version"])
-        except ResourceNotFoundError:
-            # Discovery is cached: a CRD installed since (by the release being waited for) needs a fresh look.
-            client.resources.invalidate_cache()
-            return client.resource(spec["kind"], spec["api_version"])
-
-    def fetch(spec):
-        params = {"_request_timeout": request_timeout}
-        if spec.get("namespace"):
-            params["namespace"] = spec["namespace"]
-        if spec.get("label_selectors"):
-            params["label_selector"] = ",".join(spec["label_selectors"])
-        try:
-            found = resource(spec)
-            if spec.get("name"):
-                return [client.get(found, name=spec["name"], **params).to_dict()], None
-            return list(client.get(found, **params).to_dict().get("items") or []), None
-        except (NotFoundError, ResourceNotFoundError):
-            return [], None
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            return [], k8s.client_error(exc)
-
-    return fetch

@@ -46,6 +46,13 @@ PLAYBOOK = """---
               args: {{name: conn-svc, port: 8443}}}}
       register: waited
 
+    - name: Read the Nodes and the lock's namespace in one task
+      iomesh.multicluster.iomesh_read:
+        reads:
+          - {{key: nodes, kind: Node}}
+          - {{key: lock namespace, kind: Namespace, name: lock-ns}}
+      register: read
+
     - name: Release the deployment lock
       iomesh.multicluster.iomesh_lock:
         namespace: lock-ns
@@ -53,13 +60,15 @@ PLAYBOOK = """---
 
     - name: Say what was read
       ansible.builtin.debug:
-        msg: "reachable={{{{ probe.reachable }}}} nodes={{{{ nodes.resources | length }}}} waited={{{{ waited.waits | length }}}}"
+        msg: >-
+          reachable={{{{ probe.reachable }}}} nodes={{{{ nodes.resources | length }}}} waited={{{{ waited.waits | length }}}}
+          read={{{{ read.objects.nodes | length }}}}/{{{{ read.objects['lock namespace'] | length }}}}
 """
 
 
 def test_host_and_api_key_of_the_group_reach_every_plugin(testbed, run_playbook, tmp_path):
     """No kubeconfig anywhere (the test's own HOME, no KUBECONFIG): the API server's address and a token given once
-    to the group connect the probe, the lock, the wait and kubernetes.core's modules."""
+    to the group connect the probe, the lock, the wait, the read and kubernetes.core's modules."""
     config = yaml.safe_load(testbed.kubeconfig.read_text())
     server = config["clusters"][0]["cluster"]["server"]
     token = (config["users"][0]["user"] or {}).get("token") or "any-token"
@@ -69,7 +78,7 @@ def test_host_and_api_key_of_the_group_reach_every_plugin(testbed, run_playbook,
     since = len(testbed.requests())
     run = run_playbook(str(playbook), "localhost,", None, env=testbed.env)
     assert run.rc == 0, run.output[-3000:]
-    assert '"msg": "reachable=True nodes=6 waited=1"' in run.output, run
+    assert '"msg": "reachable=True nodes=6 waited=1 read=6/1"' in run.output, run
     lease = [(e["method"], e["path"]) for e in testbed.requests()[since:] if "/leases" in e["path"]]
     assert ("POST", "/apis/coordination.k8s.io/v1/namespaces/lock-ns/leases") in lease, lease
     assert lease[-1] == ("DELETE", "/apis/coordination.k8s.io/v1/namespaces/lock-ns/leases/iomesh-multicluster-lock")

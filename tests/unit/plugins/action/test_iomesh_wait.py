@@ -1,138 +1,18 @@
-"""The reader of the iomesh_wait action (plugins/action/iomesh_wait.py) on a fake API client: what it asks for, how
-it answers as kubernetes.core.k8s_info would, and that every request carries the request timeout."""
+"""The iomesh_wait action (plugins/action/iomesh_wait.py) on a fake API client: progress, shared reads, waits that
+give up saying what they expected and saw, bounded times (its reads: test_k8s_client.py)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from ansible.errors import AnsibleActionFail
-from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic.exceptions import ResourceNotFoundError, api_exception
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_wait
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as k8s_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
 
-
-class Answer:
-    def __init__(self, data):
-        self.data = data
-
-    def to_dict(self):
-        return self.data
-
-
-def api_error(code, reason, message):
-    """What the kubernetes dynamic client raises for an error Status (an ApiException mapped by status)."""
-    exc = ApiException(status=code, reason=reason)
-    exc.body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
-                           "reason": reason.replace(" ", ""), "code": code})
-    exc.headers = {"Content-Type": "application/json"}
-    return api_exception(exc)
-
-
-class Resources:
-    def __init__(self, fake):
-        self.fake = fake
-
-    def invalidate_cache(self):
-        self.fake.calls.append(("invalidate",))
-        self.fake.served |= self.fake.installed_later
-
-
-class FakeClient:
-    def __init__(self, objects, served=("Pod",), installed_later=(), fail=None):
-        self.objects = objects
-        self.served = set(served)
-        self.installed_later = set(installed_later)
-        self.fail = fail
-        self.calls = []
-        self.resources = Resources(self)
-
-    def resource(self, kind, api_version):
-        self.calls.append(("resource", kind, api_version))
-        if kind not in self.served:
-            raise ResourceNotFoundError(f"No matches found for {{'kind': '{kind}'}}")
-        return kind
-
-    def get(self, kind, **params):
-        self.calls.append(("get", kind, params))
-        if self.fail:
-            raise self.fail
-        items = [o for o in self.objects if o["kind"] == kind
-                 and params.get("namespace") in (None, o["metadata"].get("namespace"))]
-        if "name" in params:
-            found = [o for o in items if o["metadata"]["name"] == params["name"]]
-            if not found:
-                raise api_error(404, "Not Found", f'pods "{params['name']}" not found')
-            return Answer(found[0])
-        return Answer({"kind": f"{kind}List", "items": items})
+from ..fake_k8s import api_error
 
 
 POD = {"kind": "Pod", "metadata": {"name": "chunk-0", "namespace": "blk-core"}}
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    holder = {}
-
-    def make(**kwargs):
-        holder["client"] = FakeClient(**kwargs)
-
-        def get_api_client(**connection):
-            holder["connection"] = connection
-            return holder["client"]
-
-        monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
-        return holder["client"]
-    make.holder = holder
-    return make
-
-
-def test_a_list_read_passes_namespace_selectors_and_the_request_timeout(fake):
-    client = fake(objects=[POD, {**POD, "metadata": {"name": "x", "namespace": "other"}}])
-    fetch = iomesh_wait.reader({"kubeconfig": "/k"}, 17)
-    resources, error = fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core",
-                              "label_selectors": ["app=chunk", "tier=data"]})
-    assert (resources, error) == ([POD], None)
-    assert client.calls[-1] == ("get", "Pod", {"_request_timeout": 17, "namespace": "blk-core",
-                                               "label_selector": "app=chunk,tier=data"})
-    # One client per task, with the task's connection.
-    assert fake.holder["connection"] == {"kubeconfig": "/k"}
-
-
-def test_a_named_read_and_a_missing_name(fake):
-    client = fake(objects=[POD])
-    fetch = iomesh_wait.reader({}, 60)
-    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-0"}) == ([POD], None)
-    # The kind looked up with its API version; the named read bounded and in its namespace too.
-    assert client.calls == [("resource", "Pod", "v1"),
-                            ("get", "Pod", {"_request_timeout": 60, "namespace": "blk-core", "name": "chunk-0"})]
-    # As k8s_info: a name that does not exist is no objects, not an error.
-    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-9"}) == ([], None)
-
-
-def test_a_kind_not_served_yet_is_looked_up_again_then_read_as_nothing(fake):
-    client = fake(objects=[], served=(), installed_later=("IOMeshCluster",))
-    fetch = iomesh_wait.reader({}, 60)
-    spec = {"api_version": "iomesh.com/v1alpha1", "kind": "IOMeshCluster", "namespace": "blk-core"}
-    # The CRD arrived since discovery was cached: the reader invalidates the cache and finds it.
-    assert fetch(spec) == ([], None)
-    assert client.calls == [("resource", "IOMeshCluster", "iomesh.com/v1alpha1"), ("invalidate",),
-                            ("resource", "IOMeshCluster", "iomesh.com/v1alpha1"),
-                            ("get", "IOMeshCluster", {"_request_timeout": 60, "namespace": "blk-core"})]
-    never = fake(objects=[], served=())
-    assert iomesh_wait.reader({}, 60)(spec) == ([], None)
-    assert [c[0] for c in never.calls] == ["resource", "invalidate", "resource"]
-
-
-def test_an_api_error_is_the_servers_message_and_a_timeout_the_clients(fake):
-    fake(objects=[], fail=api_error(500, "Internal Server Error", "etcdserver: request timed out"))
-    resources, error = iomesh_wait.reader({}, 60)({"api_version": "v1", "kind": "Pod"})
-    assert resources == [] and "etcdserver: request timed out" in error and "500" in error
-    fake(objects=[], fail=TimeoutError("HTTPSConnectionPool(host='api', port=6443): Read timed out. (read timeout=5)"))
-    resources, error = iomesh_wait.reader({}, 5)({"api_version": "v1", "kind": "Pod"})
-    assert resources == [] and error.endswith("Read timed out. (read timeout=5)")
 
 
 class FakeTime:
@@ -146,14 +26,14 @@ class FakeTime:
         self.now += seconds
 
 
-def test_the_action_prints_progress_while_a_wait_runs_and_returns_what_it_waited_for(fake, monkeypatch):
+def test_the_action_prints_progress_while_a_wait_runs_and_returns_what_it_waited_for(fake_api, monkeypatch):
     """The action run as Ansible runs it (task args validated by its argument spec), the API answering 'not ready'
     for 70 s: one progress line per progress_interval, named by the task, then the result."""
     from unittest import mock  # pylint: disable=import-outside-toplevel
 
     from ansible.playbook.task import Task  # pylint: disable=import-outside-toplevel
 
-    client = fake(objects=[])
+    client = fake_api(objects=[])
     clock = FakeTime()
     monkeypatch.setattr(iomesh_wait, "time", clock)
     pod = {"kind": "Pod", "metadata": {"name": "op-0", "namespace": "blk-core"}, "spec": {"nodeName": "w1"},
@@ -220,12 +100,12 @@ OPERATOR_WAIT = {"label": "the operator", "api_version": "v1", "kind": "Pod", "n
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
-def test_waits_that_find_everything_ready_cost_one_shared_read_and_report_their_notes(fake, monkeypatch, check_mode):
+def test_waits_that_find_everything_ready_cost_one_shared_read_and_report_their_notes(fake_api, monkeypatch, check_mode):
     """Two waits on the same pods: one list request (reads are shared until the next sleep), no sleep, the P1 note
     of the CSI wait in `notes`, changed=false; the same under --check (a wait only reads)."""
     plugin = "com.iomesh.csi-driver-node-plugin"
-    client = fake(objects=[ready_pod(f"{plugin}-a", "w1"), ready_pod(f"{plugin}-b", "w2"), crashing_pod(f"{plugin}-c", "w7"),
-                           ready_pod("operator-0", "w1")])
+    client = fake_api(objects=[ready_pod(f"{plugin}-a", "w1"), ready_pod(f"{plugin}-b", "w2"),
+                               crashing_pod(f"{plugin}-c", "w7"), ready_pod("operator-0", "w1")])
     clock = FakeTime()
     monkeypatch.setattr(iomesh_wait, "time", clock)
     result = run_action({"waits": [CSI_WAIT, OPERATOR_WAIT], "request_timeout": 9}, check_mode=check_mode)
@@ -239,8 +119,8 @@ def test_waits_that_find_everything_ready_cost_one_shared_read_and_report_their_
     assert result["msg"] == "2 wait(s) satisfied in 0.0 s"
 
 
-def test_a_wait_that_never_becomes_ready_fails_with_what_it_expected_and_saw(fake, monkeypatch):
-    client = fake(objects=[crashing_pod("operator-0", "w1")])
+def test_a_wait_that_never_becomes_ready_fails_with_what_it_expected_and_saw(fake_api, monkeypatch):
+    client = fake_api(objects=[crashing_pod("operator-0", "w1")])
     clock = FakeTime()
     monkeypatch.setattr(iomesh_wait, "time", clock)
     lines = []
@@ -254,8 +134,8 @@ def test_a_wait_that_never_becomes_ready_fails_with_what_it_expected_and_saw(fak
     assert len([c for c in client.calls if c[0] == "get"]) == 4 and clock.now == 60.0
 
 
-def test_the_last_api_error_is_what_a_failed_wait_saw(fake, monkeypatch):
-    fake(objects=[], fail=api_error(403, "Forbidden", 'pods is forbidden: User "ci" cannot list resource "pods"'))
+def test_the_last_api_error_is_what_a_failed_wait_saw(fake_api, monkeypatch):
+    fake_api(objects=[], fail=api_error(403, "Forbidden", 'pods is forbidden: User "ci" cannot list resource "pods"'))
     monkeypatch.setattr(iomesh_wait, "time", FakeTime())
     result = run_action({"waits": [OPERATOR_WAIT], "timeout": 10, "delay": 5})
     assert result["failed"] is True
@@ -266,15 +146,15 @@ def test_a_client_that_cannot_be_created_fails_the_task_with_the_reason(monkeypa
     def get_api_client(**_connection):
         raise RuntimeError("Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
+    monkeypatch.setattr(core_client, "get_api_client", get_api_client)
     result = run_action({"waits": [OPERATOR_WAIT], "kubeconfig": "/nowhere"})
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"] == "Could not create the Kubernetes API client: Invalid kube-config file. No configuration found."
 
 
-def test_zero_or_negative_times_are_bounded_not_a_busy_loop_or_an_unbounded_request(fake, monkeypatch):
+def test_zero_or_negative_times_are_bounded_not_a_busy_loop_or_an_unbounded_request(fake_api, monkeypatch):
     """delay 0 polls once a second, request_timeout 0 still bounds each request, a negative timeout gives up at once."""
-    client = fake(objects=[])
+    client = fake_api(objects=[])
     clock = FakeTime()
     monkeypatch.setattr(iomesh_wait, "time", clock)
     result = run_action({"waits": [OPERATOR_WAIT], "timeout": 3, "delay": 0, "request_timeout": 0, "progress_interval": 0})
@@ -285,8 +165,8 @@ def test_zero_or_negative_times_are_bounded_not_a_busy_loop_or_an_unbounded_requ
     assert result["failed"] is True and result["msg"].startswith("Gave up after 0 s (1 polls) ")
 
 
-def test_arguments_are_validated_before_any_read(fake):
-    client = fake(objects=[])
+def test_arguments_are_validated_before_any_read(fake_api):
+    client = fake_api(objects=[])
     with pytest.raises(AnsibleActionFail, match="value of check must be one of: .*got: pods_everywhere found in waits"):
         run_action({"waits": [{**OPERATOR_WAIT, "check": "pods_everywhere"}]})
     assert client.calls == []

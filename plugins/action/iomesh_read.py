@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Many reads of the Kubernetes API in one task, over one API client (plugin_utils.k8s_client).
+
+A k8s_info task per kind costs a module process, an import of the Kubernetes client and a connection each; a
+no-change run is cheap only when a stage's reads are made together. A failed read is an answer (its objects null,
+its reason in errors), never a failed task: the caller judges, and says what could not be read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s, k8s_client
+
+READ_SPEC = {
+    # Not a secret: the name under which the read's objects are returned.
+    "key": {"type": "str", "required": True, "no_log": False},
+    "api_version": {"type": "str", "default": "v1"},
+    "kind": {"type": "str", "required": True},
+    "namespace": {"type": "str"},
+    "name": {"type": "str"},
+    "label_selectors": {"type": "list", "elements": "str", "default": []},
+}
+ARGUMENT_SPEC = {
+    "reads": {"type": "list", "elements": "dict", "required": True, "options": READ_SPEC},
+    "request_timeout": {"type": "int", "default": 60},
+    **connection.spec(),
+}
+
+
+def duplicate_keys(reads: list[dict]) -> list[str]:
+    """The keys given to more than one read, sorted."""
+    return sorted(key for key, count in Counter(read["key"] for read in reads).items() if count > 1)
+
+
+class ActionModule(action.Action):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def act(self, args, task_vars, result):
+        reads = args["reads"]
+        duplicates = duplicate_keys(reads)
+        if duplicates:
+            result.update(failed=True, changed=False, msg=(
+                f"iomesh_read: each read needs a key of its own; {', '.join(repr(k) for k in duplicates)} "
+                f"{'is' if len(duplicates) == 1 else 'are'} given to more than one read."))
+            return result
+        request_timeout = max(args["request_timeout"], 1)
+        result["changed"] = False
+        try:
+            client = k8s_client.api_client(connection.options(args))
+            # Whether the API answers at all, as iomesh_api_probe asks it, so that callers word it the same.
+            k8s_client.server_version(client, request_timeout)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            reason = k8s.client_error(exc)
+            result.update(reachable=False, error=k8s_client.error_text(exc),
+                          objects={read["key"]: None for read in reads},
+                          errors={read["key"]: reason for read in reads},
+                          msg=f"No read was made: the Kubernetes API cannot be used: {reason}")
+            return result
+        # No second lookup of a kind not found: the client's own lookup already looked past its discovery cache.
+        fetch = k8s_client.fetcher(client, request_timeout, rediscover=False)
+        objects, errors = {}, {}
+        for read in reads:
+            found, error = fetch(read)
+            objects[read["key"]] = None if error else found
+            if error:
+                errors[read["key"]] = error
+        result.update(reachable=True, error="", objects=objects, errors=errors,
+                      msg=f"{len(reads)} read(s), {len(errors)} failed")
+        return result

@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads over one API client of kubernetes.core, shared by the actions that read (iomesh_wait, iomesh_read).
+
+One client per task instead of a module process per read, and every request bounded by its request timeout: a read
+that never answers is an error of that read, never a hang (docs/architecture.md, "Time bounds").
+"""
+
+from __future__ import annotations
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s
+
+
+def api_client(options: dict):
+    """kubernetes.core's API client for the connection options a task set (connection.options)."""
+    # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+    return get_api_client(**options)
+
+
+def server_version(client, request_timeout: int) -> dict:
+    """The API server's /version answer: whether it answers at all, read as iomesh_api_probe reads it (past
+    kubernetes.core's discovery cache)."""
+    return dict(client.client.request("get", "/version", serializer=lambda _response, data: data,
+                                      _request_timeout=request_timeout))
+
+
+def error_text(exc: BaseException) -> str:
+    """A client error whole, as iomesh_api_probe returns it (the iomesh_api_error_reason filter shortens it)."""
+    return str(exc) or repr(exc)
+
+
+def fetcher(client, request_timeout: int, rediscover: bool = True):
+    """fetch(spec) -> (resources, error) over client, each request bounded by request_timeout seconds; answers as
+    kubernetes.core.k8s_info does: a kind the API does not serve (its CRD is not installed yet) or a name that does
+    not exist is no objects. error is None, or the client's reason in one line (k8s.client_error).
+
+    rediscover: a kind not found is looked up once more after dropping the discovery cache (polls, which wait for
+    CRDs to arrive). Without it the lookup is the client's own, which already looks past its cache, once per name it
+    tries, for a kind it does not find (enough for reads made once)."""
+    # pylint: disable-next=import-outside-toplevel
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+    def resource(spec):
+        try:
+            return client.resource(spec["kind"], spec["api_version"])
+        except ResourceNotFoundError:
+            if not rediscover:
+                raise
+            # Discovery is cached: a CRD installed since (by the release being waited for) needs a fresh look.
+            client.resources.invalidate_cache()
+            return client.resource(spec["kind"], spec["api_version"])
+
+    def fetch(spec):
+        params = {"_request_timeout": request_timeout}
+        if spec.get("namespace"):
+            params["namespace"] = spec["namespace"]
+        if spec.get("label_selectors"):
+            params["label_selector"] = ",".join(spec["label_selectors"])
+        try:
+            found = resource(spec)
+            if spec.get("name"):
+                return [client.get(found, name=spec["name"], **params).to_dict()], None
+            return list(client.get(found, **params).to_dict().get("items") or []), None
+        except (NotFoundError, ResourceNotFoundError):
+            return [], None
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return [], k8s.client_error(exc)
+
+    return fetch
+
+
+def reader(options: dict, request_timeout: int):
+    """fetch(spec) -> (resources, error) over a new client for the connection options (see fetcher)."""
+    return fetcher(api_client(options), request_timeout)

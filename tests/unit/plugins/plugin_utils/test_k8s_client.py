@@ -1,0 +1,85 @@
+"""k8s_client (plugins/plugin_utils/k8s_client.py), the reads of the iomesh_wait and iomesh_read actions, on a fake
+API client: what they ask for, how they answer as kubernetes.core.k8s_info would, that every request carries the
+request timeout, and the API server's version read as iomesh_api_probe reads it."""
+
+from __future__ import annotations
+
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
+
+from ..fake_k8s import VERSION, api_error
+
+POD = {"kind": "Pod", "metadata": {"name": "chunk-0", "namespace": "blk-core"}}
+
+
+def test_a_list_read_passes_namespace_selectors_and_the_request_timeout(fake_api):
+    client = fake_api(objects=[POD, {**POD, "metadata": {"name": "x", "namespace": "other"}}])
+    fetch = k8s_client.reader({"kubeconfig": "/k"}, 17)
+    resources, error = fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core",
+                              "label_selectors": ["app=chunk", "tier=data"]})
+    assert (resources, error) == ([POD], None)
+    assert client.calls[-1] == ("get", "Pod", {"_request_timeout": 17, "namespace": "blk-core",
+                                               "label_selector": "app=chunk,tier=data"})
+    # One client per task, with the task's connection.
+    assert fake_api.holder["connection"] == {"kubeconfig": "/k"}
+
+
+def test_a_named_read_and_a_missing_name(fake_api):
+    client = fake_api(objects=[POD])
+    fetch = k8s_client.reader({}, 60)
+    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-0"}) == ([POD], None)
+    # The kind looked up with its API version; the named read bounded and in its namespace too.
+    assert client.calls == [("resource", "Pod", "v1"),
+                            ("get", "Pod", {"_request_timeout": 60, "namespace": "blk-core", "name": "chunk-0"})]
+    # As k8s_info: a name that does not exist is no objects, not an error.
+    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-9"}) == ([], None)
+
+
+def test_a_kind_not_served_yet_is_looked_up_again_then_read_as_nothing(fake_api):
+    client = fake_api(objects=[], served=(), installed_later=("IOMeshCluster",))
+    fetch = k8s_client.reader({}, 60)
+    spec = {"api_version": "iomesh.com/v1alpha1", "kind": "IOMeshCluster", "namespace": "blk-core"}
+    # The CRD arrived since discovery was cached: the reader invalidates the cache and finds it.
+    assert fetch(spec) == ([], None)
+    assert client.calls == [("resource", "IOMeshCluster", "iomesh.com/v1alpha1"), ("invalidate",),
+                            ("resource", "IOMeshCluster", "iomesh.com/v1alpha1"),
+                            ("get", "IOMeshCluster", {"_request_timeout": 60, "namespace": "blk-core"})]
+    never = fake_api(objects=[], served=())
+    assert k8s_client.reader({}, 60)(spec) == ([], None)
+    assert [c[0] for c in never.calls] == ["resource", "invalidate", "resource"]
+
+
+def test_an_api_error_is_the_servers_message_and_a_timeout_the_clients(fake_api):
+    fake_api(objects=[], fail=api_error(500, "Internal Server Error", "etcdserver: request timed out"))
+    resources, error = k8s_client.reader({}, 60)({"api_version": "v1", "kind": "Pod"})
+    assert resources == [] and "etcdserver: request timed out" in error and "500" in error
+    fake_api(objects=[], fail=TimeoutError("HTTPSConnectionPool(host='api', port=6443): Read timed out. (read timeout=5)"))
+    resources, error = k8s_client.reader({}, 5)({"api_version": "v1", "kind": "Pod"})
+    assert resources == [] and error.endswith("Read timed out. (read timeout=5)")
+
+
+def test_without_rediscover_a_missing_kind_is_looked_up_once(fake_api):
+    """Reads made once leave the second look to the client (its discovery looks past its cache on a miss); polls
+    (the default) drop the cache and look again each time a kind is missing."""
+    client = fake_api(objects=[], served=("Pod",))
+    fetch = k8s_client.fetcher(k8s_client.api_client({}), 30, rediscover=False)
+    for kind in ("IOMeshCluster", "ZookeeperCluster"):
+        assert fetch({"api_version": "example.io/v1", "kind": kind}) == ([], None)
+    assert [c[0] for c in client.calls] == ["resource", "resource"]
+    client.calls.clear()
+    polls = k8s_client.fetcher(client, 30)
+    for kind in ("IOMeshCluster", "ZookeeperCluster"):
+        assert polls({"api_version": "example.io/v1", "kind": kind}) == ([], None)
+    assert [c[0] for c in client.calls] == ["resource", "invalidate", "resource"] * 2
+
+
+def test_the_server_version_is_one_bounded_request_of_the_same_client(fake_api):
+    client = fake_api(objects=[])
+    assert k8s_client.server_version(k8s_client.api_client({"context": "blk-admin@west"}), 7) == VERSION
+    assert client.calls == [("request", "get", "/version", {"_request_timeout": 7})]
+    assert fake_api.holder["connection"] == {"context": "blk-admin@west"}
+
+
+def test_an_error_is_kept_whole_as_the_probe_keeps_it():
+    assert k8s_client.error_text(RuntimeError("Invalid kube-config file. No configuration found.")) == (
+        "Invalid kube-config file. No configuration found.")
+    assert k8s_client.error_text(TimeoutError()) == "TimeoutError()"
