@@ -5,7 +5,8 @@
 
 A k8s_info task per kind costs a module process, an import of the Kubernetes client and a connection each; a
 no-change run is cheap only when a stage's reads are made together. A failed read is an answer (its objects null,
-its reason in errors), never a failed task: the caller judges, and says what could not be read.
+its reason in errors), not a failed task: the caller judges, and says what could not be read; a caller that cannot
+go on without every read sets fail_on_error, and the task fails naming each read that failed and why.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ READ_SPEC = {
 ARGUMENT_SPEC = {
     "reads": {"type": "list", "elements": "dict", "required": True, "options": READ_SPEC},
     "request_timeout": {"type": "int", "default": 60},
+    "fail_on_error": {"type": "bool", "default": False},
     **connection.spec(),
 }
 
@@ -58,6 +60,8 @@ class ActionModule(action.Action):
                           objects={read["key"]: None for read in reads},
                           errors={read["key"]: reason for read in reads},
                           msg=f"No read was made: the Kubernetes API cannot be used: {reason}")
+            if args["fail_on_error"]:
+                result["failed"] = True
             return result
         # No second lookup of a kind not found: the client's own lookup already looked past its discovery cache.
         fetch = k8s_client.fetcher(client, request_timeout, rediscover=False)
@@ -69,4 +73,6 @@ class ActionModule(action.Action):
                 errors[read["key"]] = error
         result.update(reachable=True, error="", objects=objects, errors=errors,
                       msg=f"{len(reads)} read(s), {len(errors)} failed")
+        if errors and args["fail_on_error"]:
+            result.update(failed=True, msg="Could not read " + "; ".join(f"{key}: {why}" for key, why in errors.items()))
         return result

@@ -17,7 +17,7 @@ description:
     client and a connection per read.
   - A kind the API does not serve (its CRD is not installed) and a named object that does not exist are read as no
     objects (an empty list), as M(kubernetes.core.k8s_info) reads them.
-  - Does not fail when a read fails. Its objects are V(null) and RV(errors) carries the client's reason in one line;
+  - Does not fail when a read fails, unless O(fail_on_error). Its objects are V(null) and RV(errors) carries the client's reason in one line;
     RV(reachable) and RV(error) say, as M(iomesh.multicluster.iomesh_api_probe) does, whether the API could be used
     at all. The caller judges and reports what could not be read. The task fails only on invalid arguments.
   - Read-only; runs on the controller.
@@ -67,6 +67,14 @@ options:
         type: list
         elements: str
         default: []
+  fail_on_error:
+    description:
+      - Fail the task when the API cannot be used (its RV(msg) says why) or when a read failed (its RV(msg) names each
+        read that failed, by key, with the client's reason), for a caller that cannot go on without every read.
+      - The result still carries RV(objects), RV(errors), RV(reachable) and RV(error).
+    type: bool
+    default: false
+    version_added: 0.4.0
   request_timeout:
     description:
       - Seconds each request may take (at least 1); a read that does not answer in time has failed, with the client's

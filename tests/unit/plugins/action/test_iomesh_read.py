@@ -180,3 +180,28 @@ def test_an_ordinary_run_warns_about_nothing(fake_api, monkeypatch):
     fake_api(objects=OBJECTS, served=SERVED)
     result = run_action({"reads": READS})
     assert warnings == [] and not result.get("warnings"), (warnings, result.get("warnings"))
+
+
+def test_fail_on_error_fails_naming_each_read_that_failed_and_keeps_the_objects(fake_api):
+    fake_api(objects=OBJECTS, served=SERVED, fail_for={
+        "ConfigMap": api_error(403, "Forbidden", "configmaps is forbidden"),
+        "StorageClass": api_error(500, "Internal Server Error", "etcd timeout")})
+    result = run_action({"reads": READS, "fail_on_error": True})
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"] == ("Could not read config of vault: 403 Forbidden: configmaps is forbidden; "
+                             "storage classes: 500 Internal Server Error: etcd timeout")
+    assert result["objects"]["pods in stor-east"] == [EAST_META, EAST_CHUNK]
+    assert result["objects"]["config of vault"] is None and result["reachable"] is True
+
+
+def test_fail_on_error_fails_when_the_api_cannot_be_used(fake_api):
+    fake_api(objects=OBJECTS, served=SERVED, version_error=ConnectionError("Connection refused"))
+    result = run_action({"reads": READS[:1], "fail_on_error": True})
+    assert result["failed"] is True and result["reachable"] is False
+    assert result["msg"].startswith("No read was made: the Kubernetes API cannot be used: ")
+
+
+def test_fail_on_error_does_not_fail_when_every_read_succeeded(fake_api):
+    fake_api(objects=OBJECTS, served=SERVED)
+    result = run_action({"reads": READS, "fail_on_error": True})
+    assert not result.get("failed") and result["msg"] == "5 read(s), 0 failed"
