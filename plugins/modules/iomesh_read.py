@@ -69,7 +69,7 @@ options:
         default: []
   fail_on_error:
     description:
-      - Fail the task when the API cannot be used (its RV(msg) says why) or when a read failed (its RV(msg) names each
+      - Fail the task when the API cannot be used (its C(msg) says why) or when a read failed (its C(msg) names each
         read that failed, by key, with the client's reason), for a caller that cannot go on without every read.
       - The result still carries RV(objects), RV(errors), RV(reachable) and RV(error).
     type: bool
