@@ -122,8 +122,8 @@ def iomesh_verify_plan(clusters, management_namespace, options, objects, record=
     lists = {key: object_list(name, f"objects.{key}", objects[key], K8S_INFO_LIST) for key in verify.DEPENDS_ON}
     if record is not None and not isinstance(record, Mapping):
         raise AnsibleFilterError(f"{name}: record must be the data of the record ConfigMap or null, got {record!r}")
-    return verify.verification_plan(clusters, _namespace(name, management_namespace), topology.plain(options),
-                                    topology.plain(lists), topology.plain(record), when)
+    return verify.verification_plan(clusters, _namespace(name, management_namespace), topology.plain(options), lists,
+                                    topology.plain(record), when)
 
 
 def iomesh_verify_record(plan, name, namespace, results):

@@ -309,7 +309,7 @@ def fingerprint(cluster: Mapping, management_namespace: str, options: Mapping, o
     state = {
         "cluster": {"name": name, "namespace": namespace, "nodes": sorted(nodes),
                     "storage_class": cluster["storage_class"]},
-        "options": {k: options[k] for k in sorted(options)},
+        "options": dict(options),
         "iomesh_cluster": _identity(_find(objects["iomesh_clusters"], name, namespace),
                                     _IDENTITY_FIELDS["iomesh_clusters"]),
         "zookeeper_cluster": _identity(_find(objects["zookeeper_clusters"], cluster["zookeeper_name"], namespace),
