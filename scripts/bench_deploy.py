@@ -62,6 +62,9 @@ HOST_NETWORK = "iomesh-bench"
 HOST_SUBNET = "10.234.199.0/24"
 HOST_IMAGE = "localhost/iomesh-testbed-debian12:latest"
 RUN_TIMEOUT = 1800
+# --profile: every task's time in each run's log (ansible.posix's callback, installed by `make setup`).
+PROFILE_ENV = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all",
+               "PROFILE_TASKS_SORT_ORDER": "descending"}
 
 # Issue 14's targets.
 SEED_RERUN_MAX = 15.0
@@ -282,10 +285,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ansible_playbook(args: Sequence[str], env: Mapping[str, str], log: Path) -> Run:
-    """ansible-playbook ARGS from the repository root, timed; its output also goes to `log`."""
+def ansible_playbook(args: Sequence[str], env: Mapping[str, str], log: Path, profile: bool = False) -> Run:
+    """ansible-playbook ARGS from the repository root, timed; its output also goes to `log` (with every task's
+    time when `profile`)."""
     cmd = [str(conftest.VENV_BIN / "ansible-playbook"), *args]
-    env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **(PROFILE_ENV if profile else {}))
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
     seconds = time.monotonic() - start
@@ -358,7 +362,7 @@ def measure_floor(testbed: conftest.Testbed, objects: Sequence[dict], release: s
 
 
 def kubernetes_side(label: str, clusters: list[dict], groups: dict[str, list[str]] | None, logs: Path,
-                    log=print) -> dict:
+                    log=print, profile: bool = False) -> dict:
     """First deploy, re-run, re-run without verify and report, --check, and the floor of one inventory on a fresh
     testbed. groups None: the seed inventory (inventories/seed-example), its hosts' disks from the testbed."""
     nodes = sorted(h for hosts in groups.values() for h in hosts) if groups else list(launcher.SEED_NODES)
@@ -392,7 +396,7 @@ def kubernetes_side(label: str, clusters: list[dict], groups: dict[str, list[str
 
         def timed(key: str, *more: str, no_change: bool) -> Run:
             since = len(testbed.requests())
-            run = ansible_playbook([*args, *more], testbed.env, logs / f"{label}-{key}.log")
+            run = ansible_playbook([*args, *more], testbed.env, logs / f"{label}-{key}.log", profile)
             entries = testbed.requests()[since:]
             run.requests = count_requests(entries)
             require(run, f"{label}: {key.replace('_', ' ')}", no_change)
@@ -475,6 +479,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-hosts", action="store_true", help="leave out the host side (podman hosts)")
     parser.add_argument("--quick", action="store_true", help="the seed inventory only, no hosts (a smoke run)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures to PATH")
+    parser.add_argument("--profile", action="store_true",
+                        help="every task's time in the runs' logs (ansible.posix.profile_tasks); slows the runs a little")
     parser.add_argument("--logs", type=Path, default=ROOT / "build" / "bench-deploy", metavar="DIR",
                         help="each run's output (default: build/bench-deploy)")
     args = parser.parse_args(argv)
@@ -499,7 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, clusters, groups in plan:
         print(f"== {label}: {len(clusters)} IOMesh clusters", flush=True)
         try:
-            rows.append(kubernetes_side(label, clusters, groups, args.logs, log=lambda m: print(m, flush=True)))
+            rows.append(kubernetes_side(label, clusters, groups, args.logs, log=lambda m: print(m, flush=True),
+                                        profile=args.profile))
         except (RunFailed, RuntimeError, subprocess.SubprocessError, OSError) as e:
             failures.append(f"{label}: {e}")
             print(f"  FAILED {e}", flush=True)

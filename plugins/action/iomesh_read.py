@@ -58,6 +58,7 @@ class ActionModule(action.Action):
             reason = k8s.client_error(exc)
             result.update(reachable=False, error=k8s_client.error_text(exc),
                           objects={read["key"]: None for read in reads},
+                      api_found={read["key"]: None for read in reads},
                           errors={read["key"]: reason for read in reads},
                           msg=f"No read was made: the Kubernetes API cannot be used: {reason}")
             if args["fail_on_error"]:
@@ -65,13 +66,15 @@ class ActionModule(action.Action):
             return result
         # No second lookup of a kind not found: the client's own lookup already looked past its discovery cache.
         fetch = k8s_client.fetcher(client, request_timeout, rediscover=False)
-        objects, errors = {}, {}
+        objects, errors, api_found = {}, {}, {}
         for read in reads:
             found, error = fetch(read)
             objects[read["key"]] = None if error else found
             if error:
                 errors[read["key"]] = error
-        result.update(reachable=True, error="", objects=objects, errors=errors,
+            # A read that found objects needs no second look; one that failed cannot tell.
+            api_found[read["key"]] = None if error else bool(found) or k8s_client.serves(client, read)
+        result.update(reachable=True, error="", objects=objects, errors=errors, api_found=api_found,
                       msg=f"{len(reads)} read(s), {len(errors)} failed")
         if errors and args["fail_on_error"]:
             result.update(failed=True, msg="Could not read " + "; ".join(f"{key}: {why}" for key, why in errors.items()))

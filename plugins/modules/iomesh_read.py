@@ -123,6 +123,14 @@ errors:
   returned: always
   type: dict
   sample: {"meta pods in blk-west": "403 Forbidden: pods is forbidden: User \"ci\" cannot list resource \"pods\""}
+api_found:
+  description:
+    - Per key of O(reads), whether the API serves its kind (false when its CRD is not installed, as
+      M(kubernetes.core.k8s_info) says in its C(api_found)), or V(null) when the read failed or no read was made.
+  returned: always
+  type: dict
+  sample: {"clusters": false, "pods in blk-east": true, "meta pods in blk-west": null}
+  version_added: 0.5.0
 reachable:
   description:
     - Whether the API client could be created and the API server answered C(/version), as

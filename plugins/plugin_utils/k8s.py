@@ -69,3 +69,15 @@ def client_error(exc: Exception) -> str:
     """What the Kubernetes client raised, as one line (api_errors.reason): the API's status and message when it
     answered (`403 Forbidden: ...`), else the innermost cause (a refused connection, a TLS error, a timeout)."""
     return api_errors.reason(str(exc)) or type(exc).__name__
+
+
+def split_pending(items: Sequence, would_change: Sequence | None) -> tuple[list, list]:
+    """(the items that would change, the items that would not), each in order, from iomesh_dry_run's would_change;
+    None (no dry run was made) leaves every item to apply."""
+    items = list(items)
+    if would_change is None:
+        return items, []
+    flags = list(would_change)
+    if len(flags) != len(items) or not all(isinstance(flag, bool) for flag in flags):
+        raise ValueError(f"would_change must hold one true or false per item ({len(items)}), got {flags!r}")
+    return ([item for item, flag in zip(items, flags) if flag], [item for item, flag in zip(items, flags) if not flag])

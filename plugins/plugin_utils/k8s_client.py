@@ -9,6 +9,8 @@ that never answers is an error of that read, never a hang (docs/architecture.md,
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s
 
 
@@ -73,6 +75,61 @@ def fetcher(client, request_timeout: int, rediscover: bool = True):
     return fetch
 
 
+def serves(client, spec: dict) -> bool:
+    """Whether the API serves the kind of a read (k8s_info's api_found): false when its CRD is not installed. Answered
+    from the client's discovery cache, which the read itself has just filled."""
+    # pylint: disable-next=import-outside-toplevel
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+    try:
+        client.resource(spec["kind"], spec["api_version"])
+    except ResourceNotFoundError:
+        return False
+    return True
+
+
 def reader(options: dict, request_timeout: int):
     """fetch(spec) -> (resources, error) over a new client for the connection options (see fetcher)."""
     return fetcher(api_client(options), request_timeout)
+
+
+def _apply_body(definition: dict):
+    """The body of a server-side apply, as kubernetes.core.k8s sends it: JSON bytes for a client before 25.0.0."""
+    # pylint: disable-next=import-outside-toplevel
+    import kubernetes
+
+    return definition if int(kubernetes.__version__.split(".")[0]) >= 25 else json.dumps(definition).encode()
+
+
+def change_judge(client, request_timeout: int, field_manager: str, force_conflicts: bool = True):
+    """would_change(definition) -> (changed, reason): whether a server-side apply of `definition` by `field_manager`
+    would change the object, judged as kubernetes.core.k8s judges its own apply (the object read before against the
+    API server's answer to the same apply, with its diff_objects), from a server-side dry run (dryRun=All: admission
+    and validation run, nothing is stored). An object that does not exist would be created. Whatever cannot be
+    told (the kind is not served, a read or the dry run fails) counts as a change, with the client's reason: the
+    caller then applies it for real, and that apply reports or retries the failure (docs/architecture.md,
+    "The no-change path")."""
+    # pylint: disable-next=import-outside-toplevel
+    from kubernetes.dynamic.exceptions import NotFoundError
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects
+
+    def would_change(definition):
+        metadata = definition.get("metadata") or {}
+        namespace = metadata.get("namespace")
+        try:
+            resource = client.resource(definition["kind"], definition["apiVersion"])
+            try:
+                before = client.get(resource, name=metadata["name"], namespace=namespace,
+                                    _request_timeout=request_timeout).to_dict()
+            except NotFoundError:
+                return True, None
+            after = client.client.server_side_apply(
+                resource, body=_apply_body(definition), name=metadata["name"], namespace=namespace,
+                force_conflicts=force_conflicts, field_manager=field_manager, dry_run="All",
+                _request_timeout=request_timeout).to_dict()
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return True, k8s.client_error(exc)
+        return not diff_objects(before, after)[0], None
+
+    return would_change

@@ -55,18 +55,32 @@ class Dynamic:
             raise self.fake.version_error
         return serializer(self, dict(VERSION))
 
+    def server_side_apply(self, resource, body=None, name=None, namespace=None, force_conflicts=None, **params):
+        """A server-side apply: the API server's answer is the object as `applied` makes it of the stored one and the
+        body (by default the stored object itself: a no-op), or what `apply_errors` holds for that name."""
+        self.fake.calls.append(("apply", resource, name, namespace, force_conflicts, params, body))
+        if name in self.fake.apply_errors:
+            raise self.fake.apply_errors[name]
+        stored = next(o for o in self.fake.objects if o["kind"] == resource and o["metadata"]["name"] == name
+                      and o["metadata"].get("namespace") == namespace)
+        return Answer(self.fake.applied(stored, body))
+
 
 class FakeClient:
     """fail: raised by every list or get; fail_for: {kind: exception} raised by reads of that kind only;
-    version_error: raised by GET /version (the server does not answer)."""
+    version_error: raised by GET /version (the server does not answer); applied(stored, body): the answer of a
+    server-side apply; apply_errors: {name: exception} raised by an apply of that name."""
 
-    def __init__(self, objects, served=("Pod",), installed_later=(), fail=None, fail_for=None, version_error=None):
+    def __init__(self, objects, served=("Pod",), installed_later=(), fail=None, fail_for=None, version_error=None,
+                 applied=lambda stored, body: stored, apply_errors=None):
         self.objects = objects
         self.served = set(served)
         self.installed_later = set(installed_later)
         self.fail = fail
         self.fail_for = dict(fail_for or {})
         self.version_error = version_error
+        self.applied = applied
+        self.apply_errors = dict(apply_errors or {})
         self.calls = []
         self.resources = Resources(self)
         self.client = Dynamic(self)

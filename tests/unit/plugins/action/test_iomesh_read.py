@@ -61,6 +61,9 @@ def test_several_reads_are_made_over_one_client_and_returned_per_key(fake_api, c
         # Its CRD is not installed: no objects, as k8s_info reads it.
         "vault clusters": []}
     assert result["errors"] == {} and result["reachable"] is True and result["error"] == ""
+    # Whether each kind is served, as k8s_info's api_found says it.
+    assert result["api_found"] == {"pods in stor-east": True, "pods in stor-west": True, "config of vault": True,
+                                   "storage classes": True, "vault clusters": False}
     assert result["msg"] == "5 read(s), 0 failed"
     # One client, with the task's connection; the API asked whether it answers, then one request per read.
     assert fake_api.holder["created"] == 1
@@ -83,9 +86,11 @@ def test_label_selectors_are_passed_joined_and_a_missing_name_is_no_objects(fake
     result = run_action({"reads": [
         {"key": "meta of tank", "kind": "Pod", "namespace": "stor-west", "label_selectors": ["app=meta", "tier=ssd"]},
         {"key": "gone", "kind": "ConfigMap", "namespace": "stor-west", "name": "tank-csi-configmap"}]})
-    assert client.calls[-3] == ("get", "Pod", {"_request_timeout": 60, "namespace": "stor-west",
-                                               "label_selector": "app=meta,tier=ssd"})
+    assert [c for c in client.calls if c[0] == "get"][0] == ("get", "Pod", {
+        "_request_timeout": 60, "namespace": "stor-west", "label_selector": "app=meta,tier=ssd"})
     assert result["objects"]["gone"] == [] and result["errors"] == {}
+    # No objects, but the kind is served.
+    assert result["api_found"] == {"meta of tank": True, "gone": True}
 
 
 def test_a_failed_read_is_null_with_the_clients_reason_and_the_others_still_read(fake_api):
@@ -95,6 +100,7 @@ def test_a_failed_read_is_null_with_the_clients_reason_and_the_others_still_read
     result = run_action({"reads": READS})
     assert not result.get("failed") and result["changed"] is False
     assert result["objects"]["config of vault"] is None
+    assert result["api_found"]["config of vault"] is None and result["api_found"]["pods in stor-west"] is True
     assert result["errors"] == {"config of vault": '403 Forbidden: configmaps is forbidden: User "auditor" cannot list '
                                                    'resource "configmaps" in API group "" in the namespace "stor-east"'}
     assert result["objects"]["pods in stor-west"] == [WEST_META] and result["objects"]["storage classes"] == [SC]
@@ -124,6 +130,7 @@ def test_a_client_that_cannot_be_created_makes_no_read_and_says_why(monkeypatch,
     # Whole, as iomesh_api_probe returns it: the report words it with the iomesh_api_error_reason filter.
     assert result["error"] == "Could not create API client: Invalid kube-config file. No configuration found."
     assert result["objects"] == {read["key"]: None for read in READS}
+    assert result["api_found"] == {read["key"]: None for read in READS}
     assert set(result["errors"]) == {read["key"] for read in READS}
     assert result["msg"] == ("No read was made: the Kubernetes API cannot be used: Could not create API client: "
                              "Invalid kube-config file. No configuration found.")
