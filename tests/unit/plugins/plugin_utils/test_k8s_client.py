@@ -4,6 +4,10 @@ request timeout, and the API server's version read as iomesh_api_probe reads it.
 
 from __future__ import annotations
 
+import json
+
+import kubernetes
+
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import VERSION, api_error
@@ -83,3 +87,21 @@ def test_an_error_is_kept_whole_as_the_probe_keeps_it():
     assert k8s_client.error_text(RuntimeError("Invalid kube-config file. No configuration found.")) == (
         "Invalid kube-config file. No configuration found.")
     assert k8s_client.error_text(TimeoutError()) == "TimeoutError()"
+
+
+def test_an_apply_body_is_json_bytes_for_a_client_before_25_as_kubernetes_core_sends_it(monkeypatch):
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tank-csi", "namespace": "stor"},
+          "data": {"a": "b"}}
+    monkeypatch.setattr(kubernetes, "__version__", "24.2.0")
+    assert k8s_client._apply_body(cm) == json.dumps(cm).encode()
+    monkeypatch.setattr(kubernetes, "__version__", "25.3.0")
+    assert k8s_client._apply_body(cm) is cm
+    monkeypatch.setattr(kubernetes, "__version__", "37.0.2")
+    assert k8s_client._apply_body(cm) is cm
+
+
+def test_serves_tells_a_kind_not_served_from_one_that_is(fake_api):
+    client = fake_api(objects=[], served=("Pod",))
+    assert k8s_client.serves(client, {"kind": "Pod", "api_version": "v1"}) is True
+    assert k8s_client.serves(client, {"kind": "BlockDevice", "api_version": "openebs.io/v1alpha1"}) is False
+    assert client.calls == [("resource", "Pod", "v1"), ("resource", "BlockDevice", "openebs.io/v1alpha1")]
