@@ -28,8 +28,16 @@ ARGUMENT_SPEC = {
     "reads": {"type": "list", "elements": "dict", "required": True, "options": READ_SPEC},
     "request_timeout": {"type": "int", "default": 60},
     "fail_on_error": {"type": "bool", "default": False},
+    "managed_fields": {"type": "bool", "default": True},
     **connection.spec(),
 }
+
+
+def without_managed_fields(objects: list[dict]) -> list[dict]:
+    """The objects without metadata.managedFields (the API server's bookkeeping of who set which field, often half an
+    object), for a caller that does not judge ownership: less to hand back to Ansible and to template."""
+    return [{**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "managedFields"}}
+            if isinstance(obj.get("metadata"), dict) and "managedFields" in obj["metadata"] else obj for obj in objects]
 
 
 def duplicate_keys(reads: list[dict]) -> list[str]:
@@ -58,7 +66,7 @@ class ActionModule(action.Action):
             reason = k8s.client_error(exc)
             result.update(reachable=False, error=k8s_client.error_text(exc),
                           objects={read["key"]: None for read in reads},
-                      api_found={read["key"]: None for read in reads},
+                          api_found={read["key"]: None for read in reads},
                           errors={read["key"]: reason for read in reads},
                           msg=f"No read was made: the Kubernetes API cannot be used: {reason}")
             if args["fail_on_error"]:
@@ -69,6 +77,8 @@ class ActionModule(action.Action):
         objects, errors, api_found = {}, {}, {}
         for read in reads:
             found, error = fetch(read)
+            if not args["managed_fields"]:
+                found = without_managed_fields(found)
             objects[read["key"]] = None if error else found
             if error:
                 errors[read["key"]] = error

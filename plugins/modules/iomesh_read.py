@@ -75,6 +75,14 @@ options:
     type: bool
     default: false
     version_added: 0.4.0
+  managed_fields:
+    description:
+      - Whether the objects keep C(metadata.managedFields), the API server's record of which field manager set which
+        field (as M(kubernetes.core.k8s_info) returns them). V(false) drops it, for a caller that does not judge
+        ownership; it is often half of an object, and every object read is handed back to Ansible.
+    type: bool
+    default: true
+    version_added: 0.5.0
   request_timeout:
     description:
       - Seconds each request may take (at least 1); a read that does not answer in time has failed, with the client's

@@ -212,3 +212,20 @@ def test_fail_on_error_does_not_fail_when_every_read_succeeded(fake_api):
     fake_api(objects=OBJECTS, served=SERVED)
     result = run_action({"reads": READS, "fail_on_error": True})
     assert not result.get("failed") and result["msg"] == "5 read(s), 0 failed"
+
+
+def test_managed_fields_are_left_out_when_asked_and_kept_by_default(fake_api):
+    managed = [{"manager": "kubelet", "operation": "Update", "fieldsV1": {"f:status": {}}}]
+    pod = {"kind": "Pod", "metadata": {"name": "vault-meta-0", "namespace": "stor-east", "uid": "u1",
+                                       "managedFields": managed}, "spec": {"nodeName": "n1"}}
+    bare = {"kind": "Pod", "metadata": {"name": "vault-chunk-0", "namespace": "stor-east"}}
+    fake_api(objects=[pod, bare], served=SERVED)
+    reads = [{"key": "pods", "kind": "Pod", "namespace": "stor-east"}]
+    kept = run_action({"reads": reads})
+    assert kept["objects"]["pods"] == [pod, bare]
+    dropped = run_action({"reads": reads, "managed_fields": False})
+    assert dropped["objects"]["pods"] == [
+        {"kind": "Pod", "metadata": {"name": "vault-meta-0", "namespace": "stor-east", "uid": "u1"},
+         "spec": {"nodeName": "n1"}}, bare]
+    # The objects read are not changed in place.
+    assert pod["metadata"]["managedFields"] == managed
