@@ -126,14 +126,16 @@ def node_hostvars(testbed_hosts: Mapping[str, Mapping]) -> dict[str, dict]:
 # --- figures ---------------------------------------------------------------------------------------------------------
 
 def count_requests(entries: Iterable[Mapping]) -> dict[str, int]:
-    """reads, writes and lock (the deployment lock's Lease writes, which every writing stage makes) of request log
-    entries."""
-    counts = {"reads": 0, "writes": 0, "lock": 0}
+    """reads, writes, dry runs (a write request with dryRun: iomesh_dry_run's, which store nothing) and lock (the
+    deployment lock's Lease writes, which every writing stage makes) of request log entries."""
+    counts = {"reads": 0, "writes": 0, "dry_runs": 0, "lock": 0}
     for entry in entries:
         if entry["method"] in READ_METHODS:
             counts["reads"] += 1
         elif conftest.LOCK_PATH.search(entry["path"]):
             counts["lock"] += 1
+        elif "dryRun=" in (entry.get("query") or ""):
+            counts["dry_runs"] += 1
         else:
             counts["writes"] += 1
     return counts
@@ -175,12 +177,12 @@ class Target:
 
 def _requests_total(row: Mapping) -> int:
     rerun = row["requests"]["rerun"]
-    return rerun["reads"] + rerun["writes"]
+    return rerun["reads"] + rerun["writes"] + rerun.get("dry_runs", 0)
 
 
 def slopes(rows: Sequence[Mapping]) -> dict[str, float | None]:
-    """Per added IOMesh cluster: re-run seconds, re-run seconds without verify and report, re-run requests (reads +
-    writes, the lock apart); None when the rows have fewer than two cluster counts."""
+    """Per added IOMesh cluster: re-run seconds, re-run seconds without verify and report, re-run requests (reads,
+    writes and dry runs, the lock apart); None when the rows have fewer than two cluster counts."""
     xs = [row["clusters"] for row in rows]
     out: dict[str, float | None] = {}
     for key, ys in (("rerun_s", [row["rerun"] for row in rows]),
@@ -239,13 +241,13 @@ def judge(rows: Sequence[Mapping], hosts: Mapping | None) -> list[Target]:
 def table(rows: Sequence[Mapping]) -> str:
     """The Kubernetes side's figures, one row per inventory."""
     head = ("inventory", "clusters", "first s", "re-run s", "w/o verify s", "--check s",
-            "re-run requests r/w (+lock)", "floor s", "re-run/floor")
+            "re-run requests r/w/dry (+lock)", "floor s", "re-run/floor")
     lines = [head]
     for row in rows:
         req = row["requests"]["rerun"]
         lines.append((row["label"], str(row["clusters"]), f"{row['first']:.1f}", f"{row['rerun']:.1f}",
                       f"{row['rerun_noverify']:.1f}", f"{row['check']:.1f}",
-                      f"{req['reads']}/{req['writes']} (+{req['lock']})", f"{row['floor']:.2f}",
+                      f"{req['reads']}/{req['writes']}/{req.get('dry_runs', 0)} (+{req['lock']})", f"{row['floor']:.2f}",
                       f"{row['rerun'] / row['floor']:.1f}x"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line))

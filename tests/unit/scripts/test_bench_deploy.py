@@ -88,7 +88,7 @@ def test_node_hostvars_keep_address_and_disks_only():
         "n1": {"ansible_host": "10.234.1.10", "iomesh_disks": [{"serial": "S1", "mount_type": "dataStore"}]}}
 
 
-def test_requests_are_counted_as_reads_writes_and_lock():
+def test_requests_are_counted_as_reads_writes_dry_runs_and_lock():
     entries = [
         {"method": "GET", "path": "/api/v1/namespaces/blk/configmaps/x"},
         {"method": "GET", "path": "/apis/coordination.k8s.io/v1/namespaces/blk/leases/iomesh-multicluster-lock"},
@@ -97,8 +97,13 @@ def test_requests_are_counted_as_reads_writes_and_lock():
         {"method": "DELETE", "path": "/apis/coordination.k8s.io/v1/namespaces/blk/leases/iomesh-multicluster-lock"},
         {"method": "PATCH", "path": "/apis/iomesh.com/v1alpha1/namespaces/blk/iomeshclusters/blk"},
         {"method": "PUT", "path": "/apis/coordination.k8s.io/v1/namespaces/blk/leases/someone-else"},
+        # iomesh_dry_run's server-side applies store nothing.
+        {"method": "PATCH", "path": "/apis/iomesh.com/v1alpha1/namespaces/blk/iomeshclusters/blk",
+         "query": "fieldManager=iomesh-multicluster&force=True&dryRun=All"},
+        {"method": "PATCH", "path": "/api/v1/namespaces/blk/configmaps/blk-csi", "query": "dryRun=All"},
+        {"method": "PATCH", "path": "/api/v1/namespaces/blk/configmaps/blk-csi", "query": "fieldManager=x"},
     ]
-    assert bench.count_requests(entries) == {"reads": 2, "writes": 2, "lock": 3}
+    assert bench.count_requests(entries) == {"reads": 2, "writes": 3, "dry_runs": 2, "lock": 3}
 
 
 def test_item_paths_of_writes_by_name():
@@ -126,10 +131,11 @@ def test_linearity():
     assert bench.linear([2, 4], [300, 700]) is None
 
 
-def _row(label, clusters, rerun, check, floor=0.5, reads=100, writes=0, noverify=None):
+def _row(label, clusters, rerun, check, floor=0.5, reads=100, writes=0, noverify=None, dry_runs=None):
+    counts = {"reads": reads, "writes": writes, "lock": 4, **({} if dry_runs is None else {"dry_runs": dry_runs})}
     return {"label": label, "clusters": clusters, "first": 100.0, "rerun": rerun,
             "rerun_noverify": rerun / 2 if noverify is None else noverify, "check": check, "floor": floor,
-            "requests": {"rerun": {"reads": reads, "writes": writes, "lock": 4}}}
+            "requests": {"rerun": counts}}
 
 
 def test_targets_all_met():
@@ -189,10 +195,17 @@ def test_slopes_per_added_cluster():
 def test_table():
     text = bench.table([_row("seed", 2, 68.0, 30.0, floor=0.4, reads=612, writes=3)])
     assert text.splitlines() == [
-        "inventory  clusters  first s  re-run s  w/o verify s  --check s  re-run requests r/w (+lock)  floor s  re-run/floor",
-        "---------  --------  -------  --------  ------------  ---------  ---------------------------  -------  ------------",
-        "seed              2    100.0      68.0          34.0       30.0                   612/3 (+4)     0.40        170.0x",
+        "inventory  clusters  first s  re-run s  w/o verify s  --check s  re-run requests r/w/dry (+lock)  floor s  re-run/floor",
+        "---------  --------  -------  --------  ------------  ---------  -------------------------------  -------  ------------",
+        "seed              2    100.0      68.0          34.0       30.0                     612/3/0 (+4)     0.40        170.0x",
     ]
+
+
+def test_dry_runs_count_as_requests_and_show_in_the_table():
+    rows = [_row("2 clusters", 2, 20.0, 15.0, reads=90, writes=0, dry_runs=10),
+            _row("4 clusters", 4, 22.0, 16.0, reads=150, writes=0, dry_runs=20)]
+    assert bench.slopes(rows)["requests"] == pytest.approx(35.0)
+    assert bench.table(rows).splitlines()[2].split()[-4:-2] == ["90/0/10", "(+4)"]
 
 
 def test_quick_is_the_seed_without_hosts():
