@@ -73,7 +73,8 @@ class ActionModule(action.Action):
                 result["failed"] = True
             return result
         # No second lookup of a kind not found: the client's own lookup already looked past its discovery cache.
-        fetch = k8s_client.fetcher(client, request_timeout, rediscover=False)
+        unserved: set = set()
+        fetch = k8s_client.fetcher(client, request_timeout, rediscover=False, unserved=unserved)
         objects, errors, api_found = {}, {}, {}
         for read in reads:
             found, error = fetch(read)
@@ -82,8 +83,8 @@ class ActionModule(action.Action):
             objects[read["key"]] = None if error else found
             if error:
                 errors[read["key"]] = error
-            # A read that found objects needs no second look; one that failed cannot tell.
-            api_found[read["key"]] = None if error else bool(found) or k8s_client.serves(client, read)
+            # A read that failed cannot tell.
+            api_found[read["key"]] = None if error else (read["api_version"], read["kind"]) not in unserved
         result.update(reachable=True, error="", objects=objects, errors=errors, api_found=api_found,
                       msg=f"{len(reads)} read(s), {len(errors)} failed")
         if errors and args["fail_on_error"]:

@@ -35,10 +35,13 @@ def error_text(exc: BaseException) -> str:
     return str(exc) or repr(exc)
 
 
-def fetcher(client, request_timeout: int, rediscover: bool = True):
+def fetcher(client, request_timeout: int, rediscover: bool = True, unserved: set | None = None):
     """fetch(spec) -> (resources, error) over client, each request bounded by request_timeout seconds; answers as
     kubernetes.core.k8s_info does: a kind the API does not serve (its CRD is not installed yet) or a name that does
     not exist is no objects. error is None, or the client's reason in one line (k8s.client_error).
+
+    unserved: when given, each spec whose kind the API does not serve has its (api_version, kind) added to it, so a
+    caller tells "not served" (k8s_info's api_found) from "no objects" without a second lookup.
 
     rediscover: a kind not found is looked up once more after dropping the discovery cache (polls, which wait for
     CRDs to arrive). Without it the lookup is the client's own, which already looks past its cache, once per name it
@@ -67,25 +70,16 @@ def fetcher(client, request_timeout: int, rediscover: bool = True):
             if spec.get("name"):
                 return [client.get(found, name=spec["name"], **params).to_dict()], None
             return list(client.get(found, **params).to_dict().get("items") or []), None
-        except (NotFoundError, ResourceNotFoundError):
+        except ResourceNotFoundError:
+            if unserved is not None:
+                unserved.add((spec["api_version"], spec["kind"]))
+            return [], None
+        except NotFoundError:
             return [], None
         except Exception as exc:  # pylint: disable=broad-exception-caught
             return [], k8s.client_error(exc)
 
     return fetch
-
-
-def serves(client, spec: dict) -> bool:
-    """Whether the API serves the kind of a read (k8s_info's api_found): false when its CRD is not installed. Answered
-    from the client's discovery cache, which the read itself has just filled."""
-    # pylint: disable-next=import-outside-toplevel
-    from kubernetes.dynamic.exceptions import ResourceNotFoundError
-
-    try:
-        client.resource(spec["kind"], spec["api_version"])
-    except ResourceNotFoundError:
-        return False
-    return True
 
 
 def reader(options: dict, request_timeout: int):

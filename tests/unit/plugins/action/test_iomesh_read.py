@@ -77,8 +77,10 @@ def test_several_reads_are_made_over_one_client_and_returned_per_key(fake_api, c
     # Each kind looked up with its API version (v1 when none is given).
     assert [c[1:] for c in client.calls if c[0] == "resource"][:4] == [
         ("Pod", "v1"), ("Pod", "v1"), ("ConfigMap", "v1"), ("StorageClass", "storage.k8s.io/v1")]
-    # The kind not served is looked up once: the client's own lookup already looked past its discovery cache.
+    # The kind not served is looked up once (api_found included): the client's own lookup already looked past its
+    # discovery cache.
     assert ("invalidate",) not in client.calls
+    assert client.calls.count(("resource", "IOMeshCluster", "iomesh.com/v1alpha1")) == 1
 
 
 def test_label_selectors_are_passed_joined_and_a_missing_name_is_no_objects(fake_api):

@@ -100,8 +100,14 @@ def test_an_apply_body_is_json_bytes_for_a_client_before_25_as_kubernetes_core_s
     assert k8s_client._apply_body(cm) is cm
 
 
-def test_serves_tells_a_kind_not_served_from_one_that_is(fake_api):
-    client = fake_api(objects=[], served=("Pod",))
-    assert k8s_client.serves(client, {"kind": "Pod", "api_version": "v1"}) is True
-    assert k8s_client.serves(client, {"kind": "BlockDevice", "api_version": "openebs.io/v1alpha1"}) is False
-    assert client.calls == [("resource", "Pod", "v1"), ("resource", "BlockDevice", "openebs.io/v1alpha1")]
+def test_a_kind_not_served_is_recorded_once_looked_up_and_a_missing_name_is_not(fake_api):
+    client = fake_api(objects=[POD], served=("Pod",))
+    unserved = set()
+    fetch = k8s_client.fetcher(client, 30, rediscover=False, unserved=unserved)
+    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "blk-core", "name": "chunk-9"}) == ([], None)
+    assert fetch({"api_version": "v1", "kind": "Pod", "namespace": "empty"}) == ([], None)
+    assert fetch({"api_version": "openebs.io/v1alpha1", "kind": "BlockDevice"}) == ([], None)
+    assert unserved == {("openebs.io/v1alpha1", "BlockDevice")}
+    # Told from the one lookup the read made.
+    assert [c[1:] for c in client.calls if c[0] == "resource"] == [
+        ("Pod", "v1"), ("Pod", "v1"), ("BlockDevice", "openebs.io/v1alpha1")]
