@@ -439,7 +439,7 @@ def host_side_unavailable() -> str | None:
     return None
 
 
-def host_side(logs: Path, log=print) -> dict:
+def host_side(logs: Path, log=print, profile: bool = False) -> dict:
     """playbooks/prereq.yml first run and re-run on 2 x 3 podman hosts."""
     reason = host_side_unavailable()
     if reason:
@@ -462,7 +462,8 @@ def host_side(logs: Path, log=print) -> dict:
                "CONTAINERS_CONF": testbed_cli.hosts_env(state)["CONTAINERS_CONF"]}
         out: dict = {"hosts": len(names)}
         for key, no_change in (("first", False), ("rerun", True)):
-            run = ansible_playbook(["playbooks/prereq.yml", "-i", str(generated)], env, logs / f"hosts-{key}.log")
+            run = ansible_playbook(["playbooks/prereq.yml", "-i", str(generated)], env, logs / f"hosts-{key}.log",
+                                   profile)
             require(run, f"hosts: prereq {key}", no_change, hosts=names)
             out[key] = round(run.seconds, 2)
             log(f"  hosts: prereq {key} {run.seconds:.1f} s")
@@ -516,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_hosts:
         print("== hosts: iomesh_prereq on 6 podman hosts", flush=True)
         try:
-            hosts = host_side(args.logs, log=lambda m: print(m, flush=True))
+            hosts = host_side(args.logs, log=lambda m: print(m, flush=True), profile=args.profile)
         except (RunFailed, RuntimeError, subprocess.SubprocessError, OSError) as e:
             failures.append(f"hosts: {e}")
             hosts = {"failed": f"failed: {e}"}

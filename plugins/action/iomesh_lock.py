@@ -16,7 +16,7 @@ import socket
 import uuid
 from datetime import datetime, timezone
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, constants, k8s, lock
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, constants, k8s, k8s_client, lock
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -68,10 +68,7 @@ class ActionModule(action.Action):
         me = lock.identity(run_id, getpass.getuser(), socket.gethostname(), os.getppid())
         result.update(changed=False, run_id=run_id, ansible_facts={RUN_FACT: run_id})
         try:
-            # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
-            # pylint: disable-next=import-outside-toplevel
-            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-            client = get_api_client(**connection.options(args))
+            client = k8s_client.api_client(connection.options(args))
             leases = client.resource("Lease", constants.COORDINATION_API_VERSION)
             found = self._read(client, leases, args)
             if args["state"] == "absent":
@@ -88,12 +85,10 @@ class ActionModule(action.Action):
 
     @staticmethod
     def _read(client, leases, args) -> dict | None:
-        # pylint: disable-next=import-outside-toplevel
-        from kubernetes.dynamic.exceptions import NotFoundError
         try:
             return client.get(leases, name=args["name"], namespace=args["namespace"],
                               _request_timeout=args["request_timeout"]).to_dict()
-        except NotFoundError:
+        except k8s_client.NotFoundError:
             return None
 
     def _take(self, client, leases, args, found, me, result) -> dict:
@@ -132,19 +127,17 @@ class ActionModule(action.Action):
     def _create(client, leases, body, namespace, request_timeout, create_namespace) -> bool | None:
         """Create the Lease; its namespace first when it does not exist yet and create_namespace (a first install):
         True then; None when the namespace does not exist and may not be created."""
-        # pylint: disable-next=import-outside-toplevel
-        from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
         try:
             client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
             return False
-        except NotFoundError:
+        except k8s_client.NotFoundError:
             if not create_namespace:
                 return None
             namespaces = client.resource("Namespace", "v1")
             try:
                 client.create(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
                               _request_timeout=request_timeout)
-            except ConflictError:
+            except k8s_client.ConflictError:
                 pass
             client.create(leases, body, namespace=namespace, _request_timeout=request_timeout)
             return True

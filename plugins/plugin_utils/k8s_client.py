@@ -13,13 +13,28 @@ import json
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s
 
+# Imported when this file is: ansible-playbook loads each action plugin's class before it forks the task's worker
+# (its strategy looks for BYPASS_HOST_LOOP), so the client is imported once per run in the parent process and every
+# later worker inherits it, instead of each task importing it again (docs/architecture.md, "The no-change path").
+# A missing client is kept and reported as the failure of the task that needs it, not as a plugin load error.
+try:
+    import kubernetes
+    # ConflictError for iomesh_lock, which takes every client name from here.
+    # pylint: disable-next=unused-import
+    from kubernetes.dynamic.exceptions import ConflictError, NotFoundError, ResourceNotFoundError
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects
+except ImportError as _missing:  # pragma: no cover - exercised by the sanity import test, which has no client
+    IMPORT_ERROR: ImportError | None = _missing
+else:
+    IMPORT_ERROR = None
+
 
 def api_client(options: dict):
-    """kubernetes.core's API client for the connection options a task set (connection.options)."""
-    # Imported here: a missing kubernetes client is reported as a task failure, not a plugin load error.
-    # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-
+    """kubernetes.core's API client for the connection options a task set (connection.options); raises the
+    ImportError of a missing kubernetes client."""
+    if IMPORT_ERROR is not None:
+        raise IMPORT_ERROR
     return get_api_client(**options)
 
 
@@ -46,9 +61,6 @@ def fetcher(client, request_timeout: int, rediscover: bool = True, unserved: set
     rediscover: a kind not found is looked up once more after dropping the discovery cache (polls, which wait for
     CRDs to arrive). Without it the lookup is the client's own, which already looks past its cache, once per name it
     tries, for a kind it does not find (enough for reads made once)."""
-    # pylint: disable-next=import-outside-toplevel
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-
     def resource(spec):
         try:
             return client.resource(spec["kind"], spec["api_version"])
@@ -89,9 +101,6 @@ def reader(options: dict, request_timeout: int):
 
 def _apply_body(definition: dict):
     """The body of a server-side apply, as kubernetes.core.k8s sends it: JSON bytes for a client before 25.0.0."""
-    # pylint: disable-next=import-outside-toplevel
-    import kubernetes
-
     return definition if int(kubernetes.__version__.split(".")[0]) >= 25 else json.dumps(definition).encode()
 
 
@@ -103,11 +112,6 @@ def change_judge(client, request_timeout: int, field_manager: str, force_conflic
     told (the kind is not served, a read or the dry run fails) counts as a change, with the client's reason: the
     caller then applies it for real, and that apply reports or retries the failure (docs/architecture.md,
     "The no-change path")."""
-    # pylint: disable-next=import-outside-toplevel
-    from kubernetes.dynamic.exceptions import NotFoundError
-    # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects
-
     def would_change(definition):
         metadata = definition.get("metadata") or {}
         namespace = metadata.get("namespace")

@@ -354,13 +354,31 @@ def test_svg_picture_when_graphviz_is_installed(deployed, tmp_path):
     assert "<svg" in svg and "k8s-woker-5" in svg and "IOMeshCluster iomesh-cluster-1" in svg
     text = (out / "iomesh-report.md").read_text()
     assert "picture [`iomesh-topology.svg`](iomesh-topology.svg)" in text and "![topology](iomesh-topology.svg)" in text
+    drawn = (out / "iomesh-topology.svg").stat().st_mtime_ns
     again = report(deployed.testbed, deployed.inventory, out)
     assert again.rc == 0 and play_recap.counts(again.output)["changed"] == 0, again.output[-4000:]
-    # Without the renderer the picture would describe an older state: it is removed, and the report says why.
-    without = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT)
-    assert without.rc == 0
+    # Its source unchanged, the picture is not drawn again (docs/architecture.md, "The no-change path").
+    assert re.search(r"TASK \[[^]]*Render the picture with Graphviz[^]]*\] \**\nskipping: ", again.output), \
+        again.output[-4000:]
+    assert (out / "iomesh-topology.svg").stat().st_mtime_ns == drawn
+    # Nor without the renderer: the picture shows the state the report describes.
+    same = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT)
+    assert same.rc == 0 and play_recap.counts(same.output)["changed"] == 0, same.output[-4000:]
+    assert "![topology](iomesh-topology.svg)" in (out / "iomesh-report.md").read_text()
+    # A new state without the renderer: the picture would describe the older one, so it is removed, and the report
+    # says why.
+    results = [{"cluster": "iomesh", "namespace": "iomesh-verify", "storage_class": "iomesh", "pvc": "p",
+                "phase": "Pending", "pv": "", "driver": "", "pv_nodes": [], "within_cluster_nodes": None,
+                "result": "failed", "message": "not bound"}]
+    without = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT,
+                     iomesh_verify_results=results)
+    assert without.rc == 0, without.output[-4000:]
     assert not (out / "iomesh-topology.svg").exists()
     assert "no picture: Graphviz" in (out / "iomesh-report.md").read_text()
+    # A missing picture is drawn again, though its source did not change.
+    redrawn = report(deployed.testbed, deployed.inventory, out, iomesh_verify_results=results)
+    assert redrawn.rc == 0, redrawn.output[-4000:]
+    assert "<svg" in (out / "iomesh-topology.svg").read_text()
 
 
 def test_unreachable_api_is_reported_not_crashed(tmp_path, short_tmp):

@@ -10,7 +10,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import ResourceNotFoundError, api_exception
 from kubernetes.dynamic.resource import ResourceInstance
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.4"}
 
@@ -121,7 +121,7 @@ def fake_api(monkeypatch):
             holder["created"] += 1
             return holder["client"]
 
-        monkeypatch.setattr(core_client, "get_api_client", get_api_client)
+        monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
         return holder["client"]
     make.holder = holder
     return make

@@ -11,7 +11,7 @@ import pytest
 from ansible.playbook.task import Task
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_dry_run
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import api_error
 
@@ -145,7 +145,7 @@ def test_a_client_that_cannot_be_created_leaves_every_item_to_apply(monkeypatch,
     def get_api_client(**_connection):
         raise RuntimeError("Could not create API client: Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(core_client, "get_api_client", get_api_client)
+    monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
     result = run_action({"definitions": [CM, [ZK, CR]], "kubeconfig": "/nowhere"}, check_mode=check_mode)
     assert not result.get("failed") and result["changed"] is False
     assert result["would_change"] == [True, True] and result["pending"] == 2

@@ -11,7 +11,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.playbook.task import Task
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_read
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import api_error
 
@@ -125,7 +125,7 @@ def test_a_client_that_cannot_be_created_makes_no_read_and_says_why(monkeypatch,
     def get_api_client(**_connection):
         raise RuntimeError("Could not create API client: Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(core_client, "get_api_client", get_api_client)
+    monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
     result = run_action({"reads": READS, "kubeconfig": "/nowhere"}, check_mode=check_mode)
     assert not result.get("failed") and result["changed"] is False
     assert result["reachable"] is False

@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_wait
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import api_error
 
@@ -146,7 +146,7 @@ def test_a_client_that_cannot_be_created_fails_the_task_with_the_reason(monkeypa
     def get_api_client(**_connection):
         raise RuntimeError("Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(core_client, "get_api_client", get_api_client)
+    monkeypatch.setattr(k8s_client, "get_api_client", get_api_client)
     result = run_action({"waits": [OPERATOR_WAIT], "kubeconfig": "/nowhere"})
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"] == "Could not create the Kubernetes API client: Invalid kube-config file. No configuration found."

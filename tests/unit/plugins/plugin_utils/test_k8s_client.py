@@ -5,8 +5,12 @@ request timeout, and the API server's version read as iomesh_api_probe reads it.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import kubernetes
+import pytest
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
@@ -111,3 +115,28 @@ def test_a_kind_not_served_is_recorded_once_looked_up_and_a_missing_name_is_not(
     # Told from the one lookup the read made.
     assert [c[1:] for c in client.calls if c[0] == "resource"] == [
         ("Pod", "v1"), ("Pod", "v1"), ("BlockDevice", "openebs.io/v1alpha1")]
+
+
+@pytest.mark.fresh_interpreters
+@pytest.mark.parametrize("action", ["iomesh_read", "iomesh_wait", "iomesh_dry_run", "iomesh_lock"])
+def test_loading_an_action_plugin_imports_the_client(action):
+    # ansible-playbook loads each task's action plugin class in its own process before it forks the task's worker:
+    # importing the client there is what spares every later worker the import (docs/architecture.md, "The no-change
+    # path"). A fresh interpreter, so that nothing else imported it first.
+    probe = (f"import sys; import ansible_collections.iomesh.multicluster.plugins.action.{action}; "
+             "print(sorted(m for m in ('kubernetes.dynamic', "
+             "'ansible_collections.kubernetes.core.plugins.module_utils.k8s.client', "
+             "'ansible_collections.kubernetes.core.plugins.module_utils.k8s.service') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["['ansible_collections.kubernetes.core.plugins.module_utils.k8s.client',",
+                                  "'ansible_collections.kubernetes.core.plugins.module_utils.k8s.service',",
+                                  "'kubernetes.dynamic']"]
+
+
+def test_a_missing_client_fails_when_a_client_is_needed(monkeypatch):
+    missing = ImportError("No module named 'kubernetes'")
+    monkeypatch.setattr(k8s_client, "IMPORT_ERROR", missing)
+    with pytest.raises(ImportError) as raised:
+        k8s_client.api_client({"kubeconfig": "/k"})
+    assert raised.value is missing
