@@ -413,12 +413,14 @@ def kubernetes_side(label: str, clusters: list[dict], groups: dict[str, list[str
         mgmt = next(c for c in clusters if c.get("management"))
         mgmt_ns = cluster_namespaces([mgmt])[0]
         objects = owned_objects(testbed, testbed.requests()[since:], cluster_namespaces(clusters))
-        row["floor"] = round(measure_floor(testbed, objects, mgmt["name"], mgmt_ns, base), 3)
-        row["floor_objects"] = len(objects)
-        log(f"  {label}: floor {row['floor']:.2f} s ({len(objects)} objects + helm status, best of {FLOOR_REPEATS})")
         timed("rerun", "--skip-tags", SKIP_HOST_SIDE, no_change=True)
         timed("rerun_noverify", "--skip-tags", SKIP_VERIFY, no_change=True)
         timed("check", "--skip-tags", SKIP_HOST_SIDE, "--check", no_change=True)
+        # After the runs, on a testbed as settled as for the re-runs: measured right after the first deploy, the floor
+        # of the same 28 objects came out at 0.26 s for one inventory and 0.83 s for another.
+        row["floor"] = round(measure_floor(testbed, objects, mgmt["name"], mgmt_ns, base), 3)
+        row["floor_objects"] = len(objects)
+        log(f"  {label}: floor {row['floor']:.2f} s ({len(objects)} objects + helm status, best of {FLOOR_REPEATS})")
         return row
     finally:
         if chart is not None:
