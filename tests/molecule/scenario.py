@@ -143,8 +143,8 @@ def multicluster_case(tmp_path: Path, inventory: str, helm: str, hosts: bool) ->
 
 # Warnings a run may print, each explained in the README ("Warnings"); anything else fails the scenario.
 EXPLAINED_WARNINGS = (
-    # kubernetes.core 6.x helm_info, on every read of an existing release, whichever return value the caller uses
-    # (the collection reads status.release_values); gone with kubernetes.core 8.
+    # kubernetes.core 6.x's helm module, when it upgrades an existing release (it reads the release's values the
+    # deprecated way itself); gone with kubernetes.core 8.
     "[DEPRECATION WARNING]: The 'status.values' return value is deprecated",
     # ansible-core's hint after any deprecation (here that one).
     "[WARNING]: Deprecation warnings can be disabled by setting",

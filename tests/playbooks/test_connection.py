@@ -53,6 +53,12 @@ PLAYBOOK = """---
           - {{key: lock namespace, kind: Namespace, name: lock-ns}}
       register: read
 
+    - name: Read a Helm release that does not exist (helm, given the group's options as its variables)
+      iomesh.multicluster.iomesh_helm:
+        release_name: conn-none
+        release_namespace: lock-ns
+      register: release
+
     - name: Release the deployment lock
       iomesh.multicluster.iomesh_lock:
         namespace: lock-ns
@@ -63,12 +69,13 @@ PLAYBOOK = """---
         msg: >-
           reachable={{{{ probe.reachable }}}} nodes={{{{ nodes.resources | length }}}} waited={{{{ waited.waits | length }}}}
           read={{{{ read.objects.nodes | length }}}}/{{{{ read.objects['lock namespace'] | length }}}}
+          release={{{{ release.status is defined }}}}
 """
 
 
 def test_host_and_api_key_of_the_group_reach_every_plugin(testbed, run_playbook, tmp_path):
     """No kubeconfig anywhere (the test's own HOME, no KUBECONFIG): the API server's address and a token given once
-    to the group connect the probe, the lock, the wait, the read and kubernetes.core's modules."""
+    to the group connect the probe, the lock, the wait, the read, helm and kubernetes.core's modules."""
     config = yaml.safe_load(testbed.kubeconfig.read_text())
     server = config["clusters"][0]["cluster"]["server"]
     token = (config["users"][0]["user"] or {}).get("token") or "any-token"
@@ -78,7 +85,10 @@ def test_host_and_api_key_of_the_group_reach_every_plugin(testbed, run_playbook,
     since = len(testbed.requests())
     run = run_playbook(str(playbook), "localhost,", None, env=testbed.env)
     assert run.rc == 0, run.output[-3000:]
-    assert '"msg": "reachable=True nodes=6 waited=1 read=6/1"' in run.output, run
+    assert '"msg": "reachable=True nodes=6 waited=1 read=6/1 release=False"' in run.output, run
+    # helm reached the API server (a release that does not exist is no failure; an unreachable server is).
+    assert any(e["path"] == "/api/v1/namespaces/lock-ns/secrets" and e["method"] == "GET"
+               for e in testbed.requests()[since:]), testbed.requests()[since:]
     lease = [(e["method"], e["path"]) for e in testbed.requests()[since:] if "/leases" in e["path"]]
     assert ("POST", "/apis/coordination.k8s.io/v1/namespaces/lock-ns/leases") in lease, lease
     assert lease[-1] == ("DELETE", "/apis/coordination.k8s.io/v1/namespaces/lock-ns/leases/iomesh-multicluster-lock")

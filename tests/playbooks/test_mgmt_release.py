@@ -358,8 +358,36 @@ def interrupted_upgrade(deployment: Deployment) -> int:
     return before + 1
 
 
+WEBHOOK_CERT = f"/api/v1/namespaces/{NS}/secrets/iomesh-webhook-cert"
+WEBHOOK_CONFIG = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/iomesh-validating-webhook-configuration"
+
+
+def applied_in_part(deployment: Deployment, revision: int) -> None:
+    """What helm upgrade leaves when killed between two of its writes: the webhook certificate Secret of the revision
+    it was applying (a new one, every render of the chart makes one) without the webhook configuration that trusts
+    it. Helm writes Secrets before the other kinds of the chart."""
+    release = helm_record(deployment, revision)[1]
+    rendered = next(doc for doc in yaml.safe_load_all(release["manifest"])
+                    if doc and doc["kind"] == "Secret" and doc["metadata"]["name"] == "iomesh-webhook-cert")
+    live = deployment.get(WEBHOOK_CERT)
+    live["data"] = rendered["data"]
+    req = urllib.request.Request(f"{deployment.testbed.url}{WEBHOOK_CERT}", data=json.dumps(live).encode(),
+                                 method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+
+
+def webhook_trusts_its_certificate(deployment: Deployment) -> bool:
+    """The CA of the webhook's certificate Secret is in the CA bundle of every webhook of its configuration."""
+    ca = base64.b64decode(deployment.get(WEBHOOK_CERT)["data"]["ca.crt"]).strip()
+    hooks = deployment.get(WEBHOOK_CONFIG)["webhooks"]
+    return bool(hooks) and all(ca in base64.b64decode(h["clientConfig"]["caBundle"]) for h in hooks)
+
+
 def test_a_revision_left_pending_by_a_killed_helm_is_recovered_by_a_re_run(deployed):
     pending = interrupted_upgrade(deployed)
+    applied_in_part(deployed, pending)
+    assert not webhook_trusts_its_certificate(deployed)
     record = f"sh.helm.release.v1.{MGMT}.v{pending}"
     # Just killed: another helm may still be running on it, so the run stops and says how to recover.
     run = deployed.run("playbooks/mgmt.yml")
@@ -377,10 +405,14 @@ def test_a_revision_left_pending_by_a_killed_helm_is_recovered_by_a_re_run(deplo
     assert run.rc == 0, run
     assert (f"an interrupted run left it. Removing that revision's record (Secret {record}) so that Helm can install "
             "or upgrade the release again") in run.output, run
-    # The interrupted upgrade had the values the release already has, so nothing was left to upgrade.
+    # The interrupted upgrade had the values the release already has, so nothing was left to upgrade; but it had
+    # applied part of its objects: the release was rolled back to its last deployed revision, as one change, and the
+    # webhook trusts its certificate again.
     status = release_status(deployed)
-    assert status["info"]["status"] == "deployed" and status["version"] == pending - 1, status
+    assert status["info"]["status"] == "deployed" and status["version"] == pending, status
+    assert status["info"]["description"] == f"Rollback to {pending - 1}", status
     assert run.recap()["changed"] == 1, run
+    assert webhook_trusts_its_certificate(deployed)
     assert deployed.mgmt_cr()["metadata"]["uid"] == uid
 
 

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iomesh.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Helm command lines of the management release, and what they print, for the action plugin iomesh_helm.
+
+Two helm commands answer what kubernetes.core.helm_info answers with five (list, get values, manifest, notes, hooks) in
+a module process: `helm history --max 1` (the last revision in every state, pending ones included, docs/pitfalls.md
+P24: its number, state, time, chart and app version) and `helm get values --revision` of that revision (its
+user-supplied values). `helm status -o json` cannot stand in for them: it leaves the chart out. The connection
+options reach helm as kubernetes.core's helm modules pass them: as Helm's environment variables (KUBECONFIG,
+HELM_KUBECONTEXT, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+# How kubernetes.core's helm modules hand each connection option to helm (module_utils/helm.py,
+# _prepare_helm_environment); a kubeconfig given as a mapping is written to a file by the caller.
+HELM_ENVIRONMENT = (("context", "HELM_KUBECONTEXT"), ("api_key", "HELM_KUBETOKEN"), ("host", "HELM_KUBEAPISERVER"),
+                    ("ca_cert", "HELM_KUBECAFILE"))
+# The environment kubernetes.core's helm modules fall back to for an option not given (module_utils/helm_args_common.py).
+FALLBACKS = (("kubeconfig", "K8S_AUTH_KUBECONFIG"), ("context", "K8S_AUTH_CONTEXT"), ("host", "K8S_AUTH_HOST"),
+             ("ca_cert", "K8S_AUTH_SSL_CA_CERT"), ("validate_certs", "K8S_AUTH_VERIFY_SSL"),
+             ("api_key", "K8S_AUTH_API_KEY"))
+# Connection options of kubernetes.core that helm has no flag or variable for.
+NOT_FOR_HELM = ("username", "password", "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers",
+                "persist_config", "impersonate_user", "impersonate_groups")
+# What helm prints when the release has no revision at all (helm 3 and 4).
+NOT_FOUND = "release: not found"
+
+
+def with_fallbacks(options: Mapping, environ: Mapping) -> dict:
+    """The connection options, those not given taken from K8S_AUTH_* as kubernetes.core's helm modules take them."""
+    found = dict(options)
+    for key, var in FALLBACKS:
+        if found.get(key) in (None, "") and environ.get(var):
+            found[key] = environ[var]
+    if isinstance(found.get("validate_certs"), str):
+        found["validate_certs"] = found["validate_certs"].strip().lower() not in ("0", "false", "no", "off", "n", "f")
+    return found
+
+
+def environment(options: Mapping, kubeconfig_path: str | None = None) -> dict:
+    """Helm's environment for the connection options a task was given (unset ones are left to helm's defaults).
+    `kubeconfig_path`: where a kubeconfig given as a mapping was written."""
+    env = {var: str(options[key]) for key, var in HELM_ENVIRONMENT if options.get(key) not in (None, "")}
+    kubeconfig = kubeconfig_path or options.get("kubeconfig")
+    if kubeconfig not in (None, "") and not isinstance(kubeconfig, Mapping):
+        env["KUBECONFIG"] = str(kubeconfig)
+    if options.get("validate_certs") is False:
+        env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] = "true"
+    return env
+
+
+def unsupported(options: Mapping) -> list[str]:
+    """The connection options set that helm cannot use, sorted."""
+    return sorted(key for key in NOT_FOR_HELM if options.get(key) not in (None, "", False, [], {}))
+
+
+def history_argv(binary: str, name: str, namespace: str) -> list[str]:
+    return [binary, "history", name, "--namespace", namespace, "--max", "1", "--output", "json"]
+
+
+def values_argv(binary: str, name: str, namespace: str, revision: object) -> list[str]:
+    return [binary, "get", "values", name, "--namespace", namespace, "--revision", str(revision), "--output", "json"]
+
+
+def rollback_argv(binary: str, name: str, namespace: str, revision: object, timeout: int) -> list[str]:
+    return [binary, "rollback", name, str(revision), "--namespace", namespace, "--timeout", f"{int(timeout)}s"]
+
+
+def last_revision(printed: str) -> dict:
+    """The last revision `helm history --max 1 -o json` printed (a list of one entry)."""
+    history = json.loads(printed)
+    if not isinstance(history, list) or not history or not isinstance(history[-1], Mapping):
+        raise ValueError(f"helm history printed {printed.strip()[:200]!r}, not a revision")
+    return dict(history[-1])
+
+
+def status(name: str, namespace: str, revision: Mapping, values_printed: str) -> dict:
+    """The release in the shape of kubernetes.core.helm_info's `status` (the fields the collection reads): name,
+    namespace, revision (a string, as helm list prints it), status, chart (<name>-<version>), app_version, updated
+    (the revision's time, RFC 3339), release_values (the user-supplied values; `null` when there are none)."""
+    values = json.loads(values_printed)
+    if values is not None and not isinstance(values, Mapping):
+        raise ValueError(f"helm get values printed {type(values).__name__}, not values")
+    return {"name": name, "namespace": namespace, "revision": str(revision.get("revision") or ""),
+            "status": str(revision.get("status") or ""), "chart": str(revision.get("chart") or ""),
+            "app_version": str(revision.get("app_version") or ""), "updated": str(revision.get("updated") or ""),
+            "release_values": dict(values or {})}
+
+
+def not_found(stderr: str) -> bool:
+    return NOT_FOUND in stderr
