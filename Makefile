@@ -28,7 +28,7 @@ help:
 	@echo "make test    - everything CI runs: lint, sanity, build, changelog lint, docs and the docs site, all pytest suites"
 	@echo "make docsite - the docs site (antsibull-docs + Sphinx, warnings are errors) in build/docsite/index.html"
 	@echo "make unit    - filter unit tests only"
-	@echo "make mutation        - mutmut over plugins/plugin_utils and the read and wait actions: score per file, surviving mutants (MUTATION_ARGS=...)"
+	@echo "make mutation        - mutmut over plugins/plugin_utils and the read, wait and helm actions: score per file, surviving mutants (MUTATION_ARGS=...)"
 	@echo "make mutation-sample - the sample the test command runs (fails below its threshold)"
 	@echo "make testbed-up   - API emulator + IOMesh twin + chart repo (TESTBED_HOSTS=1: podman hosts; TESTBED_NODES=...)"
 	@echo "make testbed-down - stop everything testbed-up started"

@@ -48,7 +48,8 @@ MUTANT_KEY = re.compile(r"^(?P<module>.+)\.x(?:_|ǁ)(?P<function>.+?)__mutmut_(?
 
 def default_files() -> list[str]:
     utils = sorted(p for p in (ROOT / "plugins/plugin_utils").glob("*.py") if p.name != "__init__.py")
-    return [str(p.relative_to(ROOT)) for p in utils] + ["plugins/action/iomesh_read.py", "plugins/action/iomesh_wait.py"]
+    actions = ["plugins/action/iomesh_read.py", "plugins/action/iomesh_wait.py", "plugins/action/iomesh_helm.py"]
+    return [str(p.relative_to(ROOT)) for p in utils] + actions
 
 
 @dataclass
@@ -245,7 +246,7 @@ def report(results: list[FileResult], threshold: float, equivalent: dict[str, st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("files", nargs="*", help="files to mutate, relative to the repository root (default: plugin_utils and the read and wait actions)")
+    parser.add_argument("files", nargs="*", help="files to mutate, relative to the repository root (default: plugin_utils and the read, wait and helm actions)")
     parser.add_argument("--tests", nargs="+", default=DEFAULT_TESTS, help="the tests mutmut's stats run starts from (default: tests/unit)")
     parser.add_argument("--threshold", type=float, default=0.0, help="fail when a file's score (%%) is below this")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")

@@ -30,7 +30,11 @@ class ActionModule(action.Action):
 
     def act(self, args, task_vars, result):
         result["changed"] = False
-        args = helm.with_fallbacks(args, os.environ)
+        try:
+            args = helm.with_fallbacks(args, os.environ)
+        except ValueError as exc:
+            result.update(failed=True, msg=f"iomesh_helm: {exc}")
+            return result
         unsupported = helm.unsupported(args)
         if unsupported:
             result.update(failed=True, msg=f"iomesh_helm: helm cannot use the connection options {', '.join(unsupported)}; "
@@ -93,15 +97,15 @@ class ActionModule(action.Action):
     @staticmethod
     def _helm(argv, env, timeout) -> subprocess.CompletedProcess | str:
         """The finished command, or why it could not run."""
+        limit = max(int(timeout), 1)
         try:
-            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=max(int(timeout), 1),
-                                  check=False)
+            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=limit, check=False)
         except FileNotFoundError:
             return f"{argv[0]} was not found"
         except PermissionError:
             return f"{argv[0]} cannot be run"
         except subprocess.TimeoutExpired:
-            return f"{' '.join(argv[:2])} did not answer within {max(int(timeout), 1)} s"
+            return f"{' '.join(argv[:2])} did not answer within {limit} s"
 
     @staticmethod
     def _reason(done) -> str:

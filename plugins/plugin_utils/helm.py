@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 # How kubernetes.core's helm modules hand each connection option to helm (module_utils/helm.py,
 # _prepare_helm_environment); a kubeconfig given as a mapping is written to a file by the caller.
 HELM_ENVIRONMENT = (("context", "HELM_KUBECONTEXT"), ("api_key", "HELM_KUBETOKEN"), ("host", "HELM_KUBEAPISERVER"),
@@ -32,13 +34,18 @@ NOT_FOUND = "release: not found"
 
 
 def with_fallbacks(options: Mapping, environ: Mapping) -> dict:
-    """The connection options, those not given taken from K8S_AUTH_* as kubernetes.core's helm modules take them."""
+    """The connection options, those not given taken from K8S_AUTH_* as kubernetes.core's helm modules take them;
+    ValueError when K8S_AUTH_VERIFY_SSL is no boolean."""
     found = dict(options)
     for key, var in FALLBACKS:
         if found.get(key) in (None, "") and environ.get(var):
             found[key] = environ[var]
     if isinstance(found.get("validate_certs"), str):
-        found["validate_certs"] = found["validate_certs"].strip().lower() not in ("0", "false", "no", "off", "n", "f")
+        # As Ansible's argument spec converts K8S_AUTH_VERIFY_SSL for kubernetes.core's helm modules (type bool).
+        try:
+            found["validate_certs"] = boolean(found["validate_certs"])
+        except TypeError as exc:
+            raise ValueError(f"K8S_AUTH_VERIFY_SSL is {found['validate_certs']!r}, not a boolean (yes or no)") from exc
     return found
 
 
@@ -71,9 +78,17 @@ def rollback_argv(binary: str, name: str, namespace: str, revision: object, time
     return [binary, "rollback", name, str(revision), "--namespace", namespace, "--timeout", f"{int(timeout)}s"]
 
 
+def _json(printed: str) -> object:
+    """What helm printed with --output json; a list (not JSON's null) when it printed no JSON, which no caller takes."""
+    try:
+        return json.loads(printed)
+    except ValueError:
+        return []
+
+
 def last_revision(printed: str) -> dict:
     """The last revision `helm history --max 1 -o json` printed (a list of one entry)."""
-    history = json.loads(printed)
+    history = _json(printed)
     if not isinstance(history, list) or not history or not isinstance(history[-1], Mapping):
         raise ValueError(f"helm history printed {printed.strip()[:200]!r}, not a revision")
     return dict(history[-1])
@@ -83,9 +98,9 @@ def status(name: str, namespace: str, revision: Mapping, values_printed: str) ->
     """The release in the shape of kubernetes.core.helm_info's `status` (the fields the collection reads): name,
     namespace, revision (a string, as helm list prints it), status, chart (<name>-<version>), app_version, updated
     (the revision's time, RFC 3339), release_values (the user-supplied values; `null` when there are none)."""
-    values = json.loads(values_printed)
+    values = _json(values_printed)
     if values is not None and not isinstance(values, Mapping):
-        raise ValueError(f"helm get values printed {type(values).__name__}, not values")
+        raise ValueError(f"helm get values printed {values_printed.strip()[:200]!r}, not values")
     return {"name": name, "namespace": namespace, "revision": str(revision.get("revision") or ""),
             "status": str(revision.get("status") or ""), "chart": str(revision.get("chart") or ""),
             "app_version": str(revision.get("app_version") or ""), "updated": str(revision.get("updated") or ""),

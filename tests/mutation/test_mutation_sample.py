@@ -1,6 +1,6 @@
 """The mutation sample of the test command: scripts/mutation.py --sample fails when the sampled file's score drops.
 
-The full run over plugins/plugin_utils and the read and wait actions is `make mutation`.
+The full run over plugins/plugin_utils and the read, wait and helm actions is `make mutation`.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ FAKE_HELM = textwrap.dedent("""\
         back = [r for r in revisions if str(r["revision"]) == sys.argv[3]][0]
         state["revisions"] = revisions + [dict(back, revision=revisions[-1]["revision"] + 1, status="deployed",
                                                description="Rollback to " + sys.argv[3])]
+        state["fail"] = dict(state.get("fail", {}), **state.get("fail_after_rollback", {}))
         json.dump(state, open(os.path.join(here, "state.json"), "w"))
         print("Rollback was a success! Happy Helming!")
 """)
@@ -176,7 +177,9 @@ def test_every_failure_names_the_release_and_says_why(tmp_path):
     assert denied["msg"].endswith("not-executable cannot be run")
     for printed, msg in (
             (("history", "[]"), f"helm history of release {NS}/{NAME}: helm history printed '[]', not a revision"),
-            (("get values", "[1]"), f"helm get values of release {NS}/{NAME}: helm get values printed list, not values")):
+            (("get values", "[1]"), f"helm get values of release {NS}/{NAME}: helm get values printed '[1]', not values"),
+            (("get values", "WARNING: x"), f"helm get values of release {NS}/{NAME}: helm get values printed 'WARNING: x', "
+                                           "not values")):
         garbled = run_action(args(FakeHelm(tmp_path, [release(1, "deployed")], print=dict([printed]))))
         assert garbled["failed"] is True and garbled["msg"] == msg and "status" not in garbled
 
@@ -245,3 +248,51 @@ def test_fallbacks_are_taken_only_for_options_not_given():
     assert found == {"kubeconfig": "/given.conf", "context": "env@ctx", "validate_certs": False}
     assert helm.with_fallbacks({}, {"K8S_AUTH_VERIFY_SSL": "true"}) == {"validate_certs": True}
     assert helm.with_fallbacks({"validate_certs": True}, {"K8S_AUTH_VERIFY_SSL": "false"}) == {"validate_certs": True}
+
+
+def test_helm_on_the_path_without_a_binary_and_a_failure_that_says_nothing(tmp_path, monkeypatch):
+    fake = FakeHelm(tmp_path, [release(2, "deployed")], fail={"get values": ""})
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    result = run_action({"release_name": NAME, "release_namespace": NS})
+    assert [c["argv"][0] for c in fake.calls()] == ["history", "get"]
+    assert result["msg"] == f"helm get values of release {NS}/{NAME} failed: exit code 1"
+
+
+def test_the_rollback_has_helms_timeout_and_the_request_timeout(tmp_path):
+    # helm's own --timeout bounds the rollback; the process gets the request timeout on top before it is given up.
+    fake = FakeHelm(tmp_path, [release(3, "deployed")], sleep={"rollback": 1.5})
+    result = run_action(args(fake, rollback_deployed=True, timeout=1, request_timeout=1))
+    assert not result.get("failed") and result["changed"] is True, result
+    assert ["rollback", NAME, "3", "--namespace", NS, "--timeout", "1s"] in [c["argv"] for c in fake.calls()]
+
+
+def test_a_read_after_the_rollback_that_fails_leaves_no_stale_status(tmp_path):
+    fake = FakeHelm(tmp_path, [release(3, "deployed")], fail_after_rollback={"history": "Error: connection refused"})
+    result = run_action(args(fake, rollback_deployed=True))
+    assert result["failed"] is True and "status" not in result and result["rolled_back_to"] == "3"
+    assert result["msg"] == f"helm history of release {NS}/{NAME} failed: Error: connection refused"
+
+
+@pytest.mark.parametrize(("text", "verify"), [("no", False), ("False", False), ("0", False), ("off", False),
+                                              ("n", False), ("yes", True), ("1", True), ("on", True)])
+def test_the_verify_fallback_is_read_as_ansible_reads_a_boolean(text, verify):
+    assert helm.with_fallbacks({}, {"K8S_AUTH_VERIFY_SSL": text})["validate_certs"] is verify
+
+
+def test_what_helm_printed_wrongly_is_quoted_shortly_and_missing_fields_are_empty():
+    with pytest.raises(ValueError) as caught:
+        helm.last_revision("x" * 300)
+    assert str(caught.value) == f"helm history printed {'x' * 200!r}, not a revision"
+    assert helm.status("r", "n", {}, "{}")["revision"] == ""
+    assert helm.environment({"kubeconfig": ""}) == {}
+
+
+def test_a_verify_fallback_that_is_no_boolean_fails_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", "maybe")
+    fake = FakeHelm(tmp_path, [release(1, "deployed")])
+    result = run_action(args(fake))
+    assert result["failed"] is True and fake.calls() == []
+    assert result["msg"] == "iomesh_helm: K8S_AUTH_VERIFY_SSL is 'maybe', not a boolean (yes or no)"
+    monkeypatch.delenv("K8S_AUTH_VERIFY_SSL")
+    garbled = run_action(args(FakeHelm(tmp_path, [release(1, "deployed")], print={"get values": "v" * 300})))
+    assert garbled["msg"] == f"helm get values of release {NS}/{NAME}: helm get values printed {'v' * 200!r}, not values"
