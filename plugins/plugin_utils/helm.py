@@ -17,18 +17,18 @@ import json
 from collections.abc import Mapping
 
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import HELM_AUTH_ARG_SPEC
 
 # How kubernetes.core's helm modules hand each connection option to helm (module_utils/helm.py,
 # _prepare_helm_environment); a kubeconfig given as a mapping is written to a file by the caller.
 HELM_ENVIRONMENT = (("context", "HELM_KUBECONTEXT"), ("api_key", "HELM_KUBETOKEN"), ("host", "HELM_KUBEAPISERVER"),
                     ("ca_cert", "HELM_KUBECAFILE"))
-# The environment kubernetes.core's helm modules fall back to for an option not given (module_utils/helm_args_common.py).
-FALLBACKS = (("kubeconfig", "K8S_AUTH_KUBECONFIG"), ("context", "K8S_AUTH_CONTEXT"), ("host", "K8S_AUTH_HOST"),
-             ("ca_cert", "K8S_AUTH_SSL_CA_CERT"), ("validate_certs", "K8S_AUTH_VERIFY_SSL"),
-             ("api_key", "K8S_AUTH_API_KEY"))
-# Connection options of kubernetes.core that helm has no flag or variable for.
-NOT_FOR_HELM = ("username", "password", "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers",
-                "persist_config", "impersonate_user", "impersonate_groups")
+# The environment kubernetes.core's helm modules fall back to for an option not given (their argument spec).
+FALLBACKS = tuple((key, spec["fallback"][1][0]) for key, spec in HELM_AUTH_ARG_SPEC.items() if "fallback" in spec)
+# Connection options of kubernetes.core's other modules that its helm modules do not take: helm has no flag or
+# variable for them.
+NOT_FOR_HELM = tuple(sorted(set(AUTH_ARG_SPEC) - set(HELM_AUTH_ARG_SPEC)))
 # What helm prints when the release has no revision at all (helm 3 and 4).
 NOT_FOUND = "release: not found"
 

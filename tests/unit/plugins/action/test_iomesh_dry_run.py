@@ -5,15 +5,14 @@ client; whatever cannot be told counts as a change, never as a failed task; the 
 from __future__ import annotations
 
 import copy
-from unittest import mock
 
 import pytest
-from ansible.playbook.task import Task
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_dry_run
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import api_error
+from . import runner
 
 ZK_API = "zookeeper.pravega.io/v1beta1"
 IOMESH_API = "iomesh.com/v1alpha1"
@@ -43,13 +42,8 @@ ALL = [stored(CM), stored(ZK), stored(CR), stored(SC)]
 
 
 def run_action(args, check_mode=False):
-    """The action as Ansible runs it: task args validated by its argument spec, the play's check mode."""
-    task = Task()
-    task.name = "Dry-run the storage objects"
-    task.args = {"field_manager": "blk-deployer", **args}
-    task.check_mode = check_mode
-    return iomesh_dry_run.ActionModule(task, mock.MagicMock(), mock.MagicMock(check_mode=check_mode), None, None,
-                                       None).run(task_vars={})
+    return runner.run_action(iomesh_dry_run.ActionModule, "Dry-run the storage objects",
+                             {"field_manager": "blk-deployer", **args}, check_mode)
 
 
 def applies(client):

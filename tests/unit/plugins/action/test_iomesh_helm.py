@@ -11,13 +11,13 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from unittest import mock
 
 import pytest
-from ansible.playbook.task import Task
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_helm
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import helm
+
+from . import runner
 
 NAME, NS = "blk-core-m", "store-east"
 
@@ -83,12 +83,7 @@ class FakeHelm:
 
 
 def run_action(args, check_mode=False):
-    task = Task()
-    task.name = "Read the management release"
-    task.args = args
-    task.check_mode = check_mode
-    return iomesh_helm.ActionModule(task, mock.MagicMock(), mock.MagicMock(check_mode=check_mode), None, None,
-                                    None).run(task_vars={})
+    return runner.run_action(iomesh_helm.ActionModule, "Read the management release", args, check_mode)
 
 
 @pytest.fixture(autouse=True)

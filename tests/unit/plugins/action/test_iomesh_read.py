@@ -4,16 +4,15 @@ rather than a failed task, the API that cannot be used said as iomesh_api_probe 
 
 from __future__ import annotations
 
-from unittest import mock
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 
 from ansible_collections.iomesh.multicluster.plugins.action import iomesh_read
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import api_error
+from . import runner
 
 
 def obj(kind, name, namespace=None, **labels):
@@ -31,13 +30,7 @@ SERVED = ("Pod", "ConfigMap", "StorageClass", "Namespace")
 
 
 def run_action(args, check_mode=False):
-    """The action as Ansible runs it: task args validated by its argument spec, the play's check mode."""
-    task = Task()
-    task.name = "Read the storage clusters"
-    task.args = args
-    task.check_mode = check_mode
-    return iomesh_read.ActionModule(task, mock.MagicMock(), mock.MagicMock(check_mode=check_mode), None, None,
-                                    None).run(task_vars={})
+    return runner.run_action(iomesh_read.ActionModule, "Read the storage clusters", args, check_mode)
 
 
 READS = [

@@ -10,6 +10,7 @@ from ansible_collections.iomesh.multicluster.plugins.action import iomesh_wait
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import k8s_client
 
 from ..fake_k8s import api_error
+from . import runner
 
 
 POD = {"kind": "Pod", "metadata": {"name": "chunk-0", "namespace": "blk-core"}}
@@ -80,16 +81,7 @@ def crashing_pod(name, node, namespace="blk-core"):
 
 
 def run_action(args, check_mode=False, name="Wait for blk-core"):
-    """The action as Ansible runs it: task args validated by its argument spec, the play's check mode."""
-    from unittest import mock  # pylint: disable=import-outside-toplevel
-
-    from ansible.playbook.task import Task  # pylint: disable=import-outside-toplevel
-
-    task = Task()
-    task.name = name
-    task.args = args
-    task.check_mode = check_mode
-    return iomesh_wait.ActionModule(task, mock.MagicMock(), mock.MagicMock(check_mode=check_mode), None, None, None).run(task_vars={})
+    return runner.run_action(iomesh_wait.ActionModule, name, args, check_mode)
 
 
 CSI_WAIT = {"label": "the CSI node plugin of blk-core", "api_version": "v1", "kind": "Pod", "namespace": "blk-core",
