@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s, k8s_client
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, connection, k8s_client
 
 READ_SPEC = {
     # Not a secret: the name under which the read's objects are returned.
@@ -33,13 +33,6 @@ ARGUMENT_SPEC = {
 }
 
 
-def without_managed_fields(objects: list[dict]) -> list[dict]:
-    """The objects without metadata.managedFields (the API server's bookkeeping of who set which field, often half an
-    object), for a caller that does not judge ownership: less to hand back to Ansible and to template."""
-    return [{**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "managedFields"}}
-            if isinstance(obj.get("metadata"), dict) and "managedFields" in obj["metadata"] else obj for obj in objects]
-
-
 def duplicate_keys(reads: list[dict]) -> list[str]:
     """The keys given to more than one read, sorted."""
     return sorted(key for key, count in Counter(read["key"] for read in reads).items() if count > 1)
@@ -56,37 +49,16 @@ class ActionModule(action.Action):
                 f"iomesh_read: each read needs a key of its own; {', '.join(repr(k) for k in duplicates)} "
                 f"{'is' if len(duplicates) == 1 else 'are'} given to more than one read."))
             return result
-        request_timeout = max(args["request_timeout"], 1)
         result["changed"] = False
-        try:
-            client = k8s_client.api_client(connection.options(args))
-            # Whether the API answers at all, as iomesh_api_probe asks it, so that callers word it the same.
-            k8s_client.server_version(client, request_timeout)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            reason = k8s.client_error(exc)
-            result.update(reachable=False, error=k8s_client.error_text(exc),
-                          objects={read["key"]: None for read in reads},
-                          api_found={read["key"]: None for read in reads},
-                          errors={read["key"]: reason for read in reads},
-                          msg=f"No read was made: the Kubernetes API cannot be used: {reason}")
+        read, reason = k8s_client.read_all(connection.options(args), reads, args["request_timeout"], args["managed_fields"])
+        result.update(read)
+        if not read["reachable"]:
+            result["msg"] = f"No read was made: the Kubernetes API cannot be used: {reason}"
             if args["fail_on_error"]:
                 result["failed"] = True
             return result
-        # No second lookup of a kind not found: the client's own lookup already looked past its discovery cache.
-        unserved: set = set()
-        fetch = k8s_client.fetcher(client, request_timeout, rediscover=False, unserved=unserved)
-        objects, errors, api_found = {}, {}, {}
-        for read in reads:
-            found, error = fetch(read)
-            if not args["managed_fields"]:
-                found = without_managed_fields(found)
-            objects[read["key"]] = None if error else found
-            if error:
-                errors[read["key"]] = error
-            # A read that failed cannot tell.
-            api_found[read["key"]] = None if error else (read["api_version"], read["kind"]) not in unserved
-        result.update(reachable=True, error="", objects=objects, errors=errors, api_found=api_found,
-                      msg=f"{len(reads)} read(s), {len(errors)} failed")
+        errors = read["errors"]
+        result["msg"] = f"{len(reads)} read(s), {len(errors)} failed"
         if errors and args["fail_on_error"]:
             result.update(failed=True, msg="Could not read " + "; ".join(f"{key}: {why}" for key, why in errors.items()))
         return result

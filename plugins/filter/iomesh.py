@@ -113,7 +113,8 @@ def iomesh_mgmt_manifests(rendered, cluster):
     name = "iomesh_mgmt_manifests"
     cluster = _management(name, cluster)
     if not isinstance(rendered, str):
-        raise AnsibleFilterError(f"{name}: expects the stdout of kubernetes.core.helm_template, got {type(rendered).__name__}")
+        raise AnsibleFilterError(f"{name}: expects the stdout of helm template (iomesh.multicluster.iomesh_helm_template, "
+                                 f"kubernetes.core.helm_template), got {type(rendered).__name__}")
     try:
         return render.mgmt_manifests(rendered, cluster)
     except render.ChartRenderError as exc:

@@ -19,6 +19,8 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils.topology impor
 CLUSTERS_DETAIL = " (normalised, with its nodes, disks, replicas and derived names)"
 OBSERVED_LISTS = ("namespaces", "iomesh_clusters", "zookeeper_clusters", "pods", "block_devices", "storage_classes",
                   "configmaps", "errors")
+# What report_model.build returns, as the iomesh_report action hands it on.
+VIEW_KEYS = ("release", "errors", "verify_ran", "clusters", "outside", "problems")
 
 
 def _observed(name: str, observed: object) -> dict:
@@ -39,13 +41,10 @@ def _observed(name: str, observed: object) -> dict:
 
 
 def _verify(name: str, results: object) -> list[dict] | None:
-    if results is None:
-        return None
-    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence) or \
-            not all(isinstance(r, Mapping) and r.get("cluster") for r in results):
-        raise AnsibleFilterError(f"{name}: verify_results must be null (verification not run) or a list of "
-                                 f"dictionaries each with a cluster key, as iomesh_verify sets it; got {results!r}")
-    return plain(list(results))
+    try:
+        return report_model.verify_results(results)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"{name}: {exc}") from exc
 
 
 def _settings(name: str, settings: object) -> dict | None:
@@ -74,6 +73,17 @@ def iomesh_report_markdown(clusters, observed, verify_results=None, meta=None, s
     return report_markdown.markdown(_view(name, clusters, observed, verify_results, settings), plain(meta or {}))
 
 
+def iomesh_report_view_markdown(view, meta=None):
+    """The report as Markdown, from the view the iomesh_report action returns (what was read, judged once)."""
+    name = "iomesh_report_view_markdown"
+    if not isinstance(view, Mapping) or not all(key in view for key in VIEW_KEYS):
+        raise AnsibleFilterError(f"{name}: expects the view the iomesh.multicluster.iomesh_report action returns "
+                                 f"(keys {', '.join(VIEW_KEYS)}), got {str(view)[:200]!r}")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise AnsibleFilterError(f"{name}: meta must be a dictionary, got {meta!r}")
+    return report_markdown.markdown(plain(view), plain(meta or {}))
+
+
 def iomesh_report_diagram(clusters, observed, verify_results=None, settings=None):
     """The topology as Graphviz DOT source."""
     name = "iomesh_report_diagram"
@@ -92,6 +102,7 @@ class FilterModule:
     def filters(self):
         return {
             "iomesh_report_markdown": iomesh_report_markdown,
+            "iomesh_report_view_markdown": iomesh_report_view_markdown,
             "iomesh_report_diagram": iomesh_report_diagram,
             "iomesh_report_problems": iomesh_report_problems,
         }

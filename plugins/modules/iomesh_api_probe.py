@@ -2,8 +2,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iomesh.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-# A module that answers instead of failing: a failed kubernetes.core task registered with failed_when loses the
-# client's message (docs/architecture.md#reaching-the-kubernetes-api).
+# The documentation of the action plugin plugins/action/iomesh_api_probe.py, which does the work on the controller.
 
 from __future__ import annotations
 
@@ -19,8 +18,8 @@ description:
     client's own error (connection refused, name resolution, TLS, C(401 Unauthorized), C(403 Forbidden), timeout, a
     kubeconfig error) for the caller to report, shortened by the
     P(iomesh.multicluster.iomesh_api_error_reason#filter) filter.
-  - Read-only. Like the kubernetes.core modules it sets no request timeout; the task's C(timeout) bounds a server
-    that never answers (the collection's roles set it to C(iomesh_request_timeout)).
+  - Read-only. Runs on the controller, over the API client the collection's reads share (an action plugin, not a
+    module process); the request is bounded by O(request_timeout).
 author: iomesh.multicluster contributors (!UNKNOWN)
 attributes:
   check_mode:
@@ -32,10 +31,15 @@ attributes:
   platform:
     support: full
     platforms: all
-    description: Runs where the task runs (the controller in this collection's plays).
+    description: Runs on the Ansible controller.
 extends_documentation_fragment:
   - iomesh.multicluster.connection
-options: {}
+options:
+  request_timeout:
+    description: Seconds the request to C(/version) may take; an API server that does not answer by then is not reachable.
+    type: int
+    default: 60
+    version_added: 0.7.0
 requirements:
   - kubernetes.core (its Kubernetes client and the Python library C(kubernetes))
 """
@@ -80,41 +84,3 @@ client_configured:
   returned: when not reachable
   type: bool
 """
-
-import copy
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-
-# Packages whose exceptions mean a request reached the network: urllib3's, and the API errors of the client.
-REQUEST_ERROR_PACKAGES = ("urllib3.", "kubernetes.client.", "kubernetes.dynamic.")
-
-
-def _from_a_request(exc: BaseException) -> bool:
-    return any(cls.__module__.startswith(REQUEST_ERROR_PACKAGES) for cls in type(exc).__mro__)
-
-
-def main():
-    # kubernetes.core's connection options, as its modules take them (module_defaults, K8S_AUTH_*).
-    module = AnsibleModule(argument_spec=copy.deepcopy(AUTH_ARG_SPEC), supports_check_mode=True)
-    try:
-        # Imported here: without kubernetes.core or the kubernetes library the module fails saying so.
-        # pylint: disable-next=import-outside-toplevel
-        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    except ImportError as exc:
-        module.fail_json(msg=f"iomesh_api_probe needs the kubernetes.core collection and its Python requirements: {exc}")
-    try:
-        # As keywords, not module=: get_api_client then needs nothing of AnsibleK8SModule. Without a discovery cache
-        # it already reads /version; with one, only the request below reaches the server.
-        client = get_api_client(**{key: value for key, value in module.params.items() if value not in (None, "")})
-        version = client.client.request("get", "/version", serializer=lambda _response, data: data)
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        # Every error of the client is an answer here: the caller reports it.
-        module.exit_json(changed=False, reachable=False, error=str(exc) or repr(exc),
-                         client_configured=_from_a_request(exc))
-    module.exit_json(changed=False, reachable=True, host=str(client.configuration.host), version=dict(version))
-
-
-if __name__ == "__main__":
-    main()

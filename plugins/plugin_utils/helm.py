@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iomesh.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Helm command lines of the management release, and what they print, for the action plugin iomesh_helm.
+"""The Helm command lines of the management release, and what they print, for the action plugins iomesh_helm and
+iomesh_helm_template, which run helm on the controller (no module process).
 
 Two helm commands answer what kubernetes.core.helm_info answers with five (list, get values, manifest, notes, hooks) in
 a module process: `helm history --max 1` (the last revision in every state, pending ones included, docs/pitfalls.md
@@ -13,7 +14,11 @@ HELM_KUBECONTEXT, ...).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import subprocess
+import tempfile
 from collections.abc import Mapping
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -76,6 +81,79 @@ def values_argv(binary: str, name: str, namespace: str, revision: object) -> lis
 
 def rollback_argv(binary: str, name: str, namespace: str, revision: object, timeout: int) -> list[str]:
     return [binary, "rollback", name, str(revision), "--namespace", namespace, "--timeout", f"{int(timeout)}s"]
+
+
+def template_argv(binary: str, name: str, namespace: str, chart_ref: str, values_path: str,
+                  repo_url: str | None = None, version: str | None = None) -> list[str]:
+    """`helm template` as kubernetes.core.helm_template runs it for these options (no hooks left out, no CRDs)."""
+    return [binary, "template", name, chart_ref, *(["--repo", repo_url] if repo_url else []),
+            *(["--version", version] if version else []), "--namespace", namespace, "--values", values_path]
+
+
+def run(argv: list[str], env: Mapping, timeout: int) -> subprocess.CompletedProcess | str:
+    """The finished command, or why it could not run: not found, not runnable, or no end within timeout seconds
+    (at least one)."""
+    limit = max(int(timeout), 1)
+    try:
+        return subprocess.run(argv, env=dict(env), capture_output=True, text=True, timeout=limit, check=False)
+    except FileNotFoundError:
+        return f"{argv[0]} was not found"
+    except PermissionError:
+        return f"{argv[0]} cannot be run"
+    except subprocess.TimeoutExpired:
+        return f"{' '.join(argv[:2])} did not answer within {limit} s"
+
+
+def reason(done: subprocess.CompletedProcess | str) -> str:
+    """Why a command failed, on one line: what run() said, or what helm printed, or its exit code."""
+    if isinstance(done, str):
+        return done
+    return (done.stderr.strip() or done.stdout.strip() or f"exit code {done.returncode}").replace("\n", " ")
+
+
+def release(binary: str, name: str, namespace: str, env: Mapping, timeout: int) -> tuple[dict | None, str | None]:
+    """(status, None): the release's last revision in helm_info's status shape (status None: it has none);
+    (None, message): why it could not be read, naming the release and the helm command."""
+    where = f"release {namespace}/{name}"
+    history = run(history_argv(binary, name, namespace), env, timeout)
+    if isinstance(history, str) or history.returncode != 0:
+        if isinstance(history, str) or not not_found(history.stderr):
+            return None, f"helm history of {where} failed: {reason(history)}"
+        return None, None
+    try:
+        last = last_revision(history.stdout)
+    except ValueError as exc:
+        return None, f"helm history of {where}: {exc}"
+    values = run(values_argv(binary, name, namespace, last.get("revision")), env, timeout)
+    if isinstance(values, str) or values.returncode != 0:
+        return None, f"helm get values of {where} failed: {reason(values)}"
+    try:
+        return status(name, namespace, last, values.stdout), None
+    except ValueError as exc:
+        return None, f"helm get values of {where}: {exc}"
+
+
+@contextlib.contextmanager
+def connected(options: Mapping, environ: Mapping):
+    """Helm's whole environment for the connection options a task was given (with kubernetes.core's K8S_AUTH_*
+    fallbacks), a kubeconfig given as a mapping written to a file only its owner reads for the while; ValueError
+    naming what helm cannot use."""
+    options = with_fallbacks(options, environ)
+    refused = unsupported(options)
+    if refused:
+        raise ValueError(f"helm cannot use the connection options {', '.join(refused)}; give helm a kubeconfig "
+                         "(iomesh_kubeconfig) that holds them.")
+    kubeconfig = options.get("kubeconfig")
+    written = None
+    try:
+        if isinstance(kubeconfig, Mapping):
+            fd, written = tempfile.mkstemp(prefix="iomesh-kubeconfig-")
+            with os.fdopen(fd, "w") as out:
+                json.dump(kubeconfig, out)
+        yield {**environ, **environment(options, written)}
+    finally:
+        if written:
+            os.unlink(written)
 
 
 def _json(printed: str) -> object:

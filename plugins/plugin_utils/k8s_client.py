@@ -45,9 +45,58 @@ def server_version(client, request_timeout: int) -> dict:
                                       _request_timeout=request_timeout))
 
 
+# Packages whose exceptions mean a request reached the network: urllib3's, and the API errors of the client.
+REQUEST_ERROR_PACKAGES = ("urllib3.", "kubernetes.client.", "kubernetes.dynamic.")
+
+
+def from_a_request(exc: BaseException) -> bool:
+    """Whether a client error came from talking to the server (refused, unresolvable, TLS, an error answer, a
+    timeout), rather than from the kubeconfig or the client itself."""
+    return any(cls.__module__.startswith(REQUEST_ERROR_PACKAGES) for cls in type(exc).__mro__)
+
+
 def error_text(exc: BaseException) -> str:
     """A client error whole, as iomesh_api_probe returns it (the iomesh_api_error_reason filter shortens it)."""
     return str(exc) or repr(exc)
+
+
+def without_managed_fields(objects: list[dict]) -> list[dict]:
+    """The objects without metadata.managedFields (the API server's bookkeeping of who set which field, often half an
+    object), for a caller that does not judge ownership: less to hand back to Ansible and to template."""
+    return [{**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "managedFields"}}
+            if isinstance(obj.get("metadata"), dict) and "managedFields" in obj["metadata"] else obj for obj in objects]
+
+
+def read_all(options: dict, reads: list[dict], request_timeout: int, managed_fields: bool = True) -> tuple[dict, str]:
+    """Many reads over one client (iomesh_read's reads: key, api_version, kind, namespace, name, label_selectors), each
+    answered as kubernetes.core.k8s_info answers it. Returns ({reachable, error, objects, errors, api_found}, reason):
+    a failed read is an answer (its objects None, its reason in errors); when the client cannot be created or the API
+    server does not answer /version, no read is made, every read failed for that reason, and error is the client's
+    error whole. reason: that reason in one line (k8s.client_error), or "" when the API answered."""
+    request_timeout = max(request_timeout, 1)
+    try:
+        client = api_client(options)
+        # Whether the API answers at all, as iomesh_api_probe asks it, so that callers word it the same.
+        server_version(client, request_timeout)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        reason = k8s.client_error(exc)
+        return ({"reachable": False, "error": error_text(exc), "objects": {read["key"]: None for read in reads},
+                 "api_found": {read["key"]: None for read in reads}, "errors": {read["key"]: reason for read in reads}},
+                reason)
+    # No second lookup of a kind not found: the client's own lookup already looked past its discovery cache.
+    unserved: set = set()
+    fetch = fetcher(client, request_timeout, rediscover=False, unserved=unserved)
+    objects, errors, api_found = {}, {}, {}
+    for read in reads:
+        found, error = fetch(read)
+        if not managed_fields:
+            found = without_managed_fields(found)
+        objects[read["key"]] = None if error else found
+        if error:
+            errors[read["key"]] = error
+        # A read that failed cannot tell.
+        api_found[read["key"]] = None if error else (read["api_version"], read["kind"]) not in unserved
+    return {"reachable": True, "error": "", "objects": objects, "errors": errors, "api_found": api_found}, ""
 
 
 def fetcher(client, request_timeout: int, rediscover: bool = True, unserved: set | None = None):

@@ -30,6 +30,7 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants impo
     MOUNT_TYPE_LABEL,
 )
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.disks import bd_node
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.topology import plain
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import (
     labels as _labels,
     meta as _meta,
@@ -61,6 +62,18 @@ NOT_RUN = "not run in this run"
 # The results of a run that verified: a cluster unchanged since it last passed keeps the result then recorded.
 VERIFY_RAN = "results of this run (a cluster unchanged since it last passed keeps that result: iomesh_verify_when)"
 UNKNOWN = "unknown (could not be read)"
+
+
+def verify_results(results: object) -> list[dict] | None:
+    """The verification results of the run (iomesh_verify_results), checked and plain; None: not run in this run.
+    ValueError saying what they must be."""
+    if results is None:
+        return None
+    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence) or \
+            not all(isinstance(r, Mapping) and r.get("cluster") for r in results):
+        raise ValueError(f"verify_results must be null (verification not run) or a list of dictionaries each with a "
+                         f"cluster key, as iomesh_verify sets it; got {results!r}")
+    return plain(list(results))
 
 
 def existence(found: bool | None) -> str:

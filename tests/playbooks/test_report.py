@@ -319,6 +319,18 @@ def test_verification_results_of_the_same_run(deployed, tmp_path):
         section(text, "## Problems")
 
 
+def test_the_run_settings_judge_the_csi_cluster_id(deployed, tmp_path):
+    """The live objects are judged against what the stages render from this run's settings, not the defaults: a CSI
+    ConfigMap written for another Kubernetes cluster id is a problem (the role once judged with the defaults)."""
+    out = tmp_path / "report"
+    run = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT,
+                 iomesh_k8s_cluster_id="lab-east-7")
+    assert run.rc == 0, run.output[-4000:]
+    problems = section((out / "iomesh-report.md").read_text(), "## Problems")
+    assert ("- iomesh: CSI ConfigMap iomesh-system/iomesh-csi-configmap: clusterId is k8s-cluster, expected "
+            "lab-east-7." in problems), problems
+
+
 def test_fail_on_problems_still_writes_the_report(deployed, tmp_path):
     out = tmp_path / "report"
     run = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT,
@@ -348,18 +360,23 @@ def test_svg_picture_when_graphviz_is_installed(deployed, tmp_path):
         pytest.skip("Graphviz (dot) is not installed here; the no-renderer path is covered by the other tests")
     out = tmp_path / "report"
     out.mkdir()
-    run = report(deployed.testbed, deployed.inventory, out)
+    # Graphviz, counting its runs.
+    runs = tmp_path / "dot-runs"
+    dot = tmp_path / "dot"
+    dot.write_text(f"#!/bin/sh\necho run >> {runs}\nexec {shutil.which('dot', path=deployed.testbed.env['PATH'])} \"$@\"\n")
+    dot.chmod(0o755)
+    run = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=str(dot))
     assert run.rc == 0, run.output[-4000:]
+    assert runs.read_text().count("run") == 1
     svg = html.unescape((out / "iomesh-topology.svg").read_text())  # Graphviz writes "-" as &#45;
     assert "<svg" in svg and "k8s-woker-5" in svg and "IOMeshCluster iomesh-cluster-1" in svg
     text = (out / "iomesh-report.md").read_text()
     assert "picture [`iomesh-topology.svg`](iomesh-topology.svg)" in text and "![topology](iomesh-topology.svg)" in text
     drawn = (out / "iomesh-topology.svg").stat().st_mtime_ns
-    again = report(deployed.testbed, deployed.inventory, out)
+    again = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=str(dot))
     assert again.rc == 0 and play_recap.counts(again.output)["changed"] == 0, again.output[-4000:]
     # Its source unchanged, the picture is not drawn again (docs/architecture.md, "The no-change path").
-    assert re.search(r"TASK \[[^]]*Render the picture with Graphviz[^]]*\] \**\nskipping: ", again.output), \
-        again.output[-4000:]
+    assert runs.read_text().count("run") == 1
     assert (out / "iomesh-topology.svg").stat().st_mtime_ns == drawn
     # Nor without the renderer: the picture shows the state the report describes.
     same = report(deployed.testbed, deployed.inventory, out, iomesh_report_dot_binary=NO_DOT)
@@ -376,9 +393,11 @@ def test_svg_picture_when_graphviz_is_installed(deployed, tmp_path):
     assert not (out / "iomesh-topology.svg").exists()
     assert "no picture: Graphviz" in (out / "iomesh-report.md").read_text()
     # A missing picture is drawn again, though its source did not change.
-    redrawn = report(deployed.testbed, deployed.inventory, out, iomesh_verify_results=results)
+    redrawn = report(deployed.testbed, deployed.inventory, out, iomesh_verify_results=results,
+                     iomesh_report_dot_binary=str(dot))
     assert redrawn.rc == 0, redrawn.output[-4000:]
     assert "<svg" in (out / "iomesh-topology.svg").read_text()
+    assert runs.read_text().count("run") == 2
 
 
 def test_unreachable_api_is_reported_not_crashed(tmp_path, short_tmp):

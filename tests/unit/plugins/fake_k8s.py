@@ -4,6 +4,7 @@ the iomesh_wait and iomesh_read actions): it records what it is asked and answer
 from __future__ import annotations
 
 import json
+import types
 
 import pytest
 from kubernetes.client.exceptions import ApiException
@@ -84,6 +85,8 @@ class FakeClient:
         self.calls = []
         self.resources = Resources(self)
         self.client = Dynamic(self)
+        # The API server the client was set up for, as kubernetes.core's client holds it.
+        self.configuration = types.SimpleNamespace(host="https://10.20.30.40:6443")
 
     def resource(self, kind, api_version):
         self.calls.append(("resource", kind, api_version))

@@ -1,4 +1,4 @@
-"""The iomesh_helm action (plugins/action/iomesh_helm.py) with a fake helm on disk: one `helm status -o json` read as
+"""The iomesh_helm action (plugins/action/iomesh_helm.py) with a fake helm on disk: `helm history --max 1` and `helm get values` read as
 kubernetes.core.helm_info returns its status, the connection options handed to helm as kubernetes.core's helm modules
 hand them (Helm's environment variables), a release that does not exist read as no status, every failure a message
 naming the release, and the rollback to the last deployed revision (docs/pitfalls.md P24), reported but not run under

@@ -15,6 +15,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh as f
 from ansible_collections.iomesh.multicluster.plugins.filter import iomesh_report as r
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import report_model
 
 from ..conftest import Inventory
 
@@ -578,6 +579,29 @@ def test_rejects_bad_meta(clusters):
         r.iomesh_report_markdown(clusters, {}, None, "x")
 
 
+def test_markdown_from_the_view_is_the_markdown_from_what_was_read(clusters):
+    """The view the iomesh_report action hands back renders the same report as the objects it judged."""
+    observed = full_state(clusters)
+    meta = {"diagram_image": "topology.svg", "mermaid": False, "generated_at": "2026-12-06 01:00:00 UTC"}
+    view = report_model.build(clusters, observed, None)
+    assert r.iomesh_report_view_markdown(view, meta) == r.iomesh_report_markdown(clusters, observed, None, meta)
+    assert r.iomesh_report_view_markdown(view) == r.iomesh_report_markdown(clusters, observed)
+
+
+@pytest.mark.parametrize("view, match", [
+    ("a report", "expects the view the iomesh.multicluster.iomesh_report action returns"),
+    ({"release": {}, "clusters": []}, r"expects the view .*\(keys release, errors, verify_ran, clusters, outside, problems\)"),
+])
+def test_rejects_what_is_no_view(view, match):
+    with pytest.raises(AnsibleFilterError, match="iomesh_report_view_markdown: " + match):
+        r.iomesh_report_view_markdown(view)
+
+
+def test_view_markdown_rejects_bad_meta(clusters):
+    with pytest.raises(AnsibleFilterError, match="iomesh_report_view_markdown: meta must be a dictionary"):
+        r.iomesh_report_view_markdown(report_model.build(clusters, {}, None), ["x"])
+
+
 def test_filters_are_registered():
-    expected = {"iomesh_report_markdown", "iomesh_report_diagram", "iomesh_report_problems"}
+    expected = {"iomesh_report_markdown", "iomesh_report_diagram", "iomesh_report_problems", "iomesh_report_view_markdown"}
     assert set(r.FilterModule().filters()) == expected
