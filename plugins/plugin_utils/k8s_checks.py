@@ -404,6 +404,64 @@ def _ref(obj: Mapping) -> tuple[str, str]:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
+# What IOMesh documents for taking capacity away (domain notes §11, "Scale down"; docs/day-2.md): never automated here.
+SCALE_DOWN_PROCEDURE = (
+    "IOMesh takes chunk pods away only by hand, one at a time, highest ordinal first: find the chunk's id by its "
+    "node's data IP in the IOMeshCluster's status.summary.chunkSummary.chunks, run `/opt/iomesh/iomeshctl chunk "
+    "unregister <id>` in the iomesh-meta container of the meta leader (the pod labelled iomesh.com/meta-leader), "
+    "wait until the chunk is gone from the status (minutes to hours), then lower the replicas by one in the "
+    "IOMeshCluster and in the inventory; take a node out of the cluster's group only once no pod of the cluster "
+    "runs on it (docs/day-2.md, \"Scale-down\")"
+)
+
+
+def pinned_nodes(spec: Mapping) -> list[str]:
+    """The nodes an IOMeshCluster's required node affinity allows its meta, chunk and redirector pods on, sorted."""
+    nodes: set[str] = set()
+    for part in PINNED_PARTS:
+        affinity = (((spec.get(part) or {}).get("podPolicy") or {}).get("affinity") or {}).get("nodeAffinity") or {}
+        required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+        for term in required.get("nodeSelectorTerms") or []:
+            for expression in term.get("matchExpressions") or []:
+                if expression.get("operator") == "In":
+                    nodes.update(str(value) for value in expression.get("values") or [])
+    return sorted(nodes)
+
+
+def _replicas(spec: Mapping, part: str) -> int | None:
+    value = (spec.get(part) or {}).get("replicas")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def scale_down_problems(existing: Sequence[Mapping], clusters: Sequence[Mapping]) -> list[str]:
+    """The IOMeshClusters of the inventory that a deployment would scale down: fewer chunk or meta pods than they run,
+    or nodes taken out of their node affinity (which would move their pods, and their data, off those nodes). The
+    collection scales out by re-run and never scales down (docs/day-2.md)."""
+    by_ref = {_ref(obj): obj for obj in existing}
+    errors = []
+    for cluster in sorted(clusters, key=lambda c: (c["namespace"], c["name"])):
+        live = by_ref.get((cluster["namespace"], cluster["name"]))
+        if live is None:
+            continue
+        spec = live.get("spec") or {}
+        shrinks = []
+        for part in ("chunk", "meta"):
+            have, want = _replicas(spec, part), cluster[f"{part}_replicas"]
+            if have is not None and have > want:
+                shrinks.append(f"{part} pods from {have} to {want} ({part}_replicas)")
+        removed = [node for node in pinned_nodes(spec) if node not in cluster["nodes"]]
+        if removed:
+            shrinks.append(f"node{'s' if len(removed) > 1 else ''} {', '.join(removed)} taken out of the cluster "
+                           f"(not in group {cluster['hosts_group']} any more)")
+        if shrinks:
+            errors.append(
+                f"IOMeshCluster {cluster['namespace']}/{cluster['name']} would be scaled down: "
+                f"{'; '.join(shrinks)}. The collection never scales a cluster down: {SCALE_DOWN_PROCEDURE}. "
+                "Nothing was changed; put the inventory back as the cluster runs, or finish the procedure first."
+            )
+    return errors
+
+
 def existing_cluster_problems(existing: Sequence[Mapping], clusters: Sequence[Mapping], allow_conversion: bool = False,
                               governed: Sequence[tuple[str, str]] = ()) -> dict:
     """IOMeshCluster objects already in the API, against the clusters of the inventory.
@@ -414,6 +472,7 @@ def existing_cluster_problems(existing: Sequence[Mapping], clusters: Sequence[Ma
       decides (the management cluster when its release exists): release_problems judges those.
     - Another name in one of our namespaces: deploying would put a second IOMesh cluster there.
     - Anywhere else: not ours, but it shares the IOMesh operator (and CSI driver) with our clusters.
+    - Any of ours, governed or not, that the inventory would scale down (scale_down_problems).
     """
     errors: list[str] = []
     warnings: list[str] = []
@@ -444,6 +503,7 @@ def existing_cluster_problems(existing: Sequence[Mapping], clusters: Sequence[Ma
             )
         else:
             foreign.append(ref)
+    errors += scale_down_problems(existing, clusters)
     if foreign:
         warnings.append(
             f"IOMeshCluster(s) {', '.join(foreign)} exist but are not in iomesh_clusters; the IOMesh operator is "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -161,6 +162,27 @@ class Testbed(launcher.Emulator):
     def helm(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(VENV_BIN / "helm3"), "--kubeconfig", str(self.kubeconfig), *args], cwd=ROOT,
                               env=self.env, capture_output=True, text=True, timeout=180, check=False)
+
+
+@contextlib.contextmanager
+def short_testbed(prefix: str, nodes: list[str]):
+    """(testbed, its base directory): a testbed of `nodes` under a short temporary directory (ansible's socket path
+    lives under TMPDIR), stopped and removed afterwards; for a module's own deployment."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    (base / "t").mkdir()
+    testbed = Testbed(base / "testbed", base / "t", {"nodes": launcher.seed_node_config(nodes)})
+    try:
+        yield testbed, base
+    finally:
+        testbed.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run_site(testbed: Testbed, inventory: Path, *args: str) -> PlaybookRun:
+    """ansible-playbook ARGS -i INVENTORY from the repository root, as a client of `testbed`."""
+    cmd = [str(VENV_BIN / "ansible-playbook"), *args, "-i", str(inventory)]
+    env = dict(testbed.env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return PlaybookRun(subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False))
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ stage), then, once that was converted on purpose, a single-cluster IOMeshCluster
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import yaml
 from iomesh_testbed import launcher
 
 from . import conftest
-from .conftest import ROOT, VENV_BIN
+from .conftest import VENV_BIN
 
 VERSION = "v1.1.0"
 MGMT, MGMT_NS = "solo-blk", "solo-store"
@@ -55,10 +53,7 @@ class Site:
         }}))
 
     def run(self, *args: str) -> conftest.PlaybookRun:
-        cmd = [str(VENV_BIN / "ansible-playbook"), *args, "-i", str(self.inventory)]
-        env = dict(self.testbed.env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        return conftest.PlaybookRun(subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                                                   timeout=900, check=False))
+        return conftest.run_site(self.testbed, self.inventory, *args)
 
     def revision(self) -> int:
         return json.loads(self.testbed.helm("status", MGMT, "-n", MGMT_NS, "-o", "json").stdout)["version"]
@@ -69,19 +64,13 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site():
-    base = Path(tempfile.mkdtemp(prefix="iomesh-ep-"))   # short: ansible's socket path under TMPDIR
-    (base / "t").mkdir()
-    testbed = conftest.Testbed(base / "testbed", base / "t", {"nodes": launcher.seed_node_config(NODES)})
-    try:
+    with conftest.short_testbed("iomesh-ep-", NODES) as (testbed, base):
         made = Site(testbed, base)
         # `helm install` of the IOMesh documentation's single-cluster procedure: no node affinity anywhere.
         installed = testbed.helm("install", MGMT, str(made.chart), "-n", MGMT_NS, "--create-namespace",
                                  "--set", f"iomesh.chunk.dataCIDR={launcher.DATA_CIDR}")
         assert installed.returncode == 0, installed.stderr
         yield made
-    finally:
-        testbed.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.parametrize("entry", conftest.entry_points("mgmt"))

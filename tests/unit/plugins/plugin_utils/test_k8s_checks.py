@@ -673,7 +673,10 @@ def test_values_problems_read_the_values_of_older_helm_info_and_own_what_is_unde
 
 
 def test_a_skipped_or_converted_object_does_not_hide_the_others():
-    clusters = [{"name": "m", "namespace": "a-mgmt"}, {"name": "p", "namespace": "p-ns"}, {"name": "q", "namespace": "q-ns"}]
+    # The keys of a normalised cluster the checks read.
+    shape = {"meta_replicas": 3, "chunk_replicas": 3, "nodes": ["n1", "n2", "n3"], "hosts_group": "g"}
+    clusters = [{"name": "m", "namespace": "a-mgmt", **shape}, {"name": "p", "namespace": "p-ns", **shape},
+                {"name": "q", "namespace": "q-ns", **shape}]
     existing = [{"metadata": {"namespace": ns, "name": n}, "spec": {}} for ns, n in (("a-mgmt", "m"), ("p-ns", "p"), ("q-ns", "q"))]
     risk = ("(a single-cluster install). IOMesh does not support expanding an existing cluster into multiple clusters: "
             "pinning its meta, chunk and redirector pods to a node subset reschedules them (docs/pitfalls.md P2).")
@@ -832,3 +835,84 @@ def test_a_key_holding_a_dot_stays_one_key_in_the_diff_and_in_the_guard():
     assert k8s_checks.hand_set_values(live_values, wanted) == ["redirector.nodeSelector.topology\\.kubernetes\\.io/zone"]
     # A key under a leaf the inventory renders (a list, a scalar) is the inventory's, however deep.
     assert k8s_checks.hand_set_values({"tolerations": {"a.b": {"c": 1}}, "x": {"y.z": 2}}, {"tolerations": [], "x": {}}) == ["x.y\\.z"]
+
+
+# --- scale-down: refused, never automated (docs/day-2.md) ---
+
+def scaled(inv, group_hosts=None, **cluster_keys):
+    """The inventory's clusters after an edit: the second cluster's group and keys changed."""
+    inv = inv.copy()
+    if group_hosts is not None:
+        inv.groups["g1"] = group_hosts
+    inv.clusters[1].update(cluster_keys)
+    return f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars)
+
+
+def test_scale_out_passes(inv):
+    """A node added to the second cluster's group (w6) and one more chunk pod: what a re-run extends, not refused."""
+    inv.hostvars["w6"] = {"ansible_host": "10.234.1.16"}
+    inv.groups["all"].append("w6")
+    release, crs = converged()
+    inv.groups["g1"] = ["w3", "w4", "w5", "w6"]
+    grown = f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars, {"iomesh_edition": "enterprise"})
+    assert grown[1]["chunk_replicas"] == 4
+    result = check(grown, all_nodes() + [node("w6")], release=release, existing=crs, settings={"iomesh_edition": "enterprise"})
+    assert result["errors"] == []
+
+
+@pytest.mark.parametrize("edit, expected", [
+    ({"group_hosts": ["w3", "w4", "w9"]}, "node w5 taken out of the cluster (not in group g1 any more)"),
+    ({"group_hosts": ["w9", "w4", "w8"]}, "nodes w3, w5 taken out of the cluster (not in group g1 any more)"),
+], ids=["one-node", "two-nodes"])
+def test_nodes_taken_out_of_a_cluster_are_refused(inv, edit, expected):
+    for host in ("w8", "w9"):
+        inv.hostvars[host] = {"ansible_host": f"10.234.1.{10 + int(host[1:])}"}
+        inv.groups["all"].append(host)
+    release, crs = converged()
+    shrunk = scaled(inv, **edit)
+    errors = check(shrunk, all_nodes() + [node("w8"), node("w9")], release=release, existing=crs)["errors"]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 would be scaled down: {expected}. "
+                                "The collection never scales a cluster down: IOMesh takes chunk pods away only by hand")
+    assert "iomeshctl chunk unregister <id>" in errors[0] and errors[0].endswith(
+        "Nothing was changed; put the inventory back as the cluster runs, or finish the procedure first.")
+
+
+def test_fewer_chunk_or_meta_pods_than_run_are_refused(inv):
+    release, crs = converged()
+    crs[1]["spec"]["chunk"]["replicas"] = 5
+    crs[1]["spec"]["meta"]["replicas"] = 5
+    errors = check(f.iomesh_topology(inv.clusters, inv.groups, inv.hostvars), all_nodes(), release=release,
+                   existing=crs)["errors"]
+    assert len(errors) == 1
+    assert errors[0].startswith("IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 would be scaled down: chunk pods from 5 "
+                                "to 3 (chunk_replicas); meta pods from 5 to 3 (meta_replicas). ")
+
+
+def test_the_management_cluster_is_judged_too_whatever_its_release(clusters):
+    """Its release decides conversion (iomesh_release_problems), but a scale-down is judged on its live CR."""
+    release, crs = converged()
+    crs[0]["spec"]["chunk"]["replicas"] = 4
+    for guard in (check(clusters, all_nodes(), release=release, existing=crs),
+                  f.iomesh_cluster_guards(crs, clusters), f.iomesh_cluster_guards(crs[:1], clusters[:1])):
+        assert len(guard["errors"]) == 1 and guard["errors"][0].startswith(
+            "IOMeshCluster iomesh-system/iomesh would be scaled down: chunk pods from 4 to 3 (chunk_replicas). ")
+
+
+def test_pinned_nodes_read_every_part_and_only_in_expressions():
+    spec = {"meta": {"podPolicy": pinned("n2", "n1")}, "chunk": {"podPolicy": pinned("n3")},
+            "redirector": {"podPolicy": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [
+                    {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": ["n9"]},
+                    {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n4"]}]}]}}}}},
+            "zookeeper": {"podPolicy": pinned("n7")}}
+    assert k8s_checks.pinned_nodes(spec) == ["n1", "n2", "n3", "n4"]
+    assert k8s_checks.pinned_nodes({}) == []
+
+
+def test_a_cluster_not_deployed_yet_or_without_replicas_is_no_scale_down(clusters):
+    release, crs = converged()
+    del crs[1]["spec"]["chunk"]["replicas"]
+    crs[1]["spec"]["meta"]["replicas"] = "5"
+    assert check(clusters, all_nodes(), release=release, existing=crs)["errors"] == []
+    assert check(clusters, all_nodes(), release=release, existing=crs[:1])["errors"] == []
