@@ -140,3 +140,37 @@ def test_a_missing_client_fails_when_a_client_is_needed(monkeypatch):
     with pytest.raises(ImportError) as raised:
         k8s_client.api_client({"kubeconfig": "/k"})
     assert raised.value is missing
+
+
+MANAGED = {"kind": "Pod", "metadata": {"name": "meta-0", "namespace": "blk-core",
+                                       "managedFields": [{"manager": "iomesh-operator"}]}}
+
+
+def test_read_all_keeps_managed_fields_unless_told_and_says_no_reason_when_the_api_answers(fake_api):
+    fake_api(objects=[MANAGED])
+    reads = [{"key": "pods", "api_version": "v1", "kind": "Pod", "namespace": "blk-core"}]
+    read, reason = k8s_client.read_all({}, reads, 5)
+    assert read["objects"] == {"pods": [MANAGED]} and read["reachable"] is True and reason == ""
+    read, reason = k8s_client.read_all({}, reads, 5, managed_fields=False)
+    assert read["objects"] == {"pods": [{"kind": "Pod", "metadata": {"name": "meta-0", "namespace": "blk-core"}}]}
+
+
+def test_without_managed_fields_leaves_other_objects_as_they_are():
+    bare = {"kind": "Pod"}
+    unmanaged = {"kind": "Pod", "metadata": {"name": "a"}}
+    odd = {"kind": "Pod", "metadata": None}
+    out = k8s_client.without_managed_fields([bare, unmanaged, odd, MANAGED])
+    assert out[0] is bare and out[1] is unmanaged and out[2] is odd
+    assert out[3] == {"kind": "Pod", "metadata": {"name": "meta-0", "namespace": "blk-core"}}
+    assert "managedFields" in MANAGED["metadata"]
+
+
+def test_a_change_is_judged_from_a_dry_run_that_takes_over_conflicting_fields_by_default(fake_api):
+    stored = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "csi", "namespace": "blk-core"},
+              "data": {"a": "1"}}
+    client = fake_api(objects=[stored], served=("ConfigMap",))
+    would_change = k8s_client.change_judge(k8s_client.api_client({}), 7, "iomesh-multicluster")
+    assert would_change(stored) == (False, None)
+    (apply,) = [c for c in client.calls if c[0] == "apply"]
+    assert apply[4] is True and apply[5] == {"field_manager": "iomesh-multicluster", "dry_run": "All",
+                                             "_request_timeout": 7}
