@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import action, helm
 
@@ -30,15 +28,10 @@ class ActionModule(action.Action):
     def act(self, args, task_vars, result):
         result["changed"] = False
         # The values may hold credentials: a file only its owner reads, removed when helm is done.
-        fd, values_path = tempfile.mkstemp(prefix="iomesh-values-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as out:
-                json.dump(args["release_values"], out)
+        with helm.private_json(args["release_values"], "iomesh-values-", ".json") as values_path:
             argv = helm.template_argv(args["binary_path"] or "helm", args["release_name"], args["release_namespace"],
                                       args["chart_ref"], values_path, args["chart_repo_url"], args["chart_version"])
             done = helm.run(argv, os.environ, args["timeout"])
-        finally:
-            os.unlink(values_path)
         result["command"] = " ".join(argv)
         if isinstance(done, str) or done.returncode != 0:
             result.update(failed=True, rc=1 if isinstance(done, str) else done.returncode, stdout="",

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iomesh.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Helm command lines of the management release, and what they print, for the action plugins iomesh_helm and
-iomesh_helm_template, which run helm on the controller (no module process).
+"""The Helm command lines of the management release, and what they print, for the action plugins iomesh_helm,
+iomesh_helm_template and iomesh_report, which run helm on the controller (no module process).
 
 Two helm commands answer what kubernetes.core.helm_info answers with five (list, get values, manifest, notes, hooks) in
 a module process: `helm history --max 1` (the last revision in every state, pending ones included, docs/pitfalls.md
@@ -144,16 +144,24 @@ def connected(options: Mapping, environ: Mapping):
         raise ValueError(f"helm cannot use the connection options {', '.join(refused)}; give helm a kubeconfig "
                          "(iomesh_kubeconfig) that holds them.")
     kubeconfig = options.get("kubeconfig")
-    written = None
-    try:
-        if isinstance(kubeconfig, Mapping):
-            fd, written = tempfile.mkstemp(prefix="iomesh-kubeconfig-")
-            with os.fdopen(fd, "w") as out:
-                json.dump(kubeconfig, out)
+    if not isinstance(kubeconfig, Mapping):
+        yield {**environ, **environment(options)}
+        return
+    with private_json(kubeconfig, "iomesh-kubeconfig-") as written:
         yield {**environ, **environment(options, written)}
+
+
+@contextlib.contextmanager
+def private_json(data: object, prefix: str, suffix: str = ""):
+    """The path of a file holding `data` as JSON that only its owner reads (a kubeconfig, values with credentials),
+    removed when the block ends."""
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(data, out)
+        yield path
     finally:
-        if written:
-            os.unlink(written)
+        os.unlink(path)
 
 
 def _json(printed: str) -> object:

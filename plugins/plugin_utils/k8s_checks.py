@@ -134,14 +134,15 @@ CONVERSION_RISK = (
 )
 
 
+def _node_affinity(section: Mapping, part: str) -> Mapping:
+    """The nodeAffinity of one part (meta, chunk, redirector) of an IOMeshCluster spec or of the chart's `iomesh`
+    values; empty when it has none."""
+    return (((section.get(part) or {}).get("podPolicy") or {}).get("affinity") or {}).get("nodeAffinity") or {}
+
+
 def _unpinned_parts(section: Mapping) -> list[str]:
     """Parts of an IOMeshCluster spec (or of the chart's `iomesh` values) without required node affinity."""
-    unpinned = []
-    for part in PINNED_PARTS:
-        policy = (section.get(part) or {}).get("podPolicy") or {}
-        if not (policy.get("affinity") or {}).get("nodeAffinity"):
-            unpinned.append(part)
-    return unpinned
+    return [part for part in PINNED_PARTS if not _node_affinity(section, part)]
 
 
 def _conversion(what: str, allow_conversion: bool) -> dict:
@@ -419,8 +420,7 @@ def pinned_nodes(spec: Mapping) -> list[str]:
     """The nodes an IOMeshCluster's required node affinity allows its meta, chunk and redirector pods on, sorted."""
     nodes: set[str] = set()
     for part in PINNED_PARTS:
-        affinity = (((spec.get(part) or {}).get("podPolicy") or {}).get("affinity") or {}).get("nodeAffinity") or {}
-        required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+        required = _node_affinity(spec, part).get("requiredDuringSchedulingIgnoredDuringExecution") or {}
         for term in required.get("nodeSelectorTerms") or []:
             for expression in term.get("matchExpressions") or []:
                 if expression.get("operator") == "In":
