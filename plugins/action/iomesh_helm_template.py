@@ -19,6 +19,7 @@ ARGUMENT_SPEC = {
     "release_values": {"type": "dict", "default": {}},
     "binary_path": {"type": "path"},
     "timeout": {"type": "int", "default": 300},
+    "crds_only": {"type": "bool", "default": False},
 }
 
 
@@ -28,14 +29,19 @@ class ActionModule(action.Action):
     def act(self, args, task_vars, result):
         result["changed"] = False
         # The values may hold credentials: a file only its owner reads, removed when helm is done.
-        with helm.private_json(args["release_values"], "iomesh-values-", ".json") as values_path:
-            argv = helm.template_argv(args["binary_path"] or "helm", args["release_name"], args["release_namespace"],
-                                      args["chart_ref"], values_path, args["chart_repo_url"], args["chart_version"])
+        binary = args["binary_path"] or "helm"
+        if args["crds_only"]:
+            argv = helm.show_crds_argv(binary, args["chart_ref"], args["chart_repo_url"], args["chart_version"])
             done = helm.run(argv, os.environ, args["timeout"])
+        else:
+            with helm.private_json(args["release_values"], "iomesh-values-", ".json") as values_path:
+                argv = helm.template_argv(binary, args["release_name"], args["release_namespace"], args["chart_ref"],
+                                          values_path, args["chart_repo_url"], args["chart_version"])
+                done = helm.run(argv, os.environ, args["timeout"])
         result["command"] = " ".join(argv)
         if isinstance(done, str) or done.returncode != 0:
             result.update(failed=True, rc=1 if isinstance(done, str) else done.returncode, stdout="",
-                          stderr=helm.reason(done), msg=f"helm template of chart {args['chart_ref']} failed: "
+                          stderr=helm.reason(done), msg=f"helm {argv[1]} of chart {args['chart_ref']} failed: "
                                                         f"{helm.reason(done)}")
             return result
         result.update(rc=0, stdout=done.stdout, stderr=done.stderr)

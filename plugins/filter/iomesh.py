@@ -209,6 +209,8 @@ def iomesh_cluster_problems(clusters, nodes, server_version, release=None, setti
             governed.append((management[0]["namespace"], management[0]["name"]))
     results.append(k8s_checks.existing_cluster_problems(topology.plain(existing), clusters, allow_conversion,
                                                         governed))
+    results.append({"errors": k8s_checks.upgrade_problems(topology.plain(existing), clusters, release,
+                                                          conf["iomesh_chart_version"]), "warnings": []})
     return {
         "errors": [e for r in results for e in r["errors"]],
         "warnings": [w for r in results for w in r["warnings"]],
@@ -235,8 +237,13 @@ def iomesh_cluster_guards(iomesh_clusters, clusters, options=None):
         raise AnsibleFilterError(f"{name}: expects the cluster list returned by iomesh_topology, got {clusters!r}")
     clusters = [_cluster(name, c) for c in clusters]
     governed = [(c["namespace"], c["name"]) for c in clusters if c.get("management")]
-    allow = bool(topology.plain(options or {}).get("allow_single_cluster_conversion"))
-    return k8s_checks.existing_cluster_problems(_existing(name, iomesh_clusters), clusters, allow, governed)
+    opts = topology.plain(options or {})
+    existing = _existing(name, iomesh_clusters)
+    found = k8s_checks.existing_cluster_problems(existing, clusters, bool(opts.get("allow_single_cluster_conversion")),
+                                                 governed)
+    if opts.get("chart_version"):
+        found["errors"] += k8s_checks.upgrade_problems(existing, clusters, opts.get("release"), opts["chart_version"])
+    return found
 
 
 def iomesh_readiness(resources, check, **kwargs):

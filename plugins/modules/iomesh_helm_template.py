@@ -59,6 +59,15 @@ options:
     description: Seconds helm may take, fetching the chart included; then the task fails.
     type: int
     default: 300
+  crds_only:
+    description:
+      - Print the chart's CustomResourceDefinitions (C(helm show crds), its C(crds/) directory) instead of rendering
+        its templates; O(release_name), O(release_namespace) and O(release_values) are then not used.
+      - Helm installs those CRDs on the first install only and never upgrades them; a caller applies them itself
+        before an upgrade.
+    type: bool
+    default: false
+    version_added: 0.8.0
 """
 
 EXAMPLES = r"""
@@ -77,7 +86,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 stdout:
-  description: The rendered manifests, as helm printed them; empty when helm failed.
+  description: The rendered manifests (the CRDs with O(crds_only)), as helm printed them; empty when helm failed.
   returned: always
   type: str
 stderr:

@@ -90,6 +90,13 @@ def template_argv(binary: str, name: str, namespace: str, chart_ref: str, values
             *(["--version", version] if version else []), "--namespace", namespace, "--values", values_path]
 
 
+def show_crds_argv(binary: str, chart_ref: str, repo_url: str | None = None, version: str | None = None) -> list[str]:
+    """`helm show crds`: the CustomResourceDefinitions of the chart's crds/ directory, which Helm installs on the first
+    install only and never upgrades (docs/day-2.md, "Upgrade")."""
+    return [binary, "show", "crds", chart_ref, *(["--repo", repo_url] if repo_url else []),
+            *(["--version", version] if version else [])]
+
+
 def run(argv: list[str], env: Mapping, timeout: int) -> subprocess.CompletedProcess | str:
     """The finished command, or why it could not run: not found, not runnable, or no end within timeout seconds
     (at least one)."""

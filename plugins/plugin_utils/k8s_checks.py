@@ -462,6 +462,31 @@ def scale_down_problems(existing: Sequence[Mapping], clusters: Sequence[Mapping]
     return errors
 
 
+def upgrade_problems(existing: Sequence[Mapping], clusters: Sequence[Mapping], release: Mapping | None,
+                     chart_version: str) -> list[str]:
+    """An upgrade (the management release's chart to another version, every cluster's images after it) of a cluster
+    that runs one meta or one chunk pod: IOMesh never starts it (docs/pitfalls.md P11), and the cluster would be left
+    between versions. No release, or one of the chart version already, is no upgrade."""
+    installed = _chart_version((release or {}).get("chart"))
+    wanted = _chart_version(chart_version)
+    if not release or installed is None or installed == wanted:
+        return []
+    by_ref = {_ref(obj): obj for obj in existing}
+    errors = []
+    for cluster in sorted(clusters, key=lambda c: (c["namespace"], c["name"])):
+        spec = (by_ref.get((cluster["namespace"], cluster["name"])) or {}).get("spec") or {}
+        single = [part for part in ("meta", "chunk") if _replicas(spec, part) == 1]
+        if single:
+            errors.append(
+                f"IOMeshCluster {cluster['namespace']}/{cluster['name']} runs a single {' and a single '.join(single)} "
+                f"pod: IOMesh never starts an upgrade of such a cluster (docs/pitfalls.md P11), so upgrading chart "
+                f"{release.get('chart')} to {chart_version} would leave it behind. Nothing was changed. Scale it out "
+                "first (3 or 5 meta pods, at least 3 chunk pods: meta_replicas, chunk_replicas) with iomesh_chart_version "
+                f"{str(release.get('chart')).rpartition('-')[2]}, then upgrade."
+            )
+    return errors
+
+
 def existing_cluster_problems(existing: Sequence[Mapping], clusters: Sequence[Mapping], allow_conversion: bool = False,
                               governed: Sequence[tuple[str, str]] = ()) -> dict:
     """IOMeshCluster objects already in the API, against the clusters of the inventory.

@@ -156,7 +156,7 @@ def _apply_body(definition: dict):
 def change_judge(client, request_timeout: int, field_manager: str, force_conflicts: bool = True):
     """would_change(definition) -> (changed, reason): whether a server-side apply of `definition` by `field_manager`
     would change the object, judged as kubernetes.core.k8s judges its own apply (the object read before against the
-    API server's answer to the same apply, with its diff_objects), from a server-side dry run (dryRun=All: admission
+    API server's answer to the same apply, with its diff_objects and the fields it hides), from a server-side dry run (dryRun=All: admission
     and validation run, nothing is stored). An object that does not exist would be created. Whatever cannot be
     told (the kind is not served, a read or the dry run fails) counts as a change, with the client's reason: the
     caller then applies it for real, and that apply reports or retries the failure (docs/architecture.md,
@@ -177,6 +177,11 @@ def change_judge(client, request_timeout: int, field_manager: str, force_conflic
                 _request_timeout=request_timeout).to_dict()
         except Exception as exc:  # pylint: disable=broad-exception-caught
             return True, k8s.client_error(exc)
+        # The real apply hides metadata.managedFields (constants.APPLY_HIDDEN_FIELDS) and the server bumps the
+        # resourceVersion of what it stores, so taking over fields whose values stay is no change there; a dry run
+        # keeps the resourceVersion, so the same comparison with the fields hidden afterwards would call it one.
+        # Judged as the real apply, the bookkeeping is left out of both sides first.
+        before, after = without_managed_fields([before, after])
         return not diff_objects(before, after)[0], None
 
     return would_change

@@ -452,11 +452,22 @@ def server_side_apply(live: dict | None, config: dict, manager: str, schema: Sch
         else:
             others |= fields
     owned = others | applied
-    for path in sorted(previous - owned, key=len, reverse=True):
+    # Outermost first: an associative-list item nobody owns any more goes whole, before its key fields could be
+    # taken from it one by one (which would leave an item no key names, e.g. a port whose containerPort changed).
+    for path in sorted(previous - owned, key=len):
         target = path[:-1] if path[-1:] == (".",) else path
+        if _is_key_field(target):
+            continue  # a key field stays while its item does: it names the item
         if not any(o[:len(target)] == target for o in owned):  # an item holding fields others own stays
             remove_path(merged, target)
     return merged
+
+
+def _is_key_field(path: Path) -> bool:
+    """Whether the path ends at one of the key fields of the associative-list item before it."""
+    if len(path) < 2 or not path[-1].startswith("f:") or not path[-2].startswith("k:"):
+        return False
+    return path[-1][2:] in json.loads(path[-2][2:])
 
 
 def manager_identifier(entry: dict) -> str:

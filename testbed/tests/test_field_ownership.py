@@ -176,6 +176,24 @@ def test_omitted_fields_are_removed_unless_someone_else_owns_them(emu):
     assert managers(body)[("mgr-a", "Apply")] == {"f:data": {"f:a": {}}}
 
 
+def test_an_item_whose_key_changes_is_replaced_not_left_keyless(emu):
+    """A port applied with another containerPort (its protocol left to defaulting) replaces the old item: the
+    applier owned the whole old item, key fields included (a chart upgrade that moves a metrics port)."""
+    n = ns(emu, "own-rekey")
+    path = dep_path(n, "ported")
+
+    def cfg(port: int) -> str:
+        body = yaml.safe_load(dep_cfg("ported"))
+        body["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"name": "metrics", "containerPort": port}]
+        return yaml.safe_dump(body)
+
+    assert apply(emu, path, cfg(3268), "helm")[0] == 201
+    code, body = apply(emu, path, cfg(3269), "helm")
+    assert code == 200, body
+    assert body["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"name": "metrics", "containerPort": 3269, "protocol": "TCP"}]
+
+
 def test_update_entries_use_the_user_agent_manager_and_map_members(emu):
     n = ns(emu, "own-update")
     base = f"/api/v1/namespaces/{n}/configmaps"

@@ -146,6 +146,17 @@ class Testbed(launcher.Emulator):
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
+    def patch(self, path: str, body: dict, manager: str = "kubectl-edit") -> tuple[int, dict]:
+        """A JSON merge patch, as `kubectl edit` or `kubectl patch --type merge` by hand would send it."""
+        req = urllib.request.Request(f"{self.url}{path}?fieldManager={manager}", data=json.dumps(body).encode(),
+                                     method="PATCH", headers={"Content-Type": "application/merge-patch+json",
+                                                              "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
     def requests(self) -> list[dict]:
         """Every API request so far, from the emulator's request log (method, path, query, status, ...)."""
         if not self.request_log.exists():

@@ -44,3 +44,23 @@ def counts(output: str, host: str = "localhost") -> dict[str, int]:
         what = f"no line for host {host!r} in the last PLAY RECAP" if has_header else "no PLAY RECAP"
         raise AssertionError(f"{what}; the output ends with:\n{output[-4000:]}")
     return found
+
+
+TASK = re.compile(r"^TASK \[(.+?)\] \*+$")
+CHANGED = re.compile(r"^changed: \[([^\]]+)\](?: => \(item=(.*)\))?")
+
+
+def changed_tasks(output: str, host: str = "localhost") -> list[str]:
+    """The tasks that reported a change for `host`, in order, each as `role : name` (with ` (item=...)` per loop item),
+    from the default callback's output: what a --check run and the real run can be compared by."""
+    found: list[str] = []
+    task = None
+    for line in ANSI.sub("", output).splitlines():
+        header = TASK.match(line)
+        if header:
+            task = header.group(1)
+            continue
+        change = CHANGED.match(line)
+        if change and change.group(1) == host and task is not None:
+            found.append(task + (f" (item={change.group(2)})" if change.group(2) is not None else ""))
+    return found

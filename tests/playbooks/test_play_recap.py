@@ -125,3 +125,28 @@ def test_a_playbook_run_reads_the_recap_of_its_output():
     proc = subprocess.CompletedProcess([], 2, stdout=TWO_RECAPS, stderr="")
     assert PlaybookRun(proc).recap() == counts(ok=2, changed=1, failed=1)
     assert PlaybookRun(proc).recap("localhost")["failed"] == 1
+
+
+CHANGES = """\
+TASK [iomesh.multicluster.iomesh_mgmt : Compare the Helm release with the inventory] ***
+--- before: Helm release a/b
+changed: [localhost]
+
+TASK [iomesh.multicluster.iomesh_mgmt : Apply the chart's CRDs before the upgrade] ***
+ok: [localhost] => (item=blockdevices.openebs.io)
+changed: [localhost] => (item=iomeshclusters.iomesh.com)
+changed: [node1] => (item=other)
+
+TASK [Say something] ***********************************************************
+ok: [localhost] => {
+    "msg": "changed: [localhost]"
+}
+"""
+
+
+def test_changed_tasks_name_each_task_and_item_of_the_host():
+    assert play_recap.changed_tasks(CHANGES) == [
+        "iomesh.multicluster.iomesh_mgmt : Compare the Helm release with the inventory",
+        "iomesh.multicluster.iomesh_mgmt : Apply the chart's CRDs before the upgrade (item=iomeshclusters.iomesh.com)"]
+    assert play_recap.changed_tasks(CHANGES, "node1") == [
+        "iomesh.multicluster.iomesh_mgmt : Apply the chart's CRDs before the upgrade (item=other)"]

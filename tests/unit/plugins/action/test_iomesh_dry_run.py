@@ -94,19 +94,24 @@ def test_a_field_that_would_change_marks_its_item_and_the_rest_of_the_item_is_no
     assert {c[4] for c in applies(client)} == {False}
 
 
-def test_server_metadata_alone_is_no_change_and_a_new_field_manager_is_one(fake_api):
-    """kubernetes.core.k8s ignores a difference in metadata.generation and resourceVersion alone; anything else the
-    server's answer holds that the stored object does not (managedFields of a manager taking over) is a change."""
+def test_server_metadata_alone_is_no_change_nor_is_a_new_field_manager(fake_api):
+    """kubernetes.core.k8s ignores a difference in metadata.generation and resourceVersion alone, and the collection's
+    applies hide managedFields (constants.APPLY_HIDDEN_FIELDS): a manager taking over fields whose values stay is no
+    change for the real apply, so none for the dry run either (else --check would report one the run does not).
+    Anything else the server's answer holds that the stored object does not is a change."""
     def applied(obj, body):
         if obj["kind"] == "ConfigMap":
             return {**obj, "metadata": {**obj["metadata"], "resourceVersion": "42", "generation": 3}}
         if obj["kind"] == "StorageClass":
             return {**obj, "metadata": {**obj["metadata"], "managedFields": [
                 {"manager": "blk-deployer", "operation": "Apply"}, {"manager": "kubectl-edit", "operation": "Update"}]}}
+        if obj["kind"] == "IOMeshCluster":
+            return {**obj, "metadata": {**obj["metadata"], "labels": {"tier": "gold"}, "managedFields": []}}
         return obj
 
     fake_api(objects=ALL, served=SERVED, applied=applied)
-    assert run_action({"definitions": [CM, SC]})["would_change"] == [False, True]
+    assert run_action({"definitions": [CM, SC]})["would_change"] == [False, False]
+    assert run_action({"definitions": [CR]})["would_change"] == [True]
 
 
 def test_an_object_that_does_not_exist_would_be_created_without_a_dry_run(fake_api):

@@ -22,8 +22,11 @@ FAKE_HELM = textwrap.dedent("""\
     import json, os, stat, sys, time
     here = os.path.dirname(os.path.abspath(__file__))
     behaviour = json.load(open(os.path.join(here, "behaviour.json")))
-    values = sys.argv[sys.argv.index("--values") + 1]
-    call = {"argv": sys.argv[1:], "values": json.load(open(values)), "mode": stat.S_IMODE(os.stat(values).st_mode)}
+    if "--values" in sys.argv:
+        values = sys.argv[sys.argv.index("--values") + 1]
+        call = {"argv": sys.argv[1:], "values": json.load(open(values)), "mode": stat.S_IMODE(os.stat(values).st_mode)}
+    else:
+        call = {"argv": sys.argv[1:], "values": None}
     json.dump(call, open(os.path.join(here, "calls.json"), "w"))
     time.sleep(behaviour.get("sleep", 0))
     if behaviour.get("fail"):
@@ -103,3 +106,24 @@ def test_a_helm_that_is_not_there(tmp_path):
     result = run_action({"chart_ref": "iomesh", "release_name": "a", "release_namespace": "b",
                          "binary_path": str(tmp_path / "no-helm")})
     assert result["failed"] is True and result["msg"] == f"helm template of chart iomesh failed: {tmp_path / 'no-helm'} was not found"
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_crds_only_shows_the_charts_crds_without_values(fake_helm, check_mode):
+    helm = fake_helm()
+    result = run_action({"chart_ref": "iomesh", "chart_repo_url": "http://charts.lab:8879", "chart_version": "v1.1.0",
+                         "release_name": "blk-core", "release_namespace": "store-west", "release_values": VALUES,
+                         "binary_path": str(helm), "crds_only": True}, check_mode=check_mode)
+    assert not result.get("failed") and result["changed"] is False and result["rc"] == 0
+    # helm show crds: no release, no values file written.
+    assert fake_helm.call() == {"argv": ["show", "crds", "iomesh", "--repo", "http://charts.lab:8879", "--version",
+                                         "v1.1.0"], "values": None}
+    assert result["command"] == f"{helm} show crds iomesh --repo http://charts.lab:8879 --version v1.1.0"
+
+
+def test_crds_only_failure_names_helm_show(fake_helm):
+    helm = fake_helm(fail="Error: chart \"iomesh\" version \"v9.9.9\" not found", rc=1)
+    result = run_action({"chart_ref": "iomesh", "chart_version": "v9.9.9", "release_name": "blk-core",
+                         "release_namespace": "store-west", "binary_path": str(helm), "crds_only": True})
+    assert result["failed"] is True and result["rc"] == 1
+    assert result["msg"] == 'helm show of chart iomesh failed: Error: chart "iomesh" version "v9.9.9" not found'

@@ -916,3 +916,39 @@ def test_a_cluster_not_deployed_yet_or_without_replicas_is_no_scale_down(cluster
     crs[1]["spec"]["meta"]["replicas"] = "5"
     assert check(clusters, all_nodes(), release=release, existing=crs)["errors"] == []
     assert check(clusters, all_nodes(), release=release, existing=crs[:1])["errors"] == []
+
+
+# --- upgrade: refused while a cluster runs a single meta or chunk pod (docs/pitfalls.md P11) ---
+
+@pytest.mark.parametrize("parts, runs", [
+    (("chunk",), "a single chunk pod"),
+    (("meta", "chunk"), "a single meta and a single chunk pod"),
+], ids=["chunk", "meta-and-chunk"])
+def test_an_upgrade_of_a_cluster_with_a_single_pod_is_refused(clusters, parts, runs):
+    release, crs = converged()
+    for part in parts:
+        crs[1]["spec"][part]["replicas"] = 1
+    errors = check(clusters, all_nodes(), release=release, existing=crs,
+                   settings={"iomesh_chart_version": "v1.1.0"})["errors"]
+    assert errors == [
+        f"IOMeshCluster iomesh-cluster-1/iomesh-cluster-1 runs {runs}: IOMesh never starts an upgrade of such a cluster "
+        "(docs/pitfalls.md P11), so upgrading chart iomesh-v1.0.1 to v1.1.0 would leave it behind. Nothing was changed. "
+        "Scale it out first (3 or 5 meta pods, at least 3 chunk pods: meta_replicas, chunk_replicas) with "
+        "iomesh_chart_version v1.0.1, then upgrade."]
+    # The stage's own guard says the same when told the release and the version.
+    assert f.iomesh_cluster_guards(crs, clusters, {"release": release, "chart_version": "v1.1.0"})["errors"] == errors
+
+
+def test_a_single_pod_without_an_upgrade_is_no_upgrade_problem(clusters):
+    release, crs = converged()
+    crs[0]["spec"]["meta"]["replicas"] = 1
+    same = {"iomesh_chart_version": "v1.0.1"}
+    assert k8s_checks.upgrade_problems(crs, clusters, release, "v1.0.1") == []
+    assert k8s_checks.upgrade_problems(crs, clusters, None, "v1.1.0") == []
+    assert k8s_checks.upgrade_problems(crs, clusters, {"chart": "not-a-chart"}, "v1.1.0") == []
+    # The management cluster runs one meta pod: a scale-up by this run is no upgrade of it.
+    assert [e for e in check(clusters, all_nodes(), release=release, existing=crs, settings=same)["errors"]
+            if "P11" in e] == []
+    # Without a version to judge, the guard judges no upgrade.
+    assert f.iomesh_cluster_guards(crs, clusters, {"release": release})["errors"] == []
+    assert len(f.iomesh_cluster_guards(crs, clusters, {"release": release, "chart_version": "v1.2.0"})["errors"]) == 1
