@@ -14,7 +14,8 @@ applied with kubectl / kubernetes.core.k8s alike), while an operator pod is avai
    BlockDeviceClaim (named like the BlockDevice); NDM's operator binds it. Devices carrying a filesystem,
    claimed by someone else, or of a mount type the diskDeploymentMode forbids are refused with a Warning event.
 5. status: readyReplicas, summary (meta leader / alive hosts, chunks with their data IP and space),
-   license (trial, serial unique per cluster), runningImages, attachedDevices, portOffset.
+   license (trial, serial unique per cluster; activated from the Secret spec.licenseSecretName names, key
+   authorizationCode, when that field is set: licence.py), runningImages, attachedDevices, portOffset.
 
 The management cluster (the IOMeshCluster in the operator's own namespace, i.e. the chart's release namespace;
 the oldest one if there are several) also gets Service `iomesh-access` in that namespace (ClusterIP; ports
@@ -30,6 +31,8 @@ A slow operator (`iomeshTwin.operatorDelaySeconds`, runtime-switchable): each ch
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import time
 import uuid
@@ -39,6 +42,7 @@ from kubeemu.plugin import Controller
 from .util import (CLUSTER_LABEL, COMPONENT_LABEL, IOMESH_AV, META_LEADER_LABEL, NDM_AV, ZK_AV, BadSelector, Events,
                    ReactionDelay, active, available, ensure, ip_in_cidr, node_ips, operator_delay, owner_ref,
                    pod_ready, safe_get, safe_list, selector_matches, set_status, workloads)
+from . import licence
 from .webhook import MODE_FORBIDDEN
 from .zookeeper import zk_ready
 
@@ -100,6 +104,7 @@ class IOMeshOperator(Controller):
     def __init__(self):
         self.events = Events()
         self.delay = ReactionDelay()  # iomeshTwin.operatorDelaySeconds
+        self.licensed: dict[str, tuple] = {}  # IOMeshCluster uid -> (name, uid) of the Secret its licence was read from
 
     def reconcile(self, api) -> float | None:
         operators = [d for d in workloads(api, "Deployment", OPERATOR_IMAGE) if available(d)]
@@ -412,9 +417,41 @@ class IOMeshOperator(Controller):
                                    "status": CHUNK_STATUS_OK, "spaceInfo": _space(cache, data)})
             summary["chunkSummary"] = {"chunks": chunk_list}
             summary["clusterSummary"] = {"spaceInfo": _space(total_cache, total_data)}
-            status["license"] = status.get("license") or _trial_license(api, cr)
+            status["license"] = self._license(api, cr, status.get("license") or _trial_license(api, cr))
         status["summary"] = summary
         set_status(api, cr, status)
+
+
+    def _license(self, api, cr: dict, current: dict) -> dict:
+        """The licence, activated from the Secret spec.licenseSecretName names (key authorizationCode) when that field
+        is set and names a Secret not read yet (another name, or one deleted and created again). A Secret changed in
+        place is not read again: IOMesh's update is to remove the field, delete and create the Secret, and set the
+        field again (domain notes §11)."""
+        uid, ns = cr["metadata"]["uid"], cr["metadata"]["namespace"]
+        secret_name = (cr.get("spec") or {}).get("licenseSecretName")
+        if not secret_name:
+            self.licensed.pop(uid, None)
+            return current
+        secret = safe_get(api, "v1", "Secret", secret_name, ns)
+        if secret is None:
+            self.events.emit(api, cr, "LicenseSecretNotFound", f"license secret {ns}/{secret_name} not found", "Warning")
+            return current
+        seen = (secret_name, secret["metadata"].get("uid"))
+        if self.licensed.get(uid) == seen:
+            return current
+        self.licensed[uid] = seen
+        try:
+            code = base64.b64decode((secret.get("data") or {}).get("authorizationCode") or "").decode()
+            found = licence.verify(code, current["serial"])
+        except (binascii.Error, UnicodeDecodeError, licence.InvalidLicense) as exc:
+            reason = exc if isinstance(exc, licence.InvalidLicense) else "the authorization code is not an IOMesh licence"
+            self.events.emit(api, cr, "InvalidLicense", f"license secret {ns}/{secret_name}: {reason}", "Warning")
+            return current
+        self.events.emit(api, cr, "LicenseUpdated", f"{found['licenseType']} license activated from secret "
+                                                    f"{ns}/{secret_name}")
+        kept = {k: v for k, v in current.items() if k in ("serial", "maxPhysicalDataCapacity",
+                                                            "maxPhysicalDataCapacityPerNode")}
+        return {**kept, **found}
 
 
 def _space(cache: int, data: int) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import types
 
 import pytest
@@ -355,3 +356,50 @@ def test_webhook(env):
         emu.kubectl("scale", "deployment", "operator", "-n", "iomesh-system", "--replicas=3", check=True)
     wait(lambda: api.merge_patch(path, {"metadata": {"labels": {"touched": "again"}}})[0] == 200, 20,
          what="webhook serving again")
+
+
+def test_a_licence_is_activated_from_its_secret_and_updated_only_by_the_documented_dance(env):
+    """The operator reads spec.licenseSecretName's Secret (key authorizationCode) when the field is set; a code issued
+    for another cluster's serial is refused with a Warning; a Secret changed in place is not read again until the
+    field is removed and set again (domain notes §11); the other cluster keeps its trial licence."""
+    import base64
+
+    from iomesh_twin import licence
+
+    ns, name = "iomesh-cluster-1", "iomesh-cluster-1"
+    path = f"/apis/{IOMESH}/namespaces/{ns}/iomeshclusters/{name}"
+    serial = env.api.cr(ns, name)["status"]["license"]["serial"]
+    other = env.api.cr("iomesh-system", "iomesh")["status"]["license"]["serial"]
+
+    def secret(code: str) -> None:
+        env.api.call("DELETE", f"/api/v1/namespaces/{ns}/secrets/blk-licence")
+        body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "blk-licence", "namespace": ns},
+                "data": {"authorizationCode": base64.b64encode(code.encode()).decode()}}
+        assert env.api.call("POST", f"/api/v1/namespaces/{ns}/secrets", body)[0] == 201
+
+    def license_() -> dict:
+        return env.api.cr(ns, name)["status"]["license"]
+
+    try:
+        secret(licence.issue(other))
+        assert env.api.merge_patch(path, {"spec": {"licenseSecretName": "blk-licence"}})[0] == 200
+        wait(lambda: any(e.get("reason") == "InvalidLicense" for e in env.api.events(ns, name)), what="InvalidLicense")
+        assert license_()["licenseType"] == "Trial"
+        # Changed in place: not read again.
+        code = base64.b64encode(licence.issue(serial, days=400).encode()).decode()
+        assert env.api.merge_patch(f"/api/v1/namespaces/{ns}/secrets/blk-licence",
+                                   {"data": {"authorizationCode": code}})[0] == 200
+        env.api.merge_patch(path, {"metadata": {"labels": {"touched": "yes"}}})
+        wait(lambda: env.api.cr(ns, name)["metadata"].get("labels", {}).get("touched") == "yes")
+        time.sleep(2)  # two resyncs of the twin
+        assert license_()["licenseType"] == "Trial"
+        # The dance: field removed, Secret deleted and created again, field set again.
+        env.api.merge_patch(path, {"spec": {"licenseSecretName": None}})
+        secret(licence.issue(serial, days=400))
+        env.api.merge_patch(path, {"spec": {"licenseSecretName": "blk-licence"}})
+        found = wait(lambda: license_() if license_()["licenseType"] == "Subscription" else None, what="licence")
+        assert found["serial"] == serial and found["expirationDate"] > found["signDate"]
+        assert env.api.cr("iomesh-system", "iomesh")["status"]["license"]["licenseType"] == "Trial"
+    finally:
+        env.api.merge_patch(path, {"spec": {"licenseSecretName": None}, "metadata": {"labels": {"touched": None}}})
+        env.api.call("DELETE", f"/api/v1/namespaces/{ns}/secrets/blk-licence")
