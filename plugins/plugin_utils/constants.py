@@ -61,3 +61,9 @@ HELM_KEEP = {"helm.sh/resource-policy": "keep"}
 # Fields hidden from the results and --diff of the collection's kubernetes.core.k8s writes: the server's field-ownership
 # bookkeeping changes on every apply and buries the change itself (docs/architecture.md, "Check mode and diffs").
 APPLY_HIDDEN_FIELDS = ("metadata.managedFields",)
+
+# IOMesh licences (domain notes §11, "License activation/update"): the Secret the docs name, its key, and the
+# IOMeshCluster field naming it. The trial licence a new cluster generates is of this type.
+LICENSE_SECRET = "iomesh-authorization-code"
+LICENSE_SECRET_KEY = "authorizationCode"
+LICENSE_TRIAL = "Trial"

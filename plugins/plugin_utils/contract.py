@@ -174,6 +174,16 @@ CLUSTER_OPTIONS = {
         "type": "dict", "options": STORAGE_CLASS_OPTIONS,
         "description": "The cluster's own StorageClass; unknown keys are refused.",
     },
+    "license_code": {
+        "type": "str", "no_log": True,
+        "description": "The cluster's IOMesh licence code (issued for its own serial; keep it in a vault). The "
+                       "iomesh_license stage puts it in Secret C(iomesh-authorization-code) of the cluster's namespace "
+                       "and sets C(spec.licenseSecretName) (docs/day-2.md, \"Licences\"). Not with C(license_file).",
+    },
+    "license_file": {
+        "type": "path",
+        "description": "A file on the controller holding the licence code, instead of C(license_code).",
+    },
 }
 
 CLUSTERS = {
@@ -185,7 +195,7 @@ CLUSTERS = {
 }
 
 # Roles that read the cluster list and every setting through their plan; iomesh_prereq reads only the list.
-KUBERNETES_ROLES = ("iomesh_preflight", "iomesh_mgmt", "iomesh_cluster", "iomesh_disks", "iomesh_csi",
+KUBERNETES_ROLES = ("iomesh_preflight", "iomesh_mgmt", "iomesh_cluster", "iomesh_license", "iomesh_disks", "iomesh_csi",
                     "iomesh_verify", "iomesh_report")
 # Every variable the contract declares (a role's own variables are the others of its argument spec).
 NAMES = frozenset(CLUSTERS) | frozenset(SETTINGS) | frozenset(GUARDS)

@@ -16,7 +16,7 @@ from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constan
 # Keys every normalised cluster carries; a filter given anything else fails naming the plan.
 CLUSTER_KEYS = (
     "name", "namespace", "management", "hosts", "host_nodes", "nodes", "data_cidr", "disk_deployment_mode",
-    "meta_replicas", "chunk_replicas", "zookeeper_replicas", "storage_class", "disks", "mount_types",
+    "meta_replicas", "chunk_replicas", "zookeeper_replicas", "storage_class", "license", "disks", "mount_types",
     "zookeeper_name", "meta_client_service", "csi_configmap_name", "meta_addr", "cluster_connection",
     "iomesh_cluster_ref", "block_device_namespace",
 )
@@ -41,6 +41,7 @@ def constants_view() -> dict:
             "verify_selector": [f"{key}={value}" for key, value in verify.items()],
         },
         "csi_driver": constants.CSI_DRIVER,
+        "license_secret": constants.LICENSE_SECRET,
         "meta_client_port": constants.META_CLIENT_PORT,
         "webhook_unavailable": constants.WEBHOOK_UNAVAILABLE,
         "helm_release_annotation": constants.HELM_RELEASE_ANNOTATION,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import functools
 import ipaddress
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -674,6 +675,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
     replicas = _check_replicas(where, item, len(host_nodes), conf["iomesh_edition"], report)
     _check_disk_nodes(where, disks, replicas["chunk_replicas"], conf["iomesh_edition"], report)
     storage_class = _normalize_storage_class(where, name, name_ok, item.get("storage_class"), report)
+    license_ = _normalize_license(where, item, report)
 
     domain = conf["iomesh_cluster_domain"]
     own = names.cluster_names(name)
@@ -689,6 +691,7 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
         "disk_deployment_mode": mode,
         **replicas,
         "storage_class": storage_class,
+        "license": license_,
         "disks": disks,
         "mount_types": sorted({d["mount_type"] for ds in disks.values() for d in ds}),
         "zookeeper_name": own["zookeeper_cluster"],
@@ -699,6 +702,27 @@ def _normalize_cluster(where: str, item: Mapping, groups: Mapping, hostvars: Map
         "iomesh_cluster_ref": f"{namespace}/{own['iomesh_cluster']}",
         "where": where,
     }
+
+
+def _normalize_license(where: str, item: Mapping, report: TopologyReport) -> dict | None:
+    """Where the cluster's licence code comes from (never the code itself: the plan is printed with -v):
+    {"source": "code"}, {"source": "file", "file": <path>}, or None without a licence."""
+    code, path = item.get("license_code"), item.get("license_file")
+    if code not in (None, "") and path not in (None, ""):
+        report.error(where, "license_code and license_file are both set; keep one of them.")
+        return None
+    if code not in (None, ""):
+        if not isinstance(code, str) or not code.strip():
+            report.error(f"{where}.license_code", "must be the licence code, a non-empty string.")
+            return None
+        return {"source": "code"}
+    if path not in (None, ""):
+        if not isinstance(path, str) or not os.path.isfile(os.path.expanduser(path)):
+            report.error(f"{where}.license_file", f"{path!r} is not a file on the controller; give the path of the "
+                                                  "file holding the cluster's licence code.")
+            return None
+        return {"source": "file", "file": os.path.expanduser(path)}
+    return None
 
 
 def parse_data_cidr(raw: object) -> tuple[str, str | None, str | None]:

@@ -61,7 +61,7 @@ def test_the_topology_applies_the_contracts_defaults():
     assert topology.SETTINGS_DEFAULTS["iomesh_chart_version"] == "v1.0.1"
     assert topology.CLUSTER_KEYS == ("name", "namespace", "hosts_group", "management", "data_cidr",
                                      "disk_deployment_mode", "meta_replicas", "chunk_replicas", "zookeeper_replicas",
-                                     "storage_class")
+                                     "storage_class", "license_code", "license_file")
     assert topology.STORAGE_CLASS_DEFAULTS == {"fstype": "ext4", "replica_factor": "2", "thin_provision": "true",
                                                "reclaim_policy": "Delete", "volume_binding_mode": "Immediate",
                                                "allow_volume_expansion": True}

@@ -621,6 +621,7 @@ def test_the_normalised_cluster_is_complete(inv):
         "zookeeper_replicas": 3,
         "storage_class": {"name": "archive-xfs", "fstype": "xfs", "replica_factor": "2", "thin_provision": "true",
                           "reclaim_policy": "Delete", "volume_binding_mode": "Immediate", "allow_volume_expansion": True},
+        "license": None,
         "disks": {
             "arc-3": [{"id_key": "by_id", "id": "/dev/disk/by-id/nvme-ARC3", "mount_type": "dataStoreWithJournal"}],
             "arc-4": [{"id_key": "by_id", "id": "/dev/disk/by-id/nvme-ARC4", "mount_type": "dataStoreWithJournal"}],
@@ -782,7 +783,7 @@ def test_unknown_cluster_keys_are_listed_with_the_allowed_ones(inv):
     inv.clusters[1].update(zone="b", meta_replica=5)
     assert problems(inv) == [
         f"{ARCHIVE}: unknown key(s) meta_replica, zone; allowed: name, namespace, hosts_group, management, data_cidr, "
-        "disk_deployment_mode, meta_replicas, chunk_replicas, zookeeper_replicas, storage_class."
+        "disk_deployment_mode, meta_replicas, chunk_replicas, zookeeper_replicas, storage_class, license_code, license_file."
     ]
 
 
