@@ -79,6 +79,8 @@ def _cluster_section(cv: dict) -> list[str]:
             extra.append(f"disk deployment mode {cr['mode']}")
         if cr["port_offset"] is not None:
             extra.append(f"port offset {cr['port_offset']}")
+        if cr["images"]:
+            extra.append(f"images {cr['images']}")
         if cr["license"]:
             extra.append(f"licence {cr['license']}")
         if extra:

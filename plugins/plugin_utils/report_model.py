@@ -277,7 +277,11 @@ def _cr_view(cr: Mapping | None) -> dict:
     licence = " ".join(str(license_.get(k)) for k in ("licenseType", "softwareEdition") if license_.get(k))
     if license_.get("expirationDate"):
         licence += f", expires {license_['expirationDate']}"
+    # The versions it runs (docs/day-2.md, "Upgrade"): the zbs tag of its meta pods, the operator's of its probe.
+    tags = [(what, ((spec.get(part) or {}).get("image") or {}).get("tag")) for what, part in
+            (("zbs", "meta"), ("operator", "probe"))]
     return {
+        "images": ", ".join(f"{what} {tag}" for what, tag in tags if tag),
         "leader": str(meta_summary.get("leader") or ""),
         "meta_status": str(meta_summary.get("status") or ""),
         "alive_hosts": sorted(str(h) for h in meta_summary.get("aliveHost") or []),

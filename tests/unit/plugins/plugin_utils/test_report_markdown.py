@@ -154,7 +154,9 @@ def ledger_state():
         "release": {"chart": "iomesh-v1.0.1", "revision": 4, "status": "deployed", "app_version": "v5.3.0"},
         "namespaces": [{"metadata": {"name": ns}}],
         "iomesh_clusters": [
-            {"metadata": {"name": "ledger", "namespace": ns}, "spec": {"diskDeploymentMode": "allFlash"},
+            {"metadata": {"name": "ledger", "namespace": ns},
+             "spec": {"diskDeploymentMode": "allFlash", "meta": {"image": {"tag": "v5.5.0-rc27-community"}},
+                      "probe": {"image": {"tag": "v1.1.0"}}},
              "status": {"summary": {"metaSummary": {"leader": "10.234.1.11:10100"}},
                         "readyReplicas": {"meta": 2, "chunk": 3},
                         "license": {"licenseType": "Trial", "softwareEdition": "COMMUNITY"}, "portOffset": 0,
@@ -231,7 +233,8 @@ LEDGER_MARKDOWN = (
     "- Namespace `ledger-sys`: exists\n"
     "- IOMeshCluster `ledger-sys/ledger`: exists; meta leader 10.234.1.11:10100 (pod "
     "`ledger-meta-0` on `w1`); ready replicas: meta 2, chunk 3\n"
-    "  - disk deployment mode allFlash; port offset 0; licence Trial COMMUNITY\n"
+    "  - disk deployment mode allFlash; port offset 0; images zbs v5.5.0-rc27-community, operator v1.1.0; licence "
+    "Trial COMMUNITY\n"
     "- ZookeeperCluster `ledger-zookeeper`: 1 of 3 replicas ready\n"
     "\n"
     "### Nodes\n"

@@ -284,7 +284,9 @@ def vault_state():
         block_device("bd-x", "w0", ns="elsewhere", path="/dev/sdb", labels=MINE),
     ]
     cr = {"metadata": {"name": "vault", "namespace": "vault-system"},
-          "spec": {"diskDeploymentMode": "allFlash"},
+          "spec": {"diskDeploymentMode": "allFlash", "meta": {"image": {"repository": "iomesh/zbs-metad",
+                                                                         "tag": "v5.6.0-rc112-enterprise"}},
+                   "probe": {"image": {"repository": "iomesh/operator-probe"}}},
           "status": {"summary": {"metaSummary": {"leader": "10.234.1.11:10100", "status": "Healthy",
                                                  "aliveHost": ["10.234.1.12", "10.234.1.10"]}},
                      "license": {"licenseType": "Subscription", "softwareEdition": "ENTERPRISE",
@@ -346,6 +348,7 @@ def test_disk_rows_join_declarations_labels_and_attached_devices(vault):
 def test_iomesh_cluster_status_as_the_report_reads_it(vault):
     cr = cluster_view(report_model.build(vault, vault_state(), None), "vault")["cr"]
     assert cr == {
+        "images": "zbs v5.6.0-rc112-enterprise",
         "leader": "10.234.1.11:10100",
         "meta_status": "Healthy",
         "alive_hosts": ["10.234.1.10", "10.234.1.12"],
