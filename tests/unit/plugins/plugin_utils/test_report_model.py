@@ -284,8 +284,8 @@ def vault_state():
         block_device("bd-x", "w0", ns="elsewhere", path="/dev/sdb", labels=MINE),
     ]
     cr = {"metadata": {"name": "vault", "namespace": "vault-system"},
-          "spec": {"diskDeploymentMode": "allFlash", "meta": {"image": {"repository": "iomesh/zbs-metad",
-                                                                         "tag": "v5.6.0-rc112-enterprise"}},
+          "spec": {"diskDeploymentMode": "allFlash",
+                   "meta": {"image": {"repository": "iomesh/zbs-metad", "tag": "v5.6.0-rc112-enterprise"}},
                    "probe": {"image": {"repository": "iomesh/operator-probe"}}},
           "status": {"summary": {"metaSummary": {"leader": "10.234.1.11:10100", "status": "Healthy",
                                                  "aliveHost": ["10.234.1.12", "10.234.1.10"]}},
