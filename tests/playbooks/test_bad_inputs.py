@@ -431,7 +431,8 @@ def run_reading_case(workdir: Path, testbed: conftest.Testbed, case_id: str, one
 
 # Types and unknown keys are refused by the roles' argument specs (plugins/plugin_utils/contract.py), before any task.
 CLUSTER_KEYS_ALLOWED = ("Supported parameters include: chunk_replicas, data_cidr, disk_deployment_mode, hosts_group, "
-                        "management, meta_replicas, name, namespace, storage_class, zookeeper_replicas.")
+                        "license_code, license_file, management, meta_replicas, name, namespace, storage_class, "
+                        "zookeeper_replicas.")
 WRONG_TYPES = [
     case("type-clusters-keyed-by-name", "community", _clusters_keyed_by_name,
          arg_spec("argument 'iomesh_clusters' is of type dict and we were unable to convert to list")),
