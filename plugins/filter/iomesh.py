@@ -109,16 +109,25 @@ def iomesh_mgmt_values(cluster, settings=None):
     return render.mgmt_values(cluster, _settings(name, settings))
 
 
-def iomesh_mgmt_manifests(rendered, cluster):
+def iomesh_mgmt_manifests(rendered, cluster, pull_secrets=None):
     name = "iomesh_mgmt_manifests"
     cluster = _management(name, cluster)
     if not isinstance(rendered, str):
         raise AnsibleFilterError(f"{name}: expects the stdout of helm template (iomesh.multicluster.iomesh_helm_template, "
                                  f"kubernetes.core.helm_template), got {type(rendered).__name__}")
     try:
-        return render.mgmt_manifests(rendered, cluster)
+        return render.mgmt_manifests(rendered, cluster, _pull_secret_names(name, pull_secrets))
     except render.ChartRenderError as exc:
         raise AnsibleFilterError(f"{name}: {exc}") from exc
+
+
+def _pull_secret_names(filter_name, pull_secrets):
+    if pull_secrets is None:
+        return ()
+    if not isinstance(pull_secrets, list) or not all(isinstance(item, str) for item in pull_secrets):
+        raise AnsibleFilterError(f"{filter_name}: pull_secrets must be a list of Secret names "
+                                 f"(iomesh_image_pull_secrets), got {pull_secrets!r}")
+    return tuple(pull_secrets)
 
 
 def iomesh_release_problems(release, cluster, settings=None, options=None):

@@ -15,6 +15,8 @@ import re
 IOMESH_API_VERSION = "iomesh.com/v1alpha1"
 ZOOKEEPER_API_VERSION = "zookeeper.pravega.io/v1beta1"
 NDM_API_VERSION = "openebs.io/v1alpha1"
+# The Prometheus Operator's objects the chart's optional monitoring makes (docs/day-2.md, "Monitoring").
+MONITORING_API_VERSION = "monitoring.coreos.com/v1"
 COORDINATION_API_VERSION = "coordination.k8s.io/v1"
 
 # The node label every Kubernetes node and every NDM BlockDevice carries (docs/pitfalls.md).

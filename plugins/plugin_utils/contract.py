@@ -90,11 +90,39 @@ SETTINGS = {
         "description": "ZooKeeper image tag of additional clusters; empty copies the management ZookeeperCluster's "
                        "(C(3.5.9) with chart v1.0.1, C(3.5.9-20) with v1.2.0).",
     },
+    "iomesh_image_registry": {
+        "type": "str", "default": "",
+        "description": "Private registry (C(host[:port][/path]), no scheme, no trailing slash) that every image of "
+                       "the chart and the collection is pulled from, path kept (C(docker.io/iomesh/x:1) becomes "
+                       "C(<registry>/iomesh/x:1)); empty pulls from where the chart says. C(playbooks/images.yml) "
+                       "lists what to mirror (docs/air-gap.md).",
+    },
+    "iomesh_image_pull_secrets": {
+        "type": "list", "elements": "str", "default": [],
+        "description": "Names of C(kubernetes.io/dockerconfigjson) Secrets, created beforehand in every IOMesh "
+                       "namespace, that pods pull with where the chart and the CRDs take them (docs/air-gap.md).",
+    },
     "iomesh_request_timeout": {
         "type": "int", "default": 60,
         "description": "Seconds any task of a Kubernetes stage may take unless it has a longer bound of its own "
                        "(Helm, waits); also each read of a wait. A request the API never answers fails the task "
                        "instead of hanging the run (docs/architecture.md, \"Time bounds\"). At least 5.",
+    },
+    "iomesh_monitoring": {
+        "type": "bool", "default": False,
+        "description": "Turn on the chart's monitoring objects (ServiceMonitors, PodMonitors, PrometheusRules, "
+                       "kube-state-metrics) and list every cluster's namespace in ServiceMonitor C(iomesh) "
+                       "(docs/day-2.md, \"Monitoring\"). Needs the Prometheus Operator's CRDs; refused without them.",
+    },
+    "iomesh_monitoring_namespace": {
+        "type": "str", "default": "",
+        "description": "Namespace of the monitoring objects (where the Prometheus Operator looks for them); empty "
+                       "for the management cluster's namespace.",
+    },
+    "iomesh_monitoring_labels": {
+        "type": "dict", "default": {},
+        "description": "Labels of the monitoring objects, for the Prometheus Operator's selectors (e.g. "
+                       "C(release: kube-prometheus-stack)).",
     },
 }
 
@@ -196,7 +224,7 @@ CLUSTERS = {
 
 # Roles that read the cluster list and every setting through their plan; iomesh_prereq reads only the list.
 KUBERNETES_ROLES = ("iomesh_preflight", "iomesh_mgmt", "iomesh_cluster", "iomesh_license", "iomesh_disks", "iomesh_csi",
-                    "iomesh_verify", "iomesh_report")
+                    "iomesh_verify", "iomesh_report", "iomesh_teardown")
 # Every variable the contract declares (a role's own variables are the others of its argument spec).
 NAMES = frozenset(CLUSTERS) | frozenset(SETTINGS) | frozenset(GUARDS)
 

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import monitoring
+
 # Kubernetes versions each IOMesh chart line supports (IOMesh release notes). None: not published.
 SUPPORTED_KUBERNETES = {
     "v1.0": ((1, 17), (1, 25)),
@@ -236,7 +238,8 @@ def values_problems(release: Mapping | None, cluster: Mapping, wanted: Mapping |
     """Refuse an upgrade that would drop values set by hand, unless iomesh_mgmt_reset_values allows it."""
     if not release or wanted is None:
         return {"errors": [], "warnings": []}
-    dropped = hand_set_values(release.get("release_values", release.get("values")), wanted)
+    dropped = [path for path in hand_set_values(release.get("release_values", release.get("values")), wanted)
+               if not monitoring.owned_value(path)]
     if not dropped:
         return {"errors": [], "warnings": []}
     message = (f"Helm release {cluster['name']} in namespace {cluster['namespace']} has values the inventory does not "

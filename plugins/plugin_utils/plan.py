@@ -33,6 +33,7 @@ def constants_view() -> dict:
             "iomesh": constants.IOMESH_API_VERSION,
             "zookeeper": constants.ZOOKEEPER_API_VERSION,
             "ndm": constants.NDM_API_VERSION,
+            "monitoring": constants.MONITORING_API_VERSION,
         },
         "labels": {
             "managed": managed,

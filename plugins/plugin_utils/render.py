@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import images as image_mirror
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import monitoring
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
     CLUSTER_LABEL, CSI_DRIVER, HOSTNAME_LABEL, IOMESH_API_VERSION, ISCSI_PORTAL, MANAGED_BY, MANAGED_BY_LABEL,
     MOUNT_TYPE_LABEL, ZOOKEEPER_API_VERSION,
@@ -103,8 +105,19 @@ def _image(repository: str, tag: str) -> dict:
     return {"repository": repository, "tag": tag, "pullPolicy": IMAGE_PULL_POLICY}
 
 
+def _merged(base: dict, extra: Mapping) -> dict:
+    """`base` with `extra` deep-merged over it (maps merge, other values replace)."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merged(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
 def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
-    """Helm values for the management release, at the chart's real (nested) paths (docs/pitfalls.md P7)."""
+    """Helm values for the management release, at the chart's real (nested) paths (docs/pitfalls.md P7), with the
+    private registry's and pull Secrets' values of the chart version (docs/air-gap.md)."""
     key = settings["iomesh_node_label_key"]
     pinned = {"affinity": node_affinity(cluster["nodes"], key)}
     chunk = {
@@ -114,7 +127,7 @@ def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
     }
     if cluster["mount_types"]:
         chunk["deviceMap"] = device_map(cluster)
-    return {
+    values = {
         "iomesh": {
             "chunk": chunk,
             "diskDeploymentMode": cluster["disk_deployment_mode"],
@@ -128,12 +141,19 @@ def mgmt_values(cluster: Mapping, settings: Mapping) -> dict:
             },
         }
     }
+    # The chart's optional monitoring objects (docs/day-2.md, "Monitoring"); none while iomesh_monitoring is false.
+    _merged(values, monitoring.chart_values(settings))
+    return _merged(values, image_mirror.values(settings["iomesh_chart_version"], settings.get("iomesh_image_registry") or "",
+                                               settings.get("iomesh_image_pull_secrets") or ()))
 
 
 def _mgmt_images(mgmt_cr: Mapping | None, settings: Mapping) -> dict:
-    """Images of every IOMesh component: copied from the management IOMeshCluster when known (docs/pitfalls.md P6)."""
-    images = {part: _image(repo, zbs_tag(settings)) for part, repo in ZBS_IMAGES.items()}
-    images.update({part: _image(repo, settings["iomesh_chart_version"]) for part, repo in OPERATOR_IMAGES.items()})
+    """Images of every IOMesh component: copied from the management IOMeshCluster when known (docs/pitfalls.md P6),
+    in the private registry if one is set (docs/air-gap.md), with or without a management IOMeshCluster."""
+    registry = settings.get("iomesh_image_registry") or ""
+    images = {part: _image(image_mirror.mirror(repo, registry), zbs_tag(settings)) for part, repo in ZBS_IMAGES.items()}
+    images.update({part: _image(image_mirror.mirror(repo, registry), settings["iomesh_chart_version"])
+                   for part, repo in OPERATOR_IMAGES.items()})
     if not mgmt_cr:
         return images
     spec = mgmt_cr.get("spec") or {}
@@ -147,7 +167,8 @@ def _mgmt_images(mgmt_cr: Mapping | None, settings: Mapping) -> dict:
     }
     for part, image in found.items():
         if isinstance(image, Mapping) and image.get("tag"):
-            images[part] = _image(image.get("repository") or images[part]["repository"], image["tag"])
+            images[part] = _image(image_mirror.mirror(image.get("repository") or images[part]["repository"], registry),
+                                  image["tag"])
             images[part]["pullPolicy"] = image.get("pullPolicy") or IMAGE_PULL_POLICY
     return images
 
@@ -156,7 +177,9 @@ def _zookeeper_image(settings: Mapping, mgmt_zk: Mapping | None) -> dict:
     """The inventory's ZooKeeper image if set, else the management ZookeeperCluster's, else the chart default."""
     found = ((mgmt_zk or {}).get("spec") or {}).get("image") or {}
     found = found if isinstance(found, Mapping) else {}
-    repository = settings.get("iomesh_zookeeper_image_repository") or found.get("repository") or ZOOKEEPER_IMAGE["repository"]
+    repository = image_mirror.mirror(
+        str(settings.get("iomesh_zookeeper_image_repository") or found.get("repository") or ZOOKEEPER_IMAGE["repository"]),
+        settings.get("iomesh_image_registry") or "")
     tag = settings.get("iomesh_zookeeper_image_tag") or found.get("tag") or ZOOKEEPER_IMAGE["tag"]
     image = _image(str(repository), str(tag))
     if not settings.get("iomesh_zookeeper_image_tag") and found.get("pullPolicy"):
@@ -189,12 +212,18 @@ def zookeeper_manifest(cluster: Mapping, settings: Mapping, mgmt_zk: Mapping | N
             },
             "pod": {
                 "affinity": zookeeper_affinity(cluster["nodes"], cluster["zookeeper_name"], key=key),
+                **_pull_secrets(settings.get("iomesh_image_pull_secrets")),
                 "resources": _zookeeper_resources(mgmt_zk),
                 "securityContext": {"runAsUser": 0},
             },
             "replicas": cluster["zookeeper_replicas"],
         },
     }
+
+
+def _pull_secrets(names: Sequence[str] | None) -> dict:
+    """spec.pod.imagePullSecrets of a ZookeeperCluster (its CRD takes them; the IOMeshCluster's does not)."""
+    return {"imagePullSecrets": image_mirror.pull_secret_refs(names)} if names else {}
 
 
 def iomesh_cluster_manifest(cluster: Mapping, settings: Mapping, mgmt_cr: Mapping | None = None) -> dict:
@@ -245,13 +274,14 @@ class ChartRenderError(ValueError):
 _HELM_ONLY_LABELS = (MANAGED_BY_LABEL, "helm.sh/chart")
 
 
-def mgmt_manifests(rendered: str, cluster: Mapping) -> list[dict]:
+def mgmt_manifests(rendered: str, cluster: Mapping, pull_secrets: Sequence[str] = ()) -> list[dict]:
     """ZookeeperCluster then IOMeshCluster of the management cluster, taken from `helm template` of the chart.
 
     The release is installed with iomesh.create: false and the collection applies these two itself, after the
     operator's webhook serves the current certificate (docs/pitfalls.md P10): their spec is the chart's own
     rendering (same values, iomesh.create: true), so it stays exactly what the chart would create. Labels keep the
-    chart's, with the collection as manager and the cluster label added.
+    chart's, with the collection as manager and the cluster label added. The chart passes no pull Secrets to the
+    ZookeeperCluster: `pull_secrets` (iomesh_image_pull_secrets) are added to its spec.pod (docs/air-gap.md).
     """
     wanted = {("ZookeeperCluster", cluster["zookeeper_name"]): None, ("IOMeshCluster", cluster["name"]): None}
     try:
@@ -275,11 +305,14 @@ def mgmt_manifests(rendered: str, cluster: Mapping) -> list[dict]:
         labels = {k: str(v) for k, v in sorted(((doc.get("metadata") or {}).get("labels") or {}).items())
                   if k not in _HELM_ONLY_LABELS}
         labels.update(_labels(cluster))
+        spec = doc.get("spec") or {}
+        if kind == "ZookeeperCluster" and pull_secrets:
+            spec = dict(spec, pod=dict(spec.get("pod") or {}, **_pull_secrets(pull_secrets)))
         out.append({
             "apiVersion": doc.get("apiVersion") or (IOMESH_API_VERSION if kind == "IOMeshCluster" else ZOOKEEPER_API_VERSION),
             "kind": kind,
             "metadata": {"labels": labels, "name": name, "namespace": cluster["namespace"]},
-            "spec": doc.get("spec") or {},
+            "spec": spec,
         })
     return out
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import contract, names
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import contract, images, names
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import META_CLIENT_PORT
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -214,10 +214,34 @@ def normalize_settings(settings: Mapping | None, report: TopologyReport) -> dict
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < MIN_REQUEST_TIMEOUT:
         report.error("iomesh_request_timeout", f"{timeout!r} must be a whole number of seconds, at least "
                                                f"{MIN_REQUEST_TIMEOUT} (default 60).")
+    for key, problem in images.validate(out["iomesh_image_registry"], out["iomesh_image_pull_secrets"]):
+        report.error(key, problem)
     domain = out["iomesh_cluster_domain"]
     if not isinstance(domain, str) or not DNS1123_SUBDOMAIN.match(domain):
         report.error("iomesh_cluster_domain", f"{domain!r} is not a DNS domain; the Kubernetes default is 'cluster.local'.")
+    _monitoring_settings(out, report)
     return out
+
+
+def _monitoring_settings(out: dict, report: TopologyReport) -> None:
+    """iomesh_monitoring and the namespace and labels of the monitoring objects (docs/day-2.md, "Monitoring")."""
+    enabled = _as_bool(out["iomesh_monitoring"])
+    if enabled is None:
+        report.error("iomesh_monitoring", f"{out['iomesh_monitoring']!r} must be true or false (default false).")
+    else:
+        out["iomesh_monitoring"] = enabled
+    namespace = out["iomesh_monitoring_namespace"]
+    if not isinstance(namespace, str) or (namespace and not DNS1123_LABEL.match(namespace)):
+        report.error("iomesh_monitoring_namespace", f"{namespace!r} is not a namespace name (a DNS-1123 label); empty "
+                                                    "puts the monitoring objects in the management cluster's namespace.")
+    labels = out["iomesh_monitoring_labels"]
+    if not isinstance(labels, Mapping) or not all(
+            isinstance(k, str) and _valid_label_key(k) and isinstance(v, str) and LABEL_VALUE.match(v)
+            for k, v in labels.items()):
+        report.error("iomesh_monitoring_labels", f"{labels!r} must map label keys to label values (strings), e.g. "
+                                                 "{'release': 'kube-prometheus-stack'}.")
+    else:
+        out["iomesh_monitoring_labels"] = {str(k): str(labels[k]) for k in sorted(labels)}
 
 
 def _valid_label_key(key: str) -> bool:

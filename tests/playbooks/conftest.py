@@ -157,6 +157,15 @@ class Testbed(launcher.Emulator):
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
+    def delete(self, path: str) -> tuple[int, dict]:
+        """A DELETE, as `kubectl delete` by hand would send it."""
+        req = urllib.request.Request(self.url + path, method="DELETE", headers={"Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
     def requests(self) -> list[dict]:
         """Every API request so far, from the emulator's request log (method, path, query, status, ...)."""
         if not self.request_log.exists():
@@ -170,9 +179,39 @@ class Testbed(launcher.Emulator):
         return [e for e in self.requests()[since:] if e["method"] not in ("GET", "HEAD", "OPTIONS")
                 and (lock or not LOCK_PATH.search(e["path"]))]
 
+    def changes(self, since: int = 0, lock: bool = False) -> list[dict]:
+        """write_requests() without the server-side dry runs (dryRun=All), which change nothing."""
+        return [r for r in self.write_requests(since, lock) if "dryRun=All" not in (r.get("query") or "")]
+
     def helm(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(VENV_BIN / "helm3"), "--kubeconfig", str(self.kubeconfig), *args], cwd=ROOT,
                               env=self.env, capture_output=True, text=True, timeout=180, check=False)
+
+
+def two_cluster_inventory(testbed: Testbed, nodes: list[str], core: tuple[str, str], edge: tuple[str, str],
+                          first_address: int, version: str | None = None, **settings) -> dict:
+    """The inventory the day-2 tests deploy: management cluster core (name, namespace) on the first three of `nodes`
+    (group core), additional cluster edge on the others (group edge), addresses 10.234.1.<first_address>.. in the
+    testbed's data CIDR, helm 4, the fixture chart of `version` (v1.0.1 when None) and short wait delays; `settings`
+    are added to (and override) the variables."""
+    address = {host: f"10.234.1.{first_address + i}" for i, host in enumerate(nodes)}
+    chart = {"iomesh_chart_ref": str(launcher.chart_dir(version) if version else CHART)}
+    if version:
+        chart["iomesh_chart_version"] = version
+    return {"all": {
+        "vars": {
+            "iomesh_kubeconfig": str(testbed.kubeconfig), **chart, "iomesh_helm_binary": str(VENV_BIN / "helm4"),
+            "iomesh_cluster_wait_delay": 1, "iomesh_mgmt_wait_delay": 1,
+            "iomesh_clusters": [
+                {"name": core[0], "namespace": core[1], "management": True, "hosts_group": "core",
+                 "data_cidr": launcher.DATA_CIDR},
+                {"name": edge[0], "namespace": edge[1], "hosts_group": "edge", "data_cidr": launcher.DATA_CIDR},
+            ],
+            **settings,
+        },
+        "children": {"core": {"hosts": {h: {"ansible_host": address[h]} for h in nodes[:3]}},
+                     "edge": {"hosts": {h: {"ansible_host": address[h]} for h in nodes[3:]}}},
+    }}
 
 
 @contextlib.contextmanager

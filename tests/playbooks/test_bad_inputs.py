@@ -640,6 +640,11 @@ COLLECTION_VARIABLES = [
          inventory(f"iomesh_chart_ref: {{'path': '/srv/charts/iomesh-v1.0.1.tgz'}} {NO_SPACES} a dictionary.")),
     case("zookeeper-image-tag-a-number", "community", variables(iomesh_zookeeper_image_tag=3.6),
          inventory(f"iomesh_zookeeper_image_tag: 3.6 {NO_SPACES} a number.")),
+    case("image-registry-with-a-scheme", "enterprise", variables(iomesh_image_registry="https://harbor.dc2.lan/iomesh/"),
+         inventory("iomesh_image_registry: 'https://harbor.dc2.lan/iomesh/' is not a registry host[:port][/path]: "
+                   "no scheme (https://), no trailing slash, no tag; use 'harbor.dc2.lan/iomesh'.")),
+    case("image-pull-secret-not-a-name", "community", variables(iomesh_image_pull_secrets=["Harbor_Pull"]),
+         inventory("iomesh_image_pull_secrets: 'Harbor_Pull' is not a Secret name (a DNS-1123 subdomain")),
     case("edition-capitalised", "community", variables(iomesh_edition="Enterprise"),
          inventory("iomesh_edition: 'Enterprise' is not an IOMesh edition; use 'community' or 'enterprise'.")),
     case("node-label-key-with-a-space", "enterprise", variables(iomesh_node_label_key="kubernetes.io/host name"),

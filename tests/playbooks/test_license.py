@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from iomesh_testbed import launcher
 from iomesh_twin import licence
 
 from . import conftest, play_recap
-from .conftest import VENV_BIN
 
 CORE, CORE_NS = "lic-core", "lic-sys"
 EDGE, EDGE_NS = "lic-edge", "lic-store"
@@ -36,23 +34,13 @@ class Site:
         self.inventory = workdir / "inventory.yml"
 
     def write_inventory(self, edge: dict | None = None, core: dict | None = None, **settings) -> None:
-        address = {host: f"10.234.1.{60 + i}" for i, host in enumerate(NODES)}
-        self.inventory.write_text(yaml.safe_dump({"all": {
-            "vars": {
-                "iomesh_kubeconfig": str(self.testbed.kubeconfig), "iomesh_chart_ref": str(launcher.CHART),
-                "iomesh_helm_binary": str(VENV_BIN / "helm4"), "iomesh_cluster_wait_delay": 1,
-                "iomesh_mgmt_wait_delay": 1, "iomesh_license_wait_delay": 1, "iomesh_license_wait_timeout": 20,
-                **settings,
-                "iomesh_clusters": [
-                    {"name": CORE, "namespace": CORE_NS, "management": True, "hosts_group": "core",
-                     "data_cidr": launcher.DATA_CIDR, **(core or {})},
-                    {"name": EDGE, "namespace": EDGE_NS, "hosts_group": "edge", "data_cidr": launcher.DATA_CIDR,
-                     **(edge or {})},
-                ],
-            },
-            "children": {"core": {"hosts": {h: {"ansible_host": address[h]} for h in NODES[:3]}},
-                         "edge": {"hosts": {h: {"ansible_host": address[h]} for h in NODES[3:]}}},
-        }}))
+        inventory = conftest.two_cluster_inventory(
+            self.testbed, NODES, (CORE, CORE_NS), (EDGE, EDGE_NS), 60, iomesh_license_wait_delay=1,
+            iomesh_license_wait_timeout=20, **settings)
+        clusters = inventory["all"]["vars"]["iomesh_clusters"]
+        clusters[0].update(core or {})
+        clusters[1].update(edge or {})
+        self.inventory.write_text(yaml.safe_dump(inventory))
 
     def run(self, *args: str) -> conftest.PlaybookRun:
         return conftest.run_site(self.testbed, self.inventory, *args)
@@ -66,15 +54,12 @@ class Site:
     def secret(self, namespace: str) -> dict:
         return self.testbed.get(f"/api/v1/namespaces/{namespace}/secrets/{SECRET}")
 
-    def changes(self, since: int) -> list[dict]:
-        return [r for r in self.testbed.write_requests(since) if "dryRun=All" not in (r.get("query") or "")]
-
     def step(self) -> dict:
         """--check --diff and the run of the licence stage, then a re-run of site.yml (the clusters' stages, which
         apply the IOMeshClusters under their own field manager, must leave spec.licenseSecretName alone)."""
         since = len(self.testbed.requests())
         check = self.run("playbooks/license.yml", "--check", "--diff")
-        check_writes = self.changes(since)
+        check_writes = self.testbed.changes(since)
         run = self.run("playbooks/license.yml")
         after = {"edge": self.cr(EDGE_NS, EDGE), "core": self.cr(CORE_NS, CORE), "secret": self.secret(EDGE_NS)}
         again = self.run(*STAGES)

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from iomesh_testbed import launcher
 
 from . import conftest, play_recap
-from .conftest import VENV_BIN
 
 CORE, CORE_NS = "vault-a", "vault-sys"
 EDGE, EDGE_NS = "edge-7", "edge-store"
@@ -34,21 +32,8 @@ class Site:
         self.inventory = workdir / "inventory.yml"
 
     def write_inventory(self, version: str) -> None:
-        address = {host: f"10.234.1.{40 + i}" for i, host in enumerate(NODES)}
-        self.inventory.write_text(yaml.safe_dump({"all": {
-            "vars": {
-                "iomesh_kubeconfig": str(self.testbed.kubeconfig), "iomesh_chart_ref": str(launcher.chart_dir(version)),
-                "iomesh_chart_version": version, "iomesh_helm_binary": str(VENV_BIN / "helm4"),
-                "iomesh_cluster_wait_delay": 1, "iomesh_mgmt_wait_delay": 1,
-                "iomesh_clusters": [
-                    {"name": CORE, "namespace": CORE_NS, "management": True, "hosts_group": "core",
-                     "data_cidr": launcher.DATA_CIDR},
-                    {"name": EDGE, "namespace": EDGE_NS, "hosts_group": "edge", "data_cidr": launcher.DATA_CIDR},
-                ],
-            },
-            "children": {"core": {"hosts": {h: {"ansible_host": address[h]} for h in NODES[:3]}},
-                         "edge": {"hosts": {h: {"ansible_host": address[h]} for h in NODES[3:]}}},
-        }}))
+        self.inventory.write_text(yaml.safe_dump(
+            conftest.two_cluster_inventory(self.testbed, NODES, (CORE, CORE_NS), (EDGE, EDGE_NS), 40, version)))
 
     def run(self, *args: str) -> conftest.PlaybookRun:
         return conftest.run_site(self.testbed, self.inventory, *args)
@@ -58,9 +43,6 @@ class Site:
 
     def chart(self) -> str:
         return json.loads(self.testbed.helm("history", CORE, "-n", CORE_NS, "--max", "1", "-o", "json").stdout)[-1]["chart"]
-
-    def changes(self, since: int) -> list[dict]:
-        return [r for r in self.testbed.write_requests(since) if "dryRun=All" not in (r.get("query") or "")]
 
     def crd_properties(self, plural: str) -> set[str]:
         crd = self.testbed.get(f"{CRDS}/{plural}")
@@ -89,10 +71,10 @@ def upgrade(site: Site, version: str) -> dict:
     site.write_inventory(version)
     since = len(site.testbed.requests())
     check = site.run(*STAGES, "--check", "--diff")
-    check_writes = site.changes(since)
+    check_writes = site.testbed.changes(since)
     since = len(site.testbed.requests())
     run = site.run(*STAGES)
-    writes = site.changes(since)
+    writes = site.testbed.changes(since)
     after = {"core": site.cr(CORE_NS, CORE), "edge": site.cr(EDGE_NS, EDGE), "chart": site.chart()}
     again = site.run(*STAGES)
     return {"before": before, "check": check, "check_writes": check_writes, "run": run, "writes": writes,
@@ -111,7 +93,7 @@ def single_pod_refused(site):
     runs = {}
     for playbook in ("playbooks/preflight.yml", "playbooks/mgmt.yml"):
         since = len(site.testbed.requests())
-        runs[playbook] = (site.run(playbook), site.changes(since), site.chart())
+        runs[playbook] = (site.run(playbook), site.testbed.changes(since), site.chart())
     assert site.testbed.patch(f"{IOMESH}/namespaces/{CORE_NS}/iomeshclusters/{CORE}",
                               {"spec": {"meta": {"replicas": 3}}})[0] == 200
     assert site.testbed.patch(f"{IOMESH}/namespaces/{EDGE_NS}/iomeshclusters/{EDGE}",

@@ -25,7 +25,7 @@ def test_seed_plan(seed_inventory):
     assert built["release"]["zookeeper_operator_deployment"] == "iomesh-zookeeper-operator"
     assert built["constants"] == {
         "api_versions": {"iomesh": "iomesh.com/v1alpha1", "zookeeper": "zookeeper.pravega.io/v1beta1",
-                         "ndm": "openebs.io/v1alpha1"},
+                         "ndm": "openebs.io/v1alpha1", "monitoring": "monitoring.coreos.com/v1"},
         "labels": {
             "managed": {"app.kubernetes.io/managed-by": "iomesh.multicluster"},
             "managed_selector": ["app.kubernetes.io/managed-by=iomesh.multicluster"],
