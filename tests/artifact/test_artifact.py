@@ -125,7 +125,7 @@ def test_galaxy_importer_accepts_the_artifact(artifact, tmp_path):
     result = json.loads((tmp_path / "importer_result.json").read_text())
     roles = sorted(c["name"] for c in result["contents"] if c["content_type"] == "role")
     assert roles == ["iomesh_cluster", "iomesh_csi", "iomesh_disks", "iomesh_license", "iomesh_mgmt",
-                     "iomesh_preflight", "iomesh_prereq", "iomesh_report", "iomesh_verify"]
+                     "iomesh_preflight", "iomesh_prereq", "iomesh_report", "iomesh_teardown", "iomesh_verify"]
 
 
 def test_ansible_lint_production_passes_on_the_installed_artifact(installed):
