@@ -19,7 +19,7 @@ CLUSTERS_DETAIL = " (normalised, with nodes and disks)"
 CLUSTER_KEYS = ("name", "namespace", "nodes", "disks", "host_nodes", "disk_deployment_mode", "block_device_namespace")
 
 
-def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None):
+def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None, pending=None):
     """Which BlockDevice each declared disk is, every reason to refuse one, and the labels to set."""
     name = "iomesh_disk_plan"
     clusters = cluster_list(name, clusters, CLUSTER_KEYS, CLUSTERS_DETAIL)
@@ -35,7 +35,8 @@ def iomesh_disk_plan(clusters, blockdevices, settings=None, iomesh_clusters=None
         )
     if iomesh_clusters is not None:
         iomesh_clusters = object_list(name, "iomesh_clusters", iomesh_clusters)
-    return disks.disk_plan(clusters, blockdevices, conf, iomesh_clusters)
+    pending = object_list(name, "pending", pending, allow_none=True)
+    return disks.disk_plan(clusters, blockdevices, conf, iomesh_clusters, pending)
 
 
 def iomesh_disk_waits(plan, clusters):

@@ -256,14 +256,17 @@ def device_map_problems(cluster: Mapping, cr: Mapping | None) -> tuple[list[str]
 
 
 def disk_plan(clusters: Sequence[Mapping], blockdevices: Sequence[Mapping], settings: Mapping | None = None,
-              iomesh_clusters: Sequence[Mapping] | None = None) -> dict:
+              iomesh_clusters: Sequence[Mapping] | None = None, pending: Sequence[Mapping] | None = None) -> dict:
     """Match every cluster's declared disks to BlockDevices and judge them.
 
     Returns {"errors", "warnings", "notes", "labels", "expected"}: `labels` lists, per chosen BlockDevice, the
     labels to set ({name, namespace, labels, node, cluster, mount_type, path, changed}); `expected` maps each
     cluster name to the BlockDevice names its IOMeshCluster must end up listing in status.attachedDevices.
     With `iomesh_clusters` (the IOMeshCluster objects) the deviceMap of each cluster is verified too, and a
-    disk another cluster has mounted is named with that cluster. When errors is not empty, label nothing.
+    disk another cluster has mounted is named with that cluster. `pending` are the IOMeshClusters the earlier
+    stages of the same run apply (under --check they did not): the deviceMap verified is theirs where given, so check
+    mode judges what the run will find (docs/architecture.md, "Check mode and diffs"). When errors is not empty, label
+    nothing.
     """
     errors: list[str] = []
     warnings: list[str] = []
@@ -273,6 +276,8 @@ def disk_plan(clusters: Sequence[Mapping], blockdevices: Sequence[Mapping], sett
     bds = sorted((bd for bd in blockdevices if isinstance(bd, Mapping)), key=lambda b: str(_meta(b).get("name", "")))
     holders = _holders(iomesh_clusters)
     crs = {(str(_meta(cr).get("namespace", "")), str(_meta(cr).get("name", ""))): cr for cr in iomesh_clusters or []}
+    crs.update({(str(_meta(cr).get("namespace", "")), str(_meta(cr).get("name", ""))): cr for cr in pending or []
+                if isinstance(cr, Mapping) and cr.get("kind") == "IOMeshCluster"})
     chosen: dict[str, str] = {}
     declared: set[str] = set()
 

@@ -405,6 +405,31 @@ def test_different_device_map_is_a_problem(inv):
                "Re-run the iomesh_mgmt (playbooks/mgmt.yml) stage", "Nothing is labelled")
 
 
+def test_check_mode_verifies_the_device_map_the_earlier_stages_would_apply(inv):
+    """Under --check the mgmt/cluster stages apply nothing: a deviceMap they would change (a node added to a cluster)
+    is judged as rendered, so check mode finds what the run will (found by the lifecycle scenario)."""
+    declare(inv)
+    clusters = clusters_of(inv)
+    broad = {"dataStore": {"selector": {"matchLabels": {"iomesh.com/bd-driverType": "HDD"}}}}
+    live = [cr(clusters[0], device_map=broad), cr(clusters[1])]
+
+    def rendered(cluster, **kwargs):
+        return dict(cr(cluster, **kwargs), kind="IOMeshCluster")
+
+    # A ZookeeperCluster of the same name is no IOMeshCluster.
+    pending = [{"kind": "ZookeeperCluster", "metadata": {"name": "iomesh", "namespace": "iomesh-system"}},
+               rendered(clusters[0])]
+    settings = f.iomesh_settings(inv.settings)
+    assert fd.iomesh_disk_plan(clusters, default_bds(), settings, live, pending)["errors"] == []
+    # Without it (the disk stage alone), or with another cluster's rendering, the live one is judged.
+    assert fd.iomesh_disk_plan(clusters, default_bds(), settings, live)["errors"]
+    assert fd.iomesh_disk_plan(clusters, default_bds(), settings, live, [rendered(clusters[1])])["errors"]
+    assert fd.iomesh_disk_plan(clusters, default_bds(), settings, live, pending[:1])["errors"]
+    # A rendering that differs is judged as such.
+    wrong = rendered(clusters[1], device_map=broad)
+    assert fd.iomesh_disk_plan(clusters, default_bds(), settings, [cr(clusters[0]), cr(clusters[1])], [wrong])["errors"]
+
+
 def test_device_map_comparison_ignores_order(inv):
     declare(inv)
     clusters = clusters_of(inv)
