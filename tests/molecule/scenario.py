@@ -27,7 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS_DIR = ROOT / "testbed" / "hosts"
 VENV_BIN = Path(sys.executable).parent
-TIMEOUT = {"prereq": 1800, "prereq_vm": 3600, "multicluster": 2400}
+TIMEOUT = {"prereq": 1800, "prereq_vm": 3600, "multicluster": 2400, "lifecycle": 2400}
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
