@@ -120,7 +120,7 @@ def values(chart_version: str, registry: str, pull_secrets: Sequence[str] = ()) 
             _put(out, ("openebs-ndm", "helperPod", "image", "registry"), registry + "/")
     if pull_secrets:
         names = sorted(set(pull_secrets))
-        refs = [{"name": name} for name in names]
+        refs = pull_secret_refs(names)
         # zookeeper-operator: global.imagePullSecrets, a list of names; openebs-ndm, hostpath-provisioner and deck
         # (v1.1.0+): imagePullSecrets, a list of references.
         _put(out, ("global", "imagePullSecrets"), names)

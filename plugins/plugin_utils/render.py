@@ -28,15 +28,17 @@ ZOOKEEPER_RESOURCES = {"cpu": "400m", "memory": "2000Mi"}
 IMAGE_PULL_POLICY = "IfNotPresent"
 # ZooKeeper image of additional clusters when neither the inventory nor a management ZookeeperCluster names one
 # (the chart v1.0.1 default; v1.2.0's is 3.5.9-20, which additional clusters then copy).
-ZOOKEEPER_IMAGE = {"repository": "iomesh/zookeeper", "tag": "3.5.9"}
+ZOOKEEPER_IMAGE = {"repository": image_mirror.ZOOKEEPER_REPOSITORY, "tag": "3.5.9"}
 # Fields of the management IOMeshCluster's spec that chart v1.1.0+ sets and that every cluster of the release
 # must share; copied to additional clusters as the image tags are (docs/pitfalls.md P6).
 SHARED_SPEC_FIELDS = ("version", "edition", "platform", "cpuExclusiveOptions")
-ZBS_IMAGES = {"meta": "iomesh/zbs-metad", "chunk": "iomesh/zbs-chunkd", "redirector": "iomesh/zbs-iscsi-redirectord"}
+# The IOMeshCluster's component repositories (written once, in images.py, with their values keys): zbs images take
+# the zbs tag, the operator's the chart version.
+ZBS_IMAGES = {part: image_mirror.CR_REPOSITORIES[(part,)] for part in ("meta", "chunk", "redirector")}
 OPERATOR_IMAGES = {
-    "devicemanager": "iomesh/operator-devicemanager",
-    "probe": "iomesh/operator-probe",
-    "toolbox": "iomesh/operator-toolbox",
+    "devicemanager": image_mirror.CR_REPOSITORIES[("chunk", "devicemanager")],
+    "probe": image_mirror.CR_REPOSITORIES[("probe",)],
+    "toolbox": image_mirror.CR_REPOSITORIES[("toolbox",)],
 }
 
 
