@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils import names
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import labels as _labels
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils.k8s import meta as _meta
 from ansible_collections.iomesh.multicluster.plugins.plugin_utils.constants import (
     CLUSTER_LABEL, COMPONENT_LABEL, CSI_DRIVER, HOSTNAME_LABEL, IOMESH_API_VERSION, MANAGED_BY, MANAGED_BY_LABEL,
     MONITORING_API_VERSION, NDM_API_VERSION, ZOOKEEPER_API_VERSION,
@@ -33,14 +35,6 @@ VERIFY_COMPONENT = "verify"
 CHART_API_GROUPS = ("iomesh.com", "openebs.io", "zookeeper.pravega.io", "deck.smartx.com")
 # What the plan lists of the objects to delete, in the order they go.
 PHASES = ("verify", "csi", "custom_resources", "namespaces", "management")
-
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
-
-
-def _labels(obj: Mapping) -> Mapping:
-    return _meta(obj).get("labels") or {}
 
 
 def _ref(api_version: str, kind: str, name: str, namespace: str | None = None) -> dict:
