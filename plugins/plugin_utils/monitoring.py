@@ -25,6 +25,8 @@ API_VERSION = MONITORING_API_VERSION
 API_GROUP = API_VERSION.split("/", maxsplit=1)[0]
 # The Prometheus Operator's CRDs the chart's monitoring objects are instances of.
 REQUIRED_CRDS = tuple(f"{plural}.{API_GROUP}" for plural in ("podmonitors", "prometheusrules", "servicemonitors"))
+# The CRD of the one kind the collection applies itself (ServiceMonitor iomesh).
+SERVICE_MONITOR_CRD = REQUIRED_CRDS[2]
 # The chart's values that create them, each with `create`, `namespace` and `labels`: the same paths in the values of
 # charts v1.0.1, v1.1.0 and v1.2.0 (tests/unit/plugins/plugin_utils/test_monitoring.py reads them there).
 PLACED_OBJECTS = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, names, topology, waits
+from ansible_collections.iomesh.multicluster.plugins.plugin_utils import constants, monitoring, names, topology, waits
 
 # Keys every normalised cluster carries; a filter given anything else fails naming the plan.
 CLUSTER_KEYS = (
@@ -43,6 +43,7 @@ def constants_view() -> dict:
         },
         "csi_driver": constants.CSI_DRIVER,
         "license_secret": constants.LICENSE_SECRET,
+        "service_monitor_crd": monitoring.SERVICE_MONITOR_CRD,
         "meta_client_port": constants.META_CLIENT_PORT,
         "webhook_unavailable": constants.WEBHOOK_UNAVAILABLE,
         "helm_release_annotation": constants.HELM_RELEASE_ANNOTATION,

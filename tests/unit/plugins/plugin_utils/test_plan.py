@@ -35,6 +35,7 @@ def test_seed_plan(seed_inventory):
         },
         "csi_driver": "com.iomesh.csi-driver",
         "license_secret": "iomesh-authorization-code",
+        "service_monitor_crd": "servicemonitors.monitoring.coreos.com",
         "meta_client_port": 10100,
         "webhook_unavailable": r'failed calling webhook \\*"validate\-iomeshcluster\.iomesh\.com\\*"',
         "helm_release_annotation": "meta.helm.sh/release-name",
